@@ -1,0 +1,5 @@
+//go:build linux && !gale_poll
+
+package poller
+
+func newDefault() (Poller, error) { return NewEpoll() }

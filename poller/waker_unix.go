@@ -1,0 +1,46 @@
+//go:build unix
+
+package poller
+
+import "golang.org/x/sys/unix"
+
+// one is an 8-byte native 1, the only kind of write an eventfd accepts; a
+// pipe takes it just as well.
+var one = [8]byte{1, 0, 0, 0, 0, 0, 0, 0}
+
+func wakeWrite(fd FD) error {
+	for {
+		_, err := unix.Write(fd, one[:])
+		switch err {
+		case unix.EINTR:
+			continue
+		case nil, unix.EAGAIN:
+			// EAGAIN: the pipe or counter is full, so it is readable already.
+			return nil
+		}
+		return err
+	}
+}
+
+func wakeDrain(fd FD) {
+	var buf [64]byte
+	for {
+		n, err := unix.Read(fd, buf[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n < len(buf) {
+			return
+		}
+	}
+}
+
+func closeWakerFDs(r, w FD) error {
+	err := unix.Close(r)
+	if w != r {
+		if err2 := unix.Close(w); err == nil {
+			err = err2
+		}
+	}
+	return err
+}
