@@ -15,7 +15,7 @@ var (
 )
 
 // opened records a new descriptor and closes it at the test's cleanup.
-func opened(t *testing.T, fd poller.FD) {
+func opened(t testing.TB, fd poller.FD) {
 	closedMu.Lock()
 	delete(closed, fd)
 	closedMu.Unlock()

@@ -11,7 +11,7 @@ import (
 
 // socketPair returns a connected, non-blocking Unix-domain stream pair that
 // the test closes at cleanup (closing twice is harmless).
-func socketPair(t *testing.T) (poller.FD, poller.FD) {
+func socketPair(t testing.TB) (poller.FD, poller.FD) {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
@@ -36,7 +36,7 @@ func closeRaw(fd poller.FD) { unix.Close(fd) }
 
 // refusedConnect starts a non-blocking TCP connect to a loopback port
 // that has no listener.
-func refusedConnect(t *testing.T) poller.FD {
+func refusedConnect(t testing.TB) poller.FD {
 	t.Helper()
 	// Bind a port, then close it, so nothing listens there.
 	l, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)

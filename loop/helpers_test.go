@@ -1,0 +1,90 @@
+package loop_test
+
+import (
+	"bytes"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gale-io/gale/loop"
+)
+
+// newLoop returns a loop closed at the end of the test.
+func newLoop(t testing.TB, opts *loop.Options) *loop.Loop {
+	t.Helper()
+	l, err := loop.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// start runs l on a new goroutine and returns a function that stops it and
+// waits for Run to return.
+func start(t testing.TB, l *loop.Loop) (stop func()) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- l.Run() }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			l.Stop()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("Run did not return after Stop")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// await fails the test if ch is not closed or sent to within 10 seconds.
+func await[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// logBuffer is a goroutine-safe slog destination for asserting on logs.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+
+// runFor runs f on l (which must not be running) via RunSync with a
+// generous timeout, failing the test on error.
+func runFor(t testing.TB, l *loop.Loop, f func(done func())) {
+	t.Helper()
+	_, err := loop.RunSync(l, 20*time.Second, func(done func(struct{}, error)) {
+		f(func() { done(struct{}{}, nil) })
+	})
+	if err != nil {
+		t.Fatalf("RunSync: %v", err)
+	}
+}

@@ -1,0 +1,85 @@
+package loop
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Periodic calls a function on a loop every period, with Tornado's
+// PeriodicCallback semantics: the first call comes one period after Start;
+// if a call overruns (or the loop was busy) the missed runs are skipped, not
+// queued, and the schedule stays on multiples of the original period; calls
+// never overlap; a panic is logged and the schedule goes on. All methods
+// belong to the loop's goroutine.
+type Periodic struct {
+	l       *Loop
+	f       func()
+	period  time.Duration
+	jitter  float64
+	running bool
+	next    int64 // loop clock of the next call
+	timer   Timer
+	run     func() // p.fire, bound once so scheduling allocates nothing
+}
+
+// NewPeriodic returns a stopped Periodic that calls f every period. A
+// non-zero jitter varies each period by up to ±jitter/2 of it (0.1 gives
+// ±5%), so that many periodic tasks started together spread out. It panics
+// if period <= 0, as time.NewTicker does.
+func NewPeriodic(l *Loop, period time.Duration, jitter float64, f func()) *Periodic {
+	if period <= 0 {
+		panic("loop: non-positive period for NewPeriodic")
+	}
+	p := &Periodic{l: l, f: f, period: period, jitter: jitter}
+	p.run = p.fire
+	return p
+}
+
+// Start starts the calls; the first one comes a period from now. Starting a
+// running Periodic does nothing.
+func (p *Periodic) Start() {
+	if p.running {
+		return
+	}
+	p.running = true
+	p.next = p.l.clock()
+	p.schedule()
+}
+
+// Stop stops the calls. A Stop from inside the function itself takes
+// effect at once: no further call is scheduled.
+func (p *Periodic) Stop() {
+	p.running = false
+	p.timer.Cancel()
+}
+
+// Running reports whether the Periodic is started.
+func (p *Periodic) Running() bool { return p.running }
+
+func (p *Periodic) fire() {
+	if !p.running {
+		return
+	}
+	defer p.schedule() // after a panic too
+	p.f()
+}
+
+// schedule advances next past now by whole periods, skipping missed runs.
+func (p *Periodic) schedule() {
+	if !p.running {
+		return
+	}
+	period := int64(p.period)
+	if p.jitter != 0 {
+		period = int64(float64(period) * (1 + p.jitter*(rand.Float64()-0.5)))
+		period = max(period, 1)
+	}
+	now := p.l.clock()
+	if p.next <= now {
+		p.next += ((now-p.next)/period + 1) * period
+	} else {
+		p.next += period
+	}
+	p.timer.Cancel()
+	p.timer = p.l.callAtClock(p.next, p.run)
+}

@@ -1,0 +1,53 @@
+package loop
+
+import (
+	"testing"
+	"time"
+)
+
+// The schedule arithmetic, checked exactly on the loop's clock.
+func TestPeriodicScheduleArithmetic(t *testing.T) {
+	l, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const period = int64(10 * time.Millisecond)
+	p := NewPeriodic(l, time.Duration(period), 0, func() {})
+	p.running = true
+
+	// Behind by 3.5 periods: skip to the next multiple of the original
+	// schedule that is in the future.
+	now := l.clock()
+	p.next = now - 3*period - period/2
+	orig := p.next
+	p.schedule()
+	if p.next != orig+4*period {
+		t.Fatalf("behind: next = orig%+d, want orig+4 periods", p.next-orig)
+	}
+	if p.next <= now {
+		t.Fatal("next is not in the future")
+	}
+	// Ahead (the clock went backwards relative to next): one period on.
+	p.next = l.clock() + 5*period
+	orig = p.next
+	p.schedule()
+	if p.next != orig+period {
+		t.Fatalf("ahead: next = orig%+d, want orig+1 period", p.next-orig)
+	}
+	p.Stop()
+
+	// Jitter keeps each period within ±jitter/2.
+	j := NewPeriodic(l, time.Duration(period), 0.2, func() {})
+	j.running = true
+	for range 1000 {
+		j.next = l.clock() + 1000*period // ahead: next += one jittered period
+		before := j.next
+		j.schedule()
+		d := j.next - before
+		if d < period*9/10 || d > period*11/10 {
+			t.Fatalf("jittered period %v outside ±10%% of %v", time.Duration(d), time.Duration(period))
+		}
+	}
+	j.Stop()
+}

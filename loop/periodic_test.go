@@ -1,0 +1,82 @@
+package loop_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gale-io/gale/loop"
+)
+
+func TestPeriodicSkipsMissedRuns(t *testing.T) {
+	l := newLoop(t, nil)
+	const period = 20 * time.Millisecond
+	var calls []time.Duration
+	var start time.Time
+	runFor(t, l, func(done func()) {
+		var p *loop.Periodic
+		p = loop.NewPeriodic(l, period, 0, func() {
+			calls = append(calls, time.Since(start))
+			if len(calls) == 1 {
+				time.Sleep(3*period + period/2) // overrun: miss three runs
+			}
+			if len(calls) == 4 {
+				p.Stop()
+				l.CallLater(3*period, done) // no call may come after Stop
+			}
+		})
+		start = time.Now()
+		p.Start()
+		if !p.Running() {
+			t.Error("Running false after Start")
+		}
+	})
+	if len(calls) != 4 {
+		t.Fatalf("%d calls, want 4 (a call after Stop?)", len(calls))
+	}
+	if calls[0] < period {
+		t.Fatalf("first call after %v, want one period (%v)", calls[0], period)
+	}
+	// After the overrun the next call is on the original schedule, not
+	// immediately (no catch-up burst): the first call ended at about 4.5
+	// periods, so the next is at 5 periods or later.
+	if calls[1] < 5*period {
+		t.Fatalf("second call at %v: missed runs were queued, not skipped (want >= %v)", calls[1], 5*period)
+	}
+	for i := 2; i < len(calls); i++ {
+		if gap := calls[i] - calls[i-1]; gap < period/2 {
+			t.Fatalf("calls %d and %d only %v apart: catch-up burst", i-1, i, gap)
+		}
+	}
+}
+
+func TestPeriodicPanicKeepsSchedule(t *testing.T) {
+	l := newLoop(t, &loop.Options{Logger: (&logBuffer{}).logger()})
+	n := 0
+	runFor(t, l, func(done func()) {
+		var p *loop.Periodic
+		p = loop.NewPeriodic(l, time.Millisecond, 0.5, func() {
+			n++
+			if n == 3 {
+				p.Stop()
+				done()
+				return
+			}
+			panic("periodic boom")
+		})
+		p.Start()
+		p.Start() // no-op
+	})
+	if n != 3 {
+		t.Fatalf("%d calls, want 3", n)
+	}
+}
+
+func TestNewPeriodicRejectsNonPositivePeriod(t *testing.T) {
+	l := newLoop(t, nil)
+	defer func() {
+		if recover() == nil {
+			t.Fatal("NewPeriodic(0) did not panic")
+		}
+	}()
+	loop.NewPeriodic(l, 0, 0, func() {})
+}

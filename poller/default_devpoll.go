@@ -1,0 +1,5 @@
+//go:build solaris && !gale_poll
+
+package poller
+
+func newDefault() (Poller, error) { return NewDevPoll() }

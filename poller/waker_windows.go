@@ -1,0 +1,165 @@
+//go:build windows
+
+package poller
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// Windows has no pipe or eventfd that WSAPoll can watch, so the waker is a
+// connected loopback TCP pair: Wake sends a byte on wfd, which makes rfd
+// readable.
+
+// procAccept is ws2_32's accept, which x/sys/windows does not wrap.
+var procAccept = ws2_32.NewProc("accept")
+
+// fionbio is ioctlsocket's FIONBIO, _IOW('f', 126, u_long) in winsock2.h.
+const fionbio = 0x8004667e
+
+// newWaker connects a socket to a listener on 127.0.0.1, accepts it, and
+// closes the listener. The accepted end is rfd, the connecting end wfd.
+func newWaker() (w *waker, err error) {
+	if err := wsaStartup(); err != nil {
+		return nil, err
+	}
+	ln, err := windows.Socket(windows.AF_INET, windows.SOCK_STREAM, windows.IPPROTO_TCP)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	defer windows.Closesocket(ln)
+	if err := windows.Bind(ln, &windows.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return nil, os.NewSyscallError("bind", err)
+	}
+	if err := windows.Listen(ln, 1); err != nil {
+		return nil, os.NewSyscallError("listen", err)
+	}
+	sa, err := windows.Getsockname(ln)
+	if err != nil {
+		return nil, os.NewSyscallError("getsockname", err)
+	}
+	wfd, err := windows.Socket(windows.AF_INET, windows.SOCK_STREAM, windows.IPPROTO_TCP)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	defer func() {
+		if err != nil {
+			windows.Closesocket(wfd)
+		}
+	}()
+	// A blocking connect to a listening loopback socket completes as soon
+	// as the connection is queued, before the accept.
+	if err := windows.Connect(wfd, sa); err != nil {
+		return nil, os.NewSyscallError("connect", err)
+	}
+	rfd, err := accept(ln)
+	if err != nil {
+		return nil, os.NewSyscallError("accept", err)
+	}
+	defer func() {
+		if err != nil {
+			windows.Closesocket(rfd)
+		}
+	}()
+	// Another local process could have connected to the listener first;
+	// make sure the accepted socket is the other end of wfd.
+	if err := checkPeer(rfd, wfd); err != nil {
+		return nil, err
+	}
+	for _, fd := range [...]windows.Handle{rfd, wfd} {
+		if err := setNonblock(fd); err != nil {
+			return nil, os.NewSyscallError("ioctlsocket", err)
+		}
+	}
+	// Send each wake byte at once rather than waiting for Nagle's timer.
+	if err := windows.SetsockoptInt(wfd, windows.IPPROTO_TCP, windows.TCP_NODELAY, 1); err != nil {
+		return nil, os.NewSyscallError("setsockopt", err)
+	}
+	return &waker{rfd: FD(rfd), wfd: FD(wfd)}, nil
+}
+
+// accept accepts one connection on ln, discarding the peer's address.
+func accept(ln windows.Handle) (windows.Handle, error) {
+	r, _, errno := syscall.SyscallN(procAccept.Addr(), uintptr(ln), 0, 0)
+	if h := windows.Handle(r); h == windows.InvalidHandle {
+		return 0, errno
+	}
+	return windows.Handle(r), nil
+}
+
+// checkPeer checks that r's peer is w's own address.
+func checkPeer(r, w windows.Handle) error {
+	peer, err := windows.Getpeername(r)
+	if err != nil {
+		return os.NewSyscallError("getpeername", err)
+	}
+	local, err := windows.Getsockname(w)
+	if err != nil {
+		return os.NewSyscallError("getsockname", err)
+	}
+	p, ok1 := peer.(*windows.SockaddrInet4)
+	l, ok2 := local.(*windows.SockaddrInet4)
+	if !ok1 || !ok2 || p.Port != l.Port || p.Addr != l.Addr {
+		return errors.New("poller: waker: accepted a connection from another socket")
+	}
+	return nil
+}
+
+// setNonblock puts fd in non-blocking mode (FIONBIO through WSAIoctl,
+// which is ioctlsocket's documented equivalent).
+func setNonblock(fd windows.Handle) error {
+	on := uint32(1)
+	var n uint32
+	return windows.WSAIoctl(fd, fionbio, (*byte)(unsafe.Pointer(&on)), uint32(unsafe.Sizeof(on)), nil, 0, &n, nil, 0)
+}
+
+var wakeByte = [1]byte{1}
+
+func wakeWrite(fd FD) error {
+	buf := windows.WSABuf{Len: 1, Buf: &wakeByte[0]}
+	var sent uint32
+	for {
+		err := windows.WSASend(windows.Handle(fd), &buf, 1, &sent, 0, nil, nil)
+		switch err {
+		case windows.WSAEINTR:
+			continue
+		case nil, windows.WSAEWOULDBLOCK:
+			// WSAEWOULDBLOCK: the buffers are full of wake bytes, so rfd
+			// is readable already.
+			return nil
+		}
+		return err
+	}
+}
+
+func wakeDrain(fd FD) {
+	var b [64]byte
+	buf := windows.WSABuf{Len: uint32(len(b)), Buf: &b[0]}
+	for {
+		var got, flags uint32
+		err := windows.WSARecv(windows.Handle(fd), &buf, 1, &got, &flags, nil, nil)
+		if err == windows.WSAEINTR {
+			continue
+		}
+		// WSAEWOULDBLOCK is the normal way out; any other error, or end of
+		// file, cannot be drained further either.
+		if err != nil || got == 0 {
+			return
+		}
+	}
+}
+
+func closeWakerFDs(r, w FD) error {
+	err := windows.Closesocket(windows.Handle(r))
+	if err2 := windows.Closesocket(windows.Handle(w)); err == nil {
+		err = err2
+	}
+	if err != nil {
+		return os.NewSyscallError("closesocket", err)
+	}
+	return nil
+}
