@@ -74,3 +74,37 @@ func TestWSAPollRejectsNonSockets(t *testing.T) {
 // waitTimeout bounds a wait for something that must happen, as in the
 // conformance suite.
 const waitTimeout = 5 * time.Second
+
+// Wait, Wake and Modify are the loop's hot path: they must not allocate,
+// including the drain of the waker that a Wake makes every Wait do.
+func TestWSAPollAllocs(t *testing.T) {
+	p, err := poller.NewWSAPoll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	a, b := pollertest.SocketPair(t)
+	if err := p.Add(a, poller.Readable, 1); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Delete(a)
+	if _, err := pollertest.Write(b, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	evs := make([]poller.Event, 4)
+	if _, err := p.Wait(evs, waitTimeout); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"Wait", func() { p.Wait(evs, 0) }},
+		{"Wake+Wait", func() { p.Wake(); p.Wait(evs, 0) }},
+		{"Modify", func() { p.Modify(a, poller.Readable, 2) }},
+	} {
+		if n := testing.AllocsPerRun(100, c.f); n != 0 {
+			t.Errorf("%s: %v allocations per run, want 0", c.name, n)
+		}
+	}
+}

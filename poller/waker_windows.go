@@ -85,7 +85,7 @@ func newWaker() (w *waker, err error) {
 // accept accepts one connection on ln, discarding the peer's address.
 func accept(ln windows.Handle) (windows.Handle, error) {
 	r, _, errno := syscall.SyscallN(procAccept.Addr(), uintptr(ln), 0, 0)
-	if h := windows.Handle(r); h == windows.InvalidHandle {
+	if windows.Handle(r) == windows.InvalidHandle {
 		return 0, errno
 	}
 	return windows.Handle(r), nil
@@ -117,37 +117,47 @@ func setNonblock(fd windows.Handle) error {
 	return windows.WSAIoctl(fd, fionbio, (*byte)(unsafe.Pointer(&on)), uint32(unsafe.Sizeof(on)), nil, 0, &n, nil, 0)
 }
 
+// Wake and Wait call send and recv directly rather than x/sys/windows's
+// WSASend and WSARecv, which box every error in an interface: a drain ends
+// with WSAEWOULDBLOCK each time, and that would cost an allocation per
+// wakeup.
+var (
+	procSend = ws2_32.NewProc("send")
+	procRecv = ws2_32.NewProc("recv")
+)
+
 var wakeByte = [1]byte{1}
 
 func wakeWrite(fd FD) error {
-	buf := windows.WSABuf{Len: 1, Buf: &wakeByte[0]}
-	var sent uint32
 	for {
-		err := windows.WSASend(windows.Handle(fd), &buf, 1, &sent, 0, nil, nil)
-		switch err {
-		case windows.WSAEINTR:
-			continue
-		case nil, windows.WSAEWOULDBLOCK:
-			// WSAEWOULDBLOCK: the buffers are full of wake bytes, so rfd
-			// is readable already.
+		r, _, errno := syscall.SyscallN(procSend.Addr(), uintptr(fd),
+			uintptr(unsafe.Pointer(&wakeByte[0])), 1, 0)
+		if int32(r) != -1 {
 			return nil
 		}
-		return err
+		switch errno {
+		case windows.WSAEINTR:
+			continue
+		case windows.WSAEWOULDBLOCK:
+			// The buffers are full of wake bytes: rfd is readable already.
+			return nil
+		}
+		return errno
 	}
 }
 
 func wakeDrain(fd FD) {
-	var b [64]byte
-	buf := windows.WSABuf{Len: uint32(len(b)), Buf: &b[0]}
+	var buf [64]byte
 	for {
-		var got, flags uint32
-		err := windows.WSARecv(windows.Handle(fd), &buf, 1, &got, &flags, nil, nil)
-		if err == windows.WSAEINTR {
+		r, _, errno := syscall.SyscallN(procRecv.Addr(), uintptr(fd),
+			uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0)
+		n := int32(r)
+		if n == -1 && errno == windows.WSAEINTR {
 			continue
 		}
 		// WSAEWOULDBLOCK is the normal way out; any other error, or end of
 		// file, cannot be drained further either.
-		if err != nil || got == 0 {
+		if n <= 0 {
 			return
 		}
 	}
