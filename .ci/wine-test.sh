@@ -26,6 +26,12 @@ per_test_timeout=${WINE_TEST_TIMEOUT:-300}
 
 skip() {
 	echo "wine: SKIP: install the Debian packages wine64 and gcc-mingw-w64-x86-64 to run the Windows tests"
+	# CI (.ci/run) installs them and sets GALE_REQUIRE_PEERS: there a
+	# missing peer is a failure, never a silent skip.
+	if [ -n "${GALE_REQUIRE_PEERS:-}" ]; then
+		echo "wine: GALE_REQUIRE_PEERS is set: failing" >&2
+		exit 1
+	fi
 	exit 0
 }
 
