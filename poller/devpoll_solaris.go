@@ -238,7 +238,6 @@ func (p *devPoll) poll(fds []unix.PollFd, ms int) (int, error) {
 	// during the call.
 	runtime.KeepAlive(&p.dvp)
 	runtime.KeepAlive(fds)
-	p.dvp.fds = nil
 	if errno != 0 {
 		return 0, errno
 	}
