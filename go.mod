@@ -2,4 +2,4 @@ module github.com/gale-io/gale
 
 go 1.25.0
 
-require golang.org/x/sys v0.46.0 // indirect
+require golang.org/x/sys v0.46.0
