@@ -251,11 +251,7 @@ func (p *devPoll) Close() error {
 		return nil
 	}
 	p.closed = true
-	err := p.w.close()
-	if err2 := unix.Close(p.dpfd); err == nil {
-		err = err2
-	}
-	return err
+	return closeBackend(p.w, p.dpfd)
 }
 
 // golang.org/x/sys exports no ioctl that passes a pointer, so call libc's

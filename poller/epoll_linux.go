@@ -172,9 +172,5 @@ func (p *epoll) Close() error {
 		return nil
 	}
 	p.closed = true
-	err := p.w.close()
-	if err2 := unix.Close(p.epfd); err == nil {
-		err = err2
-	}
-	return err
+	return closeBackend(p.w, p.epfd)
 }

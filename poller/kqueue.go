@@ -330,9 +330,5 @@ func (p *kqueue) Close() error {
 		return nil
 	}
 	p.closed = true
-	err := p.w.close()
-	if err2 := unix.Close(p.kq); err == nil {
-		err = err2
-	}
-	return err
+	return closeBackend(p.w, p.kq)
 }

@@ -44,3 +44,13 @@ func closeWakerFDs(r, w FD) error {
 	}
 	return err
 }
+
+// closeBackend closes a backend's waker and its own descriptor (the epoll,
+// kqueue or /dev/poll descriptor), returning the first error.
+func closeBackend(w *waker, fd int) error {
+	err := w.close()
+	if err2 := unix.Close(fd); err == nil {
+		err = err2
+	}
+	return err
+}
