@@ -1,0 +1,132 @@
+// Command load drives a benchmark server started by bench/cmd/serve and
+// prints its result as one JSON object on one line (fields in
+// bench/DESIGN.md and bench/internal/load/result.go).
+//
+//	load -mode echo -addr 127.0.0.1:PORT -conns 1000 -size 64 -duration 10s -warmup 2s -server-pid PID
+//	load -mode echo -idle -addr 127.0.0.1:PORT -conns 10000 -server-pid PID
+//
+// It exits 0 after a clean run, 1 when the run had errors (a wrong or
+// missing echo; the result line is still printed), and 2 when it could not
+// run.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gale-io/gale/bench/internal/load"
+	"github.com/gale-io/gale/bench/internal/procstat"
+	"github.com/gale-io/gale/bench/internal/tlsutil"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	var (
+		mode      = flag.String("mode", "echo", "what to drive: echo (http and ws come later)")
+		addr      = flag.String("addr", "", "server address HOST:PORT (required)")
+		conns     = flag.Int("conns", 100, "connections")
+		size      = flag.Int("size", 64, "bytes per message")
+		duration  = flag.Duration("duration", 10*time.Second, "measured window")
+		warmup    = flag.Duration("warmup", 2*time.Second, "traffic before the window, not counted")
+		pipeline  = flag.Int("pipeline", 1, "messages in flight per connection")
+		serverPID = flag.Int("server-pid", 0, "server process to measure (CPU time, VmRSS) from /proc; 0 for none")
+		idle      = flag.Bool("idle", false, "idle-memory run: open -conns connections, echo once on each, "+
+			"and report the server's VmRSS per connection")
+		settle  = flag.Duration("settle", time.Second, "with -idle: wait with all connections open before reading VmRSS")
+		hold    = flag.Duration("hold", 0, "with -idle: keep the connections open this much longer")
+		useTLS  = flag.Bool("tls", false, "speak TLS (the server's certificate is not verified)")
+		dialers = flag.Int("dialers", load.DefaultDialers, "connections opened at once (kept under somaxconn)")
+		drain   = flag.Duration("drain", 5*time.Second, "after the window, wait this long for echoes in flight; "+
+			"one that does not come is an error")
+	)
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return usage("unexpected arguments %q", flag.Args())
+	}
+	switch *mode {
+	case "echo":
+	case "http", "ws":
+		return usage("mode %q is not implemented yet; only echo is", *mode)
+	default:
+		return usage("unknown mode %q (echo)", *mode)
+	}
+	if *addr == "" {
+		return usage("-addr is required")
+	}
+	if lim, err := procstat.RaiseNoFile(); err == nil && uint64(*conns)+64 > lim {
+		slog.Warn("more connections than open-file limit allows", "conns", *conns, "RLIMIT_NOFILE", lim)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var tlsConf = tlsutil.Client()
+	if !*useTLS {
+		tlsConf = nil
+	}
+
+	var (
+		result any
+		errs   int64
+		err    error
+	)
+	if *idle {
+		var r *load.IdleResult
+		r, err = load.RunIdle(ctx, load.IdleConfig{
+			Addr: *addr, Conns: *conns, Size: *size, Settle: *settle, Hold: *hold,
+			TLS: tlsConf, Dialers: *dialers, ServerPID: *serverPID,
+		})
+		if r != nil {
+			result, errs = r, r.Errors
+		}
+	} else {
+		var r *load.EchoResult
+		r, err = load.RunEcho(ctx, load.EchoConfig{
+			Addr: *addr, Conns: *conns, Size: *size, Pipeline: *pipeline,
+			Warmup: *warmup, Duration: *duration, Drain: *drain,
+			TLS: tlsConf, Dialers: *dialers, ServerPID: *serverPID,
+		})
+		if r != nil {
+			result, errs = r, r.Errors
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		return 2
+	}
+	line, err := json.Marshal(result)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		return 2
+	}
+	fmt.Println(string(line))
+	if errs > 0 {
+		fmt.Fprintf(os.Stderr, "load: %d connections failed; first: %s\n", errs, firstError(result))
+		return 1
+	}
+	return 0
+}
+
+func firstError(r any) string {
+	switch r := r.(type) {
+	case *load.EchoResult:
+		return r.Error
+	case *load.IdleResult:
+		return r.Error
+	}
+	return ""
+}
+
+func usage(format string, args ...any) int {
+	fmt.Fprintf(os.Stderr, "load: "+format+"\n", args...)
+	flag.Usage()
+	return 2
+}

@@ -1,0 +1,90 @@
+// Command serve runs one benchmark server (bench/DESIGN.md, "The bench
+// interface"):
+//
+//	serve -impl gale|gnet|std -mode echo -addr HOST:PORT [-loops N] [-tls]
+//
+// It prints one line "ready HOST:PORT" to stdout once the server accepts
+// connections (with the real port when -addr asked for port 0), runs until
+// SIGINT or SIGTERM, and then exits 0 after stopping the server. Nothing
+// else is written to stdout; logs go to stderr. It exits 1 when the server
+// fails to start or to stop, and 2 on bad flags.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	_ "github.com/gale-io/gale/bench/internal/echo" // mode echo
+	"github.com/gale-io/gale/bench/internal/procstat"
+	"github.com/gale-io/gale/bench/internal/server"
+	"github.com/gale-io/gale/bench/internal/tlsutil"
+)
+
+// stopTimeout bounds the shutdown after a signal.
+const stopTimeout = 10 * time.Second
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	var (
+		impl   = flag.String("impl", "gale", "implementation: gale, gnet or std")
+		mode   = flag.String("mode", "echo", "what to serve: echo (http and ws come later)")
+		addr   = flag.String("addr", "127.0.0.1:0", "listen address HOST:PORT; port 0 picks a free port")
+		loops  = flag.Int("loops", runtime.GOMAXPROCS(0), "event loops (gale, gnet); std ignores it")
+		useTLS = flag.Bool("tls", false, "serve TLS with a self-signed certificate for localhost and 127.0.0.1")
+	)
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "serve: unexpected arguments %q\n", flag.Args())
+		return 2
+	}
+	if *loops < 1 {
+		fmt.Fprintln(os.Stderr, "serve: -loops must be at least 1")
+		return 2
+	}
+	srv, err := server.New(*mode, *impl)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "serve:", err)
+		return 2
+	}
+	if _, err := procstat.RaiseNoFile(); err != nil && err != procstat.ErrUnsupported {
+		fmt.Fprintln(os.Stderr, "serve: raising RLIMIT_NOFILE:", err)
+	}
+	cfg := server.Config{Addr: *addr, Loops: *loops}
+	if *useTLS {
+		if cfg.TLS, err = tlsutil.SelfSigned(); err != nil {
+			fmt.Fprintln(os.Stderr, "serve:", err)
+			return 1
+		}
+	}
+
+	// Catch the signals before announcing readiness, so a stop that
+	// follows the ready line at once is not lost.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+
+	bound, err := srv.Start(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "serve:", err)
+		return 1
+	}
+	fmt.Printf("ready %s\n", bound)
+
+	<-sig
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	if err := srv.Stop(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "serve: stop:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,137 @@
+package load
+
+import (
+	"time"
+
+	"github.com/gale-io/gale/bench/internal/procstat"
+)
+
+// Output: cmd/load prints each result as one JSON object on one line.
+// Field names carry their unit: _s seconds, _us microseconds, _bytes bytes;
+// _util is a fraction (1.0 = one CPU fully busy per CPU available).
+
+// EchoResult is the outcome of an echo run (mode "echo").
+type EchoResult struct {
+	Mode     string  `json:"mode"` // "echo"
+	Addr     string  `json:"addr"`
+	Conns    int     `json:"conns"`
+	Size     int     `json:"size_bytes"` // bytes per message
+	Pipeline int     `json:"pipeline"`   // messages in flight per connection
+	TLS      bool    `json:"tls"`
+	Warmup   float64 `json:"warmup_s"`   // run before the measured window, not counted
+	Duration float64 `json:"duration_s"` // the measured window, as timed
+	// Requests is the number of messages whose echo completed in the
+	// window: a request is one message written and read back intact.
+	Requests  int64   `json:"requests"`
+	ReqPerSec float64 `json:"req_per_s"`
+	// Errors counts connections that failed (wrong echo, early close,
+	// echo missing at the end); Error is the first of them.
+	Errors int64  `json:"errors"`
+	Error  string `json:"error,omitempty"`
+	// Latency of the requests in the window, from the write of a message
+	// to the read of its last byte.
+	LatMean float64 `json:"lat_mean_us"`
+	LatP50  float64 `json:"lat_p50_us"`
+	LatP99  float64 `json:"lat_p99_us"`
+	LatP999 float64 `json:"lat_p999_us"`
+	LatMax  float64 `json:"lat_max_us"`
+	LoadCPU
+	*ServerWindow
+}
+
+// LoadCPU is the load generator's own CPU use in the window. LoadCPUUtil
+// near 1 means it saturated the CPUs it may use, and then the server's
+// throughput is bounded by the load generator: compare servers by
+// requests per server CPU-second instead.
+type LoadCPU struct {
+	LoadCPU     float64 `json:"load_cpu_s"`
+	LoadCPUs    int     `json:"load_cpus"` // CPUs the load generator may use: min(affinity, GOMAXPROCS)
+	LoadCPUUtil float64 `json:"load_cpu_util"`
+}
+
+// ServerWindow is what the server process (-server-pid) did in the window,
+// from /proc/PID/stat and /proc/PID/status.
+type ServerWindow struct {
+	PID              int     `json:"server_pid"`
+	CPU              float64 `json:"server_cpu_s"`    // user+system time in the window
+	CPUUtil          float64 `json:"server_cpu_util"` // server_cpu_s / duration_s
+	ReqPerCPUSec     float64 `json:"req_per_server_cpu_s"`
+	RSSStartBytes    int64   `json:"server_rss_start_bytes"` // VmRSS at the start of the window
+	RSSEndBytes      int64   `json:"server_rss_end_bytes"`   // VmRSS at the end
+	Threads          int     `json:"server_threads"`         // OS threads at the end
+}
+
+// IdleResult is the outcome of an idle-memory run (mode "echo", -idle).
+type IdleResult struct {
+	Mode  string `json:"mode"` // "idle"
+	Addr  string `json:"addr"`
+	Conns int    `json:"conns"`      // connections held open, each having echoed once
+	Size  int    `json:"size_bytes"` // the one message per connection
+	TLS   bool   `json:"tls"`
+	// ConnectSeconds is how long opening and echoing on all connections took.
+	ConnectSeconds float64 `json:"connect_s"`
+	Settle         float64 `json:"settle_s"` // wait before the second reading
+	Errors         int64   `json:"errors"`
+	Error          string  `json:"error,omitempty"`
+	PID            int     `json:"server_pid,omitempty"`
+	// Server VmRSS before connecting and with all connections open and
+	// idle, and their difference per connection.
+	RSSBefore   int64   `json:"server_rss_before_bytes,omitempty"`
+	RSSIdle     int64   `json:"server_rss_idle_bytes,omitempty"`
+	BytesPerConn float64 `json:"server_bytes_per_conn,omitempty"`
+	Threads     int     `json:"server_threads,omitempty"` // with all connections open
+}
+
+// window samples the server and the load generator at the edges of the
+// measured window.
+type window struct {
+	pid    int
+	start  time.Time
+	self0  time.Duration
+	server procstat.Sample
+	err    error
+}
+
+func openWindow(pid int) *window {
+	w := &window{pid: pid, self0: procstat.SelfCPU()}
+	if pid > 0 {
+		w.server, w.err = procstat.Read(pid)
+	}
+	w.start = time.Now()
+	return w
+}
+
+// close returns the window's length, the load generator's CPU, and the
+// server's figures (nil without a pid) for the given request count.
+func (w *window) close(requests int64) (time.Duration, LoadCPU, *ServerWindow, error) {
+	d := time.Since(w.start)
+	self := procstat.SelfCPU() - w.self0
+	cpus := max(1, procstat.AllowedCPUs())
+	cpus = min(cpus, gomaxprocs())
+	lc := LoadCPU{LoadCPU: self.Seconds(), LoadCPUs: cpus, LoadCPUUtil: self.Seconds() / d.Seconds() / float64(cpus)}
+	if w.pid <= 0 {
+		return d, lc, nil, nil
+	}
+	if w.err != nil {
+		return d, lc, nil, w.err
+	}
+	end, err := procstat.Read(w.pid)
+	if err != nil {
+		return d, lc, nil, err
+	}
+	cpu := (end.CPU - w.server.CPU).Seconds()
+	sw := &ServerWindow{
+		PID:           w.pid,
+		CPU:           cpu,
+		CPUUtil:       cpu / d.Seconds(),
+		RSSStartBytes: w.server.RSS,
+		RSSEndBytes:   end.RSS,
+		Threads:       end.Threads,
+	}
+	if cpu > 0 {
+		sw.ReqPerCPUSec = float64(requests) / cpu
+	}
+	return d, lc, sw, nil
+}
+
+func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

@@ -1,0 +1,95 @@
+package stream
+
+import (
+	"net"
+	"net/netip"
+	"time"
+)
+
+// connectExtra holds a Connect's callback while it is in progress.
+type connectExtra struct {
+	cb func(error)
+}
+
+// Connect starts a non-blocking connect of the stream's socket (created
+// unconnected, e.g. by tcpclient) to addr and calls cb when it completes:
+// nil once connected, or a *ClosedError whose cause is the connect error
+// (ECONNREFUSED, a timeout the caller imposed with Close, ...), after
+// which the stream is closed. Writes made before the connect completes
+// are queued and sent after it, and cb runs before their callbacks.
+func (s *Stream) Connect(addr netip.AddrPort, cb func(err error)) error {
+	if s.flags&fClosed != 0 {
+		return s.closedErr()
+	}
+	err := sysConnect(s.fd, addr)
+	switch {
+	case err == nil:
+		// Connected at once (common on loopback for Unix sockets): report
+		// it on the loop, never inline.
+		s.l.Post(func() { cb(nil) })
+	case isInProgress(err):
+		s.flags |= fConnecting
+		s.connect = &connectExtra{cb: cb}
+	default:
+		err = wrapSyscall("connect", err)
+		s.closeWith(err)
+		cerr := s.closedErr()
+		s.l.Post(func() { cb(cerr) })
+		return nil
+	}
+	s.settle()
+	return nil
+}
+
+// finishConnect runs when a connecting socket becomes writable (or
+// reports an error): SO_ERROR tells which.
+func (s *Stream) finishConnect() {
+	s.flags &^= fConnecting
+	c := s.connect
+	s.connect = nil
+	if err := sysSocketError(s.fd); err != nil {
+		s.fail(wrapSyscall("connect", err))
+		if c != nil {
+			c.cb(s.closedErr())
+		}
+		return
+	}
+	if c != nil {
+		c.cb(nil)
+	}
+	if s.flags&fClosed == 0 && s.wq.queued > 0 {
+		s.flush()
+	}
+}
+
+// SetNoDelay sets TCP_NODELAY: on, small writes go out at once instead of
+// waiting to be coalesced (Nagle's algorithm). Errors from sockets that
+// are not TCP are ignored, as in Tornado.
+func (s *Stream) SetNoDelay(on bool) error {
+	if s.flags&fClosed != 0 {
+		return s.closedErr()
+	}
+	if s.flags&fNotSocket != 0 {
+		return nil
+	}
+	if err := sysSetNoDelay(s.fd, on); err != nil && !isNotTCP(err) {
+		return err
+	}
+	return nil
+}
+
+// SetKeepAlive turns TCP keepalive probes on or off; with idle > 0, probes
+// start after that much silence and repeat at that interval where the
+// platform allows (rounded up to whole seconds).
+func (s *Stream) SetKeepAlive(on bool, idle time.Duration) error {
+	if s.flags&fClosed != 0 {
+		return s.closedErr()
+	}
+	return sysSetKeepAlive(s.fd, on, idle)
+}
+
+// LocalAddr returns the socket's own address, or nil.
+func (s *Stream) LocalAddr() net.Addr { return sysLocalAddr(s.fd) }
+
+// RemoteAddr returns the peer's address, or nil.
+func (s *Stream) RemoteAddr() net.Addr { return sysRemoteAddr(s.fd) }

@@ -1,0 +1,5 @@
+//go:build unix
+
+package stream_test
+
+type uintptrOrInt = int

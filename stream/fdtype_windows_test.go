@@ -1,0 +1,7 @@
+//go:build windows
+
+package stream_test
+
+import "syscall"
+
+type uintptrOrInt = syscall.Handle

@@ -1,0 +1,78 @@
+package stream
+
+// Options configure a Stream. A nil *Options means all defaults; a zero field
+// means that field's default.
+type Options struct {
+	// MaxBufferSize caps the read buffer, in bytes. A read that would need
+	// more closes the stream with ErrBufferFull as the cause. Default 100
+	// MiB, Tornado's max_buffer_size.
+	MaxBufferSize int
+	// ReadChunkSize is how much one read system call asks for. Default 64
+	// KiB; never more than MaxBufferSize/2.
+	ReadChunkSize int
+	// MaxWriteBufferSize caps the bytes queued for writing; a Write that
+	// would exceed it fails with ErrBufferFull and queues nothing. Default
+	// 0: no cap, as in Tornado (the watermarks below bound a well-behaved
+	// server anyway).
+	MaxWriteBufferSize int
+	// WriteHighWater: while more than this many bytes wait to be written,
+	// the stream stops reading from the peer (backpressure against a peer
+	// that sends but does not read). Default 1 MiB; negative disables.
+	WriteHighWater int
+	// WriteLowWater: reading resumes once the queue drains to this many
+	// bytes. Default WriteHighWater/4.
+	WriteLowWater int
+	// AllowHalfOpen keeps the stream open for writing after the peer
+	// closes its side: reads see end of file, writes go on until Close or
+	// CloseWrite. Default false: as in Tornado, end of file closes the
+	// stream.
+	AllowHalfOpen bool
+}
+
+const (
+	defaultMaxBuffer = 100 << 20
+	defaultChunk     = 64 << 10
+	defaultHighWater = 1 << 20
+)
+
+// resolved is an Options with every default filled in. Streams share one
+// resolved value per distinct *Options, so a stream carries one pointer.
+type resolved struct {
+	maxBuffer  int
+	chunk      int
+	maxWrite   int
+	highWater  int
+	lowWater   int
+	allowHalf  bool
+}
+
+var defaultResolved = resolve(nil)
+
+func resolve(o *Options) *resolved {
+	var v Options
+	if o != nil {
+		v = *o
+	}
+	r := &resolved{
+		maxBuffer: v.MaxBufferSize,
+		chunk:     v.ReadChunkSize,
+		maxWrite:  v.MaxWriteBufferSize,
+		highWater: v.WriteHighWater,
+		lowWater:  v.WriteLowWater,
+		allowHalf: v.AllowHalfOpen,
+	}
+	if r.maxBuffer <= 0 {
+		r.maxBuffer = defaultMaxBuffer
+	}
+	if r.chunk <= 0 {
+		r.chunk = defaultChunk
+	}
+	r.chunk = max(1, min(r.chunk, r.maxBuffer/2))
+	if r.highWater == 0 {
+		r.highWater = defaultHighWater
+	}
+	if r.lowWater <= 0 || r.lowWater > r.highWater {
+		r.lowWater = r.highWater / 4
+	}
+	return r
+}

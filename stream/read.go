@@ -1,0 +1,401 @@
+package stream
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"regexp"
+	"strconv"
+)
+
+type readKind uint8
+
+const (
+	rNone       readKind = iota
+	rBytes               // ReadBytes: n bytes, or 1..n with partial
+	rUntil               // ReadUntil: through a delimiter, max n bytes
+	rRegexp              // ReadUntilRegexp: through a match, max n bytes
+	rInto                // ReadInto: fill the caller's buffer
+	rUntilClose          // ReadUntilClose: everything, at close
+	rStream              // ReadStream: every chunk as it arrives, until close
+	rPeek                // Peek: at least n bytes buffered, nothing consumed
+)
+
+// readOp is the one pending read. Rarely used fields live in extra, so the
+// common reads cost no allocation and a Stream stays small.
+type readOp struct {
+	kind    readKind
+	partial bool
+	n       int // bytes wanted, or the max-bytes limit (0: none)
+	scanned int // rUntil: bytes already searched for the delimiter
+	delim   []byte
+	cb      func([]byte, error)
+	x       *readExtra
+}
+
+type readExtra struct {
+	re     *regexp.Regexp
+	into   []byte
+	filled int
+	intoCb func(int, error)
+}
+
+func (s *Stream) unread() int { return len(s.rbuf) - s.rpos }
+
+// Buffered returns the bytes read from the peer and not yet consumed,
+// without copying. The slice stays valid until the stream reads again or
+// the caller returns to the loop; it must not be modified. With Consume it
+// is the codec-facing view: parse in place, then Consume what was used.
+func (s *Stream) Buffered() []byte { return s.rbuf[s.rpos:] }
+
+// Consume discards the first n buffered bytes (see Buffered and Peek). It
+// panics if n is negative or more than is buffered.
+func (s *Stream) Consume(n int) {
+	if n < 0 || n > s.unread() {
+		panic("stream: Consume(" + strconv.Itoa(n) + ") with " + strconv.Itoa(s.unread()) + " bytes buffered")
+	}
+	s.rpos += n
+	if s.rd.kind == rUntil {
+		s.rd.scanned = max(0, s.rd.scanned-n)
+	}
+	if s.flags&fInRun == 0 {
+		s.releaseReadBuffer()
+	}
+}
+
+// start begins a read. A read that cannot complete because the stream is
+// closed fails at once, as in Tornado; one the buffer satisfies completes
+// on the loop.
+func (s *Stream) start(op readOp) error {
+	if s.rd.kind != rNone {
+		return ErrAlreadyReading
+	}
+	s.rd = op
+	if s.flags&(fClosed|fEOF) != 0 && !s.satisfiable(true) {
+		s.rd = readOp{}
+		return s.closedErr()
+	}
+	s.settle()
+	return nil
+}
+
+// ReadBytes reads exactly n bytes and calls cb with them; with partial, it
+// completes as soon as at least one byte is there, with at most n. n == 0
+// completes with an empty slice. The slice passed to cb is only valid
+// until cb returns (copy it to keep it). On close, cb gets a *ClosedError
+// unless the buffer already held what was asked.
+func (s *Stream) ReadBytes(n int, partial bool, cb func(data []byte, err error)) error {
+	if n < 0 {
+		return errNegative
+	}
+	return s.start(readOp{kind: rBytes, n: n, partial: partial, cb: cb})
+}
+
+// ReadUntil reads through the first occurrence of delim and calls cb with
+// the data, delimiter included (valid until cb returns). With maxBytes > 0,
+// if the delimiter does not end within the first maxBytes bytes the stream
+// is closed and cb gets a *ClosedError whose cause is an
+// *UnsatisfiableReadError, as in Tornado.
+func (s *Stream) ReadUntil(delim []byte, maxBytes int, cb func(data []byte, err error)) error {
+	if len(delim) == 0 {
+		return errEmptyDelim
+	}
+	return s.start(readOp{kind: rUntil, n: maxBytes, delim: delim, cb: cb})
+}
+
+// ReadUntilRegexp reads through the first match of re and calls cb with the
+// data, match included (valid until cb returns); maxBytes as in ReadUntil.
+// The pattern is searched from the start of the buffer each time data
+// arrives, so prefer ReadUntil when a fixed delimiter will do.
+func (s *Stream) ReadUntilRegexp(re *regexp.Regexp, maxBytes int, cb func(data []byte, err error)) error {
+	return s.start(readOp{kind: rRegexp, n: maxBytes, cb: cb, x: &readExtra{re: re}})
+}
+
+// ReadInto reads into buf, which the stream fills directly (no copy when
+// nothing is buffered), and calls cb with the count: len(buf), or with
+// partial as soon as at least one byte arrived. buf belongs to the stream
+// until cb runs. An empty buf completes with 0.
+func (s *Stream) ReadInto(buf []byte, partial bool, cb func(n int, err error)) error {
+	return s.start(readOp{kind: rInto, partial: partial, x: &readExtra{into: buf, intoCb: cb}})
+}
+
+// ReadUntilClose reads until the stream closes and calls cb with everything
+// (valid until cb returns) and a nil error, whatever closed the stream, as
+// in Tornado. The data is bounded by Options.MaxBufferSize; use ReadStream
+// for unbounded data.
+func (s *Stream) ReadUntilClose(cb func(data []byte, err error)) error {
+	return s.start(readOp{kind: rUntilClose, cb: cb})
+}
+
+// ReadStream calls cb with each chunk of data as it arrives (valid until cb
+// returns) until the stream closes; then once more with no data and io.EOF
+// if the peer closed, or a *ClosedError otherwise. The read stays pending
+// the whole time, so no other read can start; cb may Close the stream.
+func (s *Stream) ReadStream(cb func(chunk []byte, err error)) error {
+	return s.start(readOp{kind: rStream, cb: cb})
+}
+
+// Peek waits until at least n bytes are buffered (n < 1 counts as 1) and
+// calls cb with all the buffered bytes, consuming none: the callee calls
+// Consume for what it used. This is the codec-facing read: a parser that
+// stopped mid-message with k bytes left asks for k+1. buf is valid until
+// the stream reads again or the loop turn ends. If the stream closes first,
+// cb gets what is buffered and a *ClosedError (io.EOF as its cause when
+// the peer closed).
+func (s *Stream) Peek(n int, cb func(buf []byte, err error)) error {
+	return s.start(readOp{kind: rPeek, n: max(n, 1), cb: cb})
+}
+
+// readComplete reports whether the pending read can complete now, with
+// data or with an error.
+func (s *Stream) readComplete() bool {
+	if s.rd.kind == rNone {
+		return false
+	}
+	ended := s.flags&(fClosed|fEOF) != 0
+	return ended || s.satisfiable(false)
+}
+
+// satisfiable reports whether the buffer can complete the pending read
+// (for a delimiter or pattern read, that includes failing it for the
+// max-bytes limit); ended says whether the stream ended, which is what
+// completes ReadUntilClose and ReadStream.
+func (s *Stream) satisfiable(ended bool) bool {
+	rd := &s.rd
+	avail := s.unread()
+	switch rd.kind {
+	case rBytes:
+		return avail >= rd.n || (rd.partial && avail > 0)
+	case rUntil:
+		return findDelim(s.Buffered(), rd.delim, &rd.scanned) >= 0 || (rd.n > 0 && avail >= rd.n)
+	case rRegexp:
+		return rd.x.re.Match(s.Buffered()) || (rd.n > 0 && avail >= rd.n)
+	case rInto:
+		x := rd.x
+		return x.filled+avail >= len(x.into) || (rd.partial && x.filled+avail > 0)
+	case rUntilClose:
+		return ended
+	case rStream:
+		return avail > 0 || ended
+	case rPeek:
+		return avail >= rd.n
+	}
+	return false
+}
+
+// findDelim returns the end of delim in buf, or -1. It resumes the search
+// where the last one stopped (*scanned bytes were searched already), so a
+// long line arriving in small pieces costs linear time, not quadratic.
+func findDelim(buf, delim []byte, scanned *int) int {
+	from := max(0, *scanned-len(delim)+1)
+	if i := bytes.Index(buf[from:], delim); i >= 0 {
+		return from + i + len(delim)
+	}
+	*scanned = len(buf)
+	return -1
+}
+
+// completeRead makes the pending read's callback; readComplete is true.
+func (s *Stream) completeRead() {
+	rd := s.rd
+	avail := s.unread()
+	buf := s.Buffered()
+	// A stream read stays pending between chunks.
+	if rd.kind != rStream {
+		s.rd = readOp{}
+	}
+	switch rd.kind {
+	case rBytes:
+		if avail >= rd.n || (rd.partial && avail > 0) {
+			n := min(avail, rd.n)
+			s.rpos += n
+			rd.cb(buf[:n], nil)
+			return
+		}
+	case rUntil, rRegexp:
+		end, what := -1, ""
+		if rd.kind == rUntil {
+			end = findDelim(buf, rd.delim, &rd.scanned)
+			what = "delimiter " + strconv.Quote(string(rd.delim))
+		} else if loc := rd.x.re.FindIndex(buf); loc != nil {
+			end = loc[1]
+			what = "pattern " + strconv.Quote(rd.x.re.String())
+		} else {
+			what = "pattern " + strconv.Quote(rd.x.re.String())
+		}
+		if rd.n > 0 && (end > rd.n || (end < 0 && avail >= rd.n)) {
+			err := &UnsatisfiableReadError{What: what, MaxBytes: rd.n}
+			slog.Info("gale/stream: unsatisfiable read, closing connection", "err", err, "peer", s.RemoteAddr())
+			s.closeWith(err)
+			rd.cb(nil, s.closedErr())
+			return
+		}
+		if end >= 0 {
+			s.rpos += end
+			rd.cb(buf[:end], nil)
+			return
+		}
+	case rInto:
+		x := rd.x
+		n := copy(x.into[x.filled:], buf)
+		s.rpos += n
+		x.filled += n
+		if x.filled == len(x.into) || (rd.partial && x.filled > 0) {
+			x.intoCb(x.filled, nil)
+			return
+		}
+		x.intoCb(x.filled, s.closedErr())
+		return
+	case rUntilClose:
+		s.rpos += avail
+		rd.cb(buf, nil)
+		return
+	case rStream:
+		if avail > 0 {
+			s.rpos += avail
+			rd.cb(buf, nil)
+			return
+		}
+		s.rd = readOp{}
+		if s.err == io.EOF || (s.flags&fEOF != 0 && s.flags&fClosed == 0) {
+			rd.cb(nil, io.EOF)
+		} else {
+			rd.cb(nil, s.closedErr())
+		}
+		return
+	case rPeek:
+		if avail >= rd.n {
+			rd.cb(buf, nil)
+			return
+		}
+		rd.cb(buf, s.eofOrClosedErr())
+		return
+	}
+	// The stream ended before the read could complete.
+	rd.cb(nil, s.eofOrClosedErr())
+}
+
+// eofOrClosedErr is the error of a read cut short by the end of the stream.
+func (s *Stream) eofOrClosedErr() error {
+	if s.flags&fClosed == 0 && s.flags&fEOF != 0 {
+		return &ClosedError{Cause: io.EOF}
+	}
+	return s.closedErr()
+}
+
+// handleRead reads from the descriptor while the pending read needs more,
+// up to the loop's I/O budget per event.
+func (s *Stream) handleRead() {
+	if s.rd.kind == rNone {
+		if s.closeCb != nil && s.unread() == 0 {
+			// Watching for the peer's close: read until the kernel has
+			// nothing more (or a chunk is buffered), so that end of file
+			// right behind the data is seen now. Data stays buffered.
+			for s.flags&(fClosed|fEOF) == 0 && s.unread() < s.o.chunk {
+				if n, _ := s.readOnce(); n <= 0 {
+					break
+				}
+			}
+		} else {
+			s.flags |= fIdleEvent
+		}
+		return
+	}
+	budget := s.l.IOBudget()
+	for budget > 0 && s.flags&(fClosed|fEOF) == 0 {
+		n, full := s.readOnce()
+		if n <= 0 {
+			return
+		}
+		budget -= n
+		if !full || s.readComplete() {
+			return
+		}
+	}
+}
+
+// readOnce makes one read system call into the buffer (or straight into a
+// ReadInto buffer when nothing is buffered). It returns the byte count and
+// whether the call filled all the room it was given (more may be waiting).
+// End of file, errors and a full buffer are handled here.
+func (s *Stream) readOnce() (int, bool) {
+	var dst []byte
+	direct := s.rd.kind == rInto && s.unread() == 0
+	if direct {
+		x := s.rd.x
+		dst = x.into[x.filled:]
+	} else {
+		if s.unread() >= s.o.maxBuffer {
+			slog.Error("gale/stream: reached maximum read buffer size, closing connection", "max", s.o.maxBuffer, "peer", s.RemoteAddr())
+			s.closeWith(ErrBufferFull)
+			return 0, false
+		}
+		s.makeRoom()
+		room := min(cap(s.rbuf)-len(s.rbuf), s.o.chunk, s.o.maxBuffer-s.unread())
+		dst = s.rbuf[len(s.rbuf) : len(s.rbuf)+room]
+	}
+	if len(dst) == 0 {
+		return 0, false
+	}
+	n, err := sysRead(s.fd, dst)
+	switch {
+	case err != nil && wouldBlock(err):
+		return 0, false
+	case err != nil:
+		s.fail(wrapSyscall("read", err))
+		return 0, false
+	case n == 0:
+		s.eof()
+		return 0, false
+	}
+	if direct {
+		s.rd.x.filled += n
+	} else {
+		s.rbuf = s.rbuf[:len(s.rbuf)+n]
+	}
+	return n, n == len(dst)
+}
+
+// makeRoom makes sure the read buffer has a chunk of free space at its end:
+// it takes a buffer from the pool, slides unread bytes to the front, or
+// moves them to a larger buffer.
+func (s *Stream) makeRoom() {
+	chunk := s.o.chunk
+	if s.rbuf == nil {
+		s.rbuf = getBuf(chunk)
+		s.rpos = 0
+		return
+	}
+	if cap(s.rbuf)-len(s.rbuf) >= chunk {
+		return
+	}
+	unread := s.unread()
+	if s.rpos > 0 && cap(s.rbuf)-unread >= chunk {
+		copy(s.rbuf, s.rbuf[s.rpos:])
+		s.rbuf = s.rbuf[:unread]
+		s.rpos = 0
+		return
+	}
+	grown := getBuf(unread + chunk)
+	grown = append(grown, s.rbuf[s.rpos:]...)
+	putBuf(s.rbuf)
+	s.rbuf, s.rpos = grown, 0
+}
+
+// releaseReadBuffer gives an empty read buffer back to the pool.
+func (s *Stream) releaseReadBuffer() {
+	if s.rbuf != nil && s.rpos == len(s.rbuf) {
+		putBuf(s.rbuf)
+		s.rbuf, s.rpos = nil, 0
+	}
+}
+
+// eof handles the peer's close: the stream closes (Tornado), or with
+// AllowHalfOpen it only stops reading.
+func (s *Stream) eof() {
+	if s.o.allowHalf {
+		s.flags |= fEOF
+		return
+	}
+	s.closeWith(io.EOF)
+}

@@ -1,0 +1,347 @@
+package stream_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gale-io/gale/internal/testloop"
+	"github.com/gale-io/gale/stream"
+)
+
+// feed writes the pieces to w one loop turn apart, so that each arrives in
+// its own read on the other side.
+func feed(t testing.TB, w *stream.Stream, pieces ...string) {
+	l := w.Loop()
+	var next func(i int)
+	next = func(i int) {
+		if i == len(pieces) {
+			return
+		}
+		mustWrite(t, w, pieces[i])
+		l.CallLater(0, func() { l.CallLater(0, func() { next(i + 1) }) })
+	}
+	next(0)
+}
+
+func TestReadUntilDelimiterSplitAtEveryIndex(t *testing.T) {
+	const msg = "first line\r\nsecond\r\n"
+	for cut := 1; cut < len(msg); cut++ {
+		l := newLoop(t)
+		r, w := pair(t, l, nil)
+		var lines []string
+		testloop.Run(t, l, func(done func()) {
+			var next func()
+			next = func() {
+				r.ReadUntil([]byte("\r\n"), 0, func(data []byte, err error) {
+					if err != nil {
+						t.Fatalf("cut %d: %v", cut, err)
+					}
+					lines = append(lines, string(data))
+					if len(lines) == 2 {
+						done()
+						return
+					}
+					next()
+				})
+			}
+			next()
+			feed(t, w, msg[:cut], msg[cut:])
+		})
+		if lines[0] != "first line\r\n" || lines[1] != "second\r\n" {
+			t.Fatalf("cut %d: %q", cut, lines)
+		}
+	}
+}
+
+func TestReadUntilMaxBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		input   []string
+		max     int
+		want    string
+		unsatis bool
+	}{
+		{"EndsExactlyAtLimit", []string{"abcd\n"}, 5, "abcd\n", false},
+		{"OneOverLimit", []string{"abcde\n"}, 5, "", true},
+		{"OverLimitArrivingInPieces", []string{"ab", "cd", "ef", "\n"}, 5, "", true},
+		{"DelimiterAlreadyBufferedBeyondLimit", []string{"abcdefgh\nxy"}, 4, "", true},
+		{"NoLimit", []string{strings.Repeat("x", 100000), "\n"}, 0, strings.Repeat("x", 100000) + "\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLoop(t)
+			r, w := pair(t, l, nil)
+			var got string
+			var gotErr error
+			testloop.Run(t, l, func(done func()) {
+				r.ReadUntil([]byte("\n"), tc.max, func(data []byte, err error) {
+					got, gotErr = string(data), err
+					done()
+				})
+				feed(t, w, tc.input...)
+			})
+			if tc.unsatis {
+				var ure *stream.UnsatisfiableReadError
+				if !errors.Is(gotErr, stream.ErrClosed) || !errors.As(gotErr, &ure) || ure.MaxBytes != tc.max {
+					t.Fatalf("err %v, want a ClosedError caused by UnsatisfiableReadError", gotErr)
+				}
+				if !r.Closed() {
+					t.Fatal("stream not closed after an unsatisfiable read")
+				}
+				return
+			}
+			if gotErr != nil || got != tc.want {
+				t.Fatalf("got %q, %v", got, gotErr)
+			}
+		})
+	}
+}
+
+func TestReadUntilRegexp(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	re := regexp.MustCompile(`\d+;`)
+	var got []string
+	testloop.Run(t, l, func(done func()) {
+		var next func()
+		next = func() {
+			r.ReadUntilRegexp(re, 100, func(data []byte, err error) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, string(data))
+				if len(got) == 2 {
+					done()
+					return
+				}
+				next()
+			})
+		}
+		next()
+		feed(t, w, "ab1", "2;cd", "3", "4;")
+	})
+	if got[0] != "ab12;" || got[1] != "cd34;" {
+		t.Fatalf("%q", got)
+	}
+}
+
+func TestReadBytes(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	var got []string
+	testloop.Run(t, l, func(done func()) {
+		steps := []struct {
+			n       int
+			partial bool
+		}{{0, false}, {1, false}, {5, false}, {100, true}, {3, false}}
+		var next func(i int)
+		next = func(i int) {
+			if i == len(steps) {
+				done()
+				return
+			}
+			if err := r.ReadBytes(steps[i].n, steps[i].partial, func(data []byte, err error) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, string(data))
+				next(i + 1)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		next(0)
+		feed(t, w, "a", "bc", "def", "gh", "ijk")
+	})
+	// 0 bytes; "a"; 5 bytes "bcdef"; partial: whatever is there ("gh");
+	// then exactly 3: "ijk".
+	want := []string{"", "a", "bcdef", "gh", "ijk"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestReadInto(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	buf := make([]byte, 6)
+	var n1, n2 int
+	testloop.Run(t, l, func(done func()) {
+		r.ReadInto(buf, false, func(n int, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n1 = n
+			small := buf[:0:0]
+			r.ReadInto(small, false, func(n int, err error) { // empty: 0 at once
+				if n != 0 || err != nil {
+					t.Fatalf("empty ReadInto: %d, %v", n, err)
+				}
+				r.ReadInto(buf[:4], true, func(n int, err error) {
+					n2 = n
+					done()
+				})
+			})
+		})
+		feed(t, w, "abc", "def", "gh")
+	})
+	if n1 != 6 || n2 != 2 || string(buf[:2]) != "gh" {
+		t.Fatalf("n1 %d n2 %d buf %q", n1, n2, buf)
+	}
+}
+
+func TestReadUntilCloseAndBufferedAfterClose(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	var all string
+	testloop.Run(t, l, func(done func()) {
+		r.ReadUntilClose(func(data []byte, err error) {
+			all = string(data)
+			if err != nil {
+				t.Errorf("ReadUntilClose: %v", err)
+			}
+			done()
+		})
+		feed(t, w, "one ", "two ", "three")
+		l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, w.Close) }) }) }) }) })
+	})
+	if all != "one two three" {
+		t.Fatalf("%q", all)
+	}
+	if !r.Closed() || r.Err() != io.EOF {
+		t.Fatalf("closed %v err %v, want closed by io.EOF", r.Closed(), r.Err())
+	}
+}
+
+// Data that arrived before the peer closed stays readable; a read it cannot
+// satisfy then fails at once.
+func TestReadsAfterPeerClose(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	var first string
+	testloop.Run(t, l, func(done func()) {
+		mustWrite(t, w, "line1\nrest")
+		w.Close()
+		r.SetCloseCallback(func(err error) {
+			// Closed with data still buffered.
+			r.ReadUntil([]byte("\n"), 0, func(data []byte, err error) {
+				first = string(data)
+				if err := r.ReadBytes(4, false, func(data []byte, err error) {
+					if string(data) != "rest" || err != nil {
+						t.Errorf("second read: %q, %v", data, err)
+					}
+					err = r.ReadBytes(1, false, func([]byte, error) { t.Error("callback of a failed read ran") })
+					if !errors.Is(err, stream.ErrClosed) {
+						t.Errorf("read past the end on a closed stream: %v, want ErrClosed at once", err)
+					}
+					done()
+				}); err != nil {
+					t.Errorf("read the buffer satisfies: %v", err)
+				}
+			})
+		})
+	})
+	if first != "line1\n" {
+		t.Fatalf("%q", first)
+	}
+}
+
+func TestReadStream(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	var got bytes.Buffer
+	var end error
+	testloop.Run(t, l, func(done func()) {
+		r.ReadStream(func(chunk []byte, err error) {
+			got.Write(chunk)
+			if err != nil {
+				end = err
+				done()
+			}
+		})
+		feed(t, w, "a", "b", "c")
+		l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, w.Close) }) }) }) }) })
+	})
+	if got.String() != "abc" || end != io.EOF {
+		t.Fatalf("got %q end %v", got.String(), end)
+	}
+}
+
+func TestPeekAndConsume(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	var seen []string
+	testloop.Run(t, l, func(done func()) {
+		r.Peek(3, func(buf []byte, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen = append(seen, string(buf))
+			r.Consume(2)
+			if got := string(r.Buffered()); got != string(buf[2:]) {
+				t.Errorf("Buffered after Consume(2): %q", got)
+			}
+			r.Peek(len(r.Buffered())+1, func(buf []byte, err error) {
+				seen = append(seen, string(buf))
+				r.Consume(len(buf))
+				done()
+			})
+		})
+		feed(t, w, "ab", "cd", "ef")
+	})
+	if seen[0] != "abcd" && seen[0] != "abc" {
+		t.Fatalf("first peek %q", seen[0])
+	}
+	if !strings.HasSuffix("abcdef", seen[1]) || !strings.HasPrefix(seen[1], "c") {
+		t.Fatalf("second peek %q", seen[1])
+	}
+}
+
+func TestOneReadAtATime(t *testing.T) {
+	l := newLoop(t)
+	r, _ := pair(t, l, nil)
+	if err := r.ReadBytes(1, false, func([]byte, error) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.ReadUntil([]byte("x"), 0, func([]byte, error) {}); !errors.Is(err, stream.ErrAlreadyReading) {
+		t.Fatalf("second read: %v, want ErrAlreadyReading", err)
+	}
+}
+
+func TestCloseWhileReadPending(t *testing.T) {
+	l := newLoop(t)
+	r, _ := pair(t, l, nil)
+	var gotErr error
+	closeErr := errors.New("shutting down")
+	var closedWith error
+	testloop.Run(t, l, func(done func()) {
+		r.SetCloseCallback(func(err error) { closedWith = err; done() })
+		r.ReadUntil([]byte("\n"), 0, func(data []byte, err error) { gotErr = err })
+		l.CallLater(0, func() { r.CloseWithError(closeErr) })
+	})
+	if !errors.Is(gotErr, stream.ErrClosed) || !errors.Is(gotErr, closeErr) {
+		t.Fatalf("pending read: %v, want ErrClosed wrapping the cause", gotErr)
+	}
+	if closedWith != closeErr {
+		t.Fatalf("close callback got %v", closedWith)
+	}
+	if err := r.Write([]byte("x"), nil); !errors.Is(err, stream.ErrClosed) {
+		t.Fatalf("write after close: %v", err)
+	}
+}
+
+func TestReadBufferCap(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, &stream.Options{MaxBufferSize: 4096})
+	var gotErr error
+	testloop.Run(t, l, func(done func()) {
+		r.ReadUntil([]byte("\n"), 0, func(data []byte, err error) { gotErr = err; done() })
+		mustWrite(t, w, strings.Repeat("x", 10000))
+	})
+	if !errors.Is(gotErr, stream.ErrBufferFull) || !errors.Is(gotErr, stream.ErrClosed) {
+		t.Fatalf("err %v, want ErrClosed caused by ErrBufferFull", gotErr)
+	}
+}

@@ -1,0 +1,301 @@
+package stream
+
+import (
+	"log/slog"
+
+	"github.com/gale-io/gale/loop"
+	"github.com/gale-io/gale/poller"
+)
+
+// Stream is a buffered, non-blocking byte stream over one descriptor (a
+// connected socket or a pipe) on one loop: Tornado's IOStream.
+//
+// Concurrency: a Stream belongs to its loop. Every method must be called on
+// the loop's goroutine (from a callback, handler or timer of that loop),
+// and every callback the stream makes runs there. To reach a stream from
+// another goroutine, Post to its loop.
+//
+// Callbacks never run inside the call that registers them: a read that the
+// buffer can already satisfy completes on a later turn of the loop (or, when
+// started from a stream callback, right after that callback returns), so
+// code after a Read call never races its callback and deep recursion cannot
+// build up on pipelined input.
+type Stream struct {
+	l  *loop.Loop
+	o  *resolved
+	fd poller.FD
+
+	// Read side. The unread bytes are rbuf[rpos:]. rbuf comes from a pool
+	// and goes back as soon as it is empty.
+	rbuf []byte
+	rpos int
+	rd   readOp
+
+	wq writeQueue
+
+	closeCb func(error)
+	err     error         // what closed the stream (nil for a local Close)
+	connect *connectExtra // a Connect in progress
+
+	interest poller.Events // registered with the loop
+	flags    flags
+}
+
+type flags uint16
+
+const (
+	fRegistered    flags = 1 << iota // the fd is registered with the loop
+	fClosed                          // closed: the fd is released
+	fEOF                             // the peer closed its side (AllowHalfOpen)
+	fInRun                           // inside run: completions are picked up by its loop
+	fPosted                          // a run is posted to the loop
+	fPaused                          // reading paused: the write queue is above the high-water mark
+	fIdleEvent                       // a read event came with no read pending
+	fShutWrite                       // CloseWrite was called
+	fShutDone                        // the write side is shut down
+	fConnecting                      // a Connect is in progress
+	fCloseNotified                   // the close callback is scheduled
+	fNotSocket                       // a pipe: no socket options
+)
+
+// handler is the Stream as a loop.Handler, so that HandleEvents is not part
+// of Stream's API.
+type handler Stream
+
+func (h *handler) HandleEvents(_ poller.FD, ev poller.Events) { (*Stream)(h).handleEvents(ev) }
+
+// New returns a stream over fd, a connected socket, on loop l. The stream
+// owns fd from now on: it makes it non-blocking and closes it when the
+// stream closes. New must be called on l's goroutine (or before l runs).
+func New(l *loop.Loop, fd poller.FD, opts *Options) (*Stream, error) {
+	if err := sysSetNonblock(fd); err != nil {
+		return nil, err
+	}
+	return newStream(l, fd, opts), nil
+}
+
+func newStream(l *loop.Loop, fd poller.FD, opts *Options) *Stream {
+	o := defaultResolved
+	if opts != nil {
+		o = resolve(opts)
+	}
+	return &Stream{l: l, o: o, fd: fd}
+}
+
+// Loop returns the loop the stream belongs to.
+func (s *Stream) Loop() *loop.Loop { return s.l }
+
+// FD returns the stream's descriptor, for socket options the stream does not
+// offer. Do not read, write or close it.
+func (s *Stream) FD() poller.FD { return s.fd }
+
+// Closed reports whether the stream is closed. Buffered data may still be
+// read after close.
+func (s *Stream) Closed() bool { return s.flags&fClosed != 0 }
+
+// Err returns what closed the stream: nil while open or after a local Close,
+// io.EOF if the peer closed it, or the error that did.
+func (s *Stream) Err() error { return s.err }
+
+// Reading reports whether a read is pending.
+func (s *Stream) Reading() bool { return s.rd.kind != rNone }
+
+// Writing reports whether written bytes are still waiting to reach the
+// kernel.
+func (s *Stream) Writing() bool { return s.wq.queued > 0 }
+
+// WriteBuffered returns how many written bytes wait to reach the kernel.
+func (s *Stream) WriteBuffered() int { return s.wq.queued }
+
+// SetCloseCallback sets a function called once, on the loop, after the
+// stream closes (by Close, the peer, or an error), with Err(). As in
+// Tornado it runs through Post, after the callbacks already queued, and
+// after the pending read and write callbacks have been told. Setting it on
+// an idle stream also makes the stream watch for the peer's close.
+func (s *Stream) SetCloseCallback(cb func(err error)) {
+	s.closeCb = cb
+	s.settle()
+}
+
+// Close closes the stream and releases its descriptor. Unwritten bytes are
+// dropped (see CloseWrite for a graceful end); a pending read completes if
+// the buffer satisfies it and fails with a *ClosedError otherwise; write
+// callbacks still waiting fail with it. Closing a closed stream does nothing.
+func (s *Stream) Close() { s.closeWith(nil) }
+
+// CloseWithError closes the stream with err as its cause, which Err and the
+// *ClosedError of pending operations report.
+func (s *Stream) CloseWithError(err error) { s.closeWith(err) }
+
+// closeWith closes the stream: the descriptor goes at once, the callbacks are
+// told by run.
+func (s *Stream) closeWith(cause error) {
+	if s.flags&fClosed != 0 {
+		return
+	}
+	s.flags |= fClosed
+	s.err = cause
+	if s.flags&fRegistered != 0 {
+		s.l.RemoveHandler(s.fd)
+		s.flags &^= fRegistered
+	}
+	s.interest = poller.None
+	sysClose(s.fd)
+	s.wq.release()
+	s.settle()
+}
+
+// fail closes the stream after an I/O error, logging it unless it only says
+// the peer went away (Tornado logs the others as warnings).
+func (s *Stream) fail(err error) {
+	if !quietErr(err) {
+		slog.Warn("gale/stream: I/O error, closing connection", "err", err, "peer", s.RemoteAddr())
+	}
+	s.closeWith(err)
+}
+
+func (s *Stream) closedErr() error { return &ClosedError{Cause: s.err} }
+
+// settle makes sure run happens soon: now if a stream callback is running
+// (its run loop will pick the change up), else on the loop's next turn.
+func (s *Stream) settle() {
+	if s.flags&fInRun != 0 {
+		return
+	}
+	if s.hasCompletions() {
+		s.post()
+		return
+	}
+	s.updateInterest()
+}
+
+func (s *Stream) post() {
+	if s.flags&fPosted != 0 {
+		return
+	}
+	s.flags |= fPosted
+	s.l.Post(func() {
+		s.flags &^= fPosted
+		s.run()
+	})
+}
+
+// hasCompletions reports whether run has a callback to make.
+func (s *Stream) hasCompletions() bool {
+	return s.readComplete() || s.wq.due(s.flags&fClosed != 0) || s.closeDue()
+}
+
+func (s *Stream) closeDue() bool {
+	return s.flags&(fClosed|fCloseNotified) == fClosed && s.closeCb != nil && s.rd.kind == rNone && len(s.wq.cbs) == 0
+}
+
+// run makes every callback that is due, in a loop, because each may start
+// another read or write that completes at once; then it releases an empty
+// read buffer and updates the loop registration.
+func (s *Stream) run() {
+	s.flags |= fInRun
+	for {
+		switch {
+		case s.readComplete():
+			s.completeRead()
+		case s.wq.due(s.flags&fClosed != 0):
+			s.wq.fire(s.flags&fClosed != 0, s.err)
+		case s.closeDue():
+			s.flags |= fCloseNotified
+			cb, err := s.closeCb, s.err
+			s.l.Post(func() { cb(err) })
+		default:
+			s.flags &^= fInRun
+			s.releaseReadBuffer()
+			s.updateInterest()
+			return
+		}
+	}
+}
+
+func (s *Stream) handleEvents(ev poller.Events) {
+	s.flags |= fInRun
+	if s.flags&fConnecting != 0 {
+		if ev&(poller.Writable|poller.Error|poller.Hangup) != 0 {
+			s.finishConnect()
+		}
+	} else {
+		if ev&(poller.Writable|poller.Error|poller.Hangup) != 0 && s.wq.queued > 0 {
+			s.flush()
+		}
+		if ev&(poller.Readable|poller.Error|poller.Hangup) != 0 && s.flags&fClosed == 0 {
+			s.handleRead()
+		}
+		if ev&poller.Error != 0 && s.flags&fClosed == 0 && s.interest == poller.None {
+			// Nothing to read or write that would surface it.
+			if err := sysSocketError(s.fd); err != nil {
+				s.closeWith(err)
+			}
+		}
+	}
+	s.run()
+}
+
+// updateInterest registers what the stream needs from the loop now.
+func (s *Stream) updateInterest() {
+	if s.flags&fClosed != 0 {
+		return
+	}
+	if hw := s.o.highWater; hw > 0 {
+		if s.wq.queued > hw {
+			s.flags |= fPaused
+		} else if s.flags&fPaused != 0 && s.wq.queued <= s.o.lowWater {
+			s.flags &^= fPaused
+		}
+	}
+	want := poller.None
+	switch {
+	case s.flags&fConnecting != 0:
+		want = poller.Writable
+	case s.flags&(fEOF|fPaused) != 0:
+	case s.rd.kind != rNone:
+		want = poller.Readable
+	case s.closeCb != nil && s.unread() == 0:
+		// Idle with a close callback: watch for the peer's close.
+		want = poller.Readable
+	case s.interest&poller.Readable != 0 && s.flags&fIdleEvent == 0:
+		// No read pending, but keep the registration until a read event
+		// finds nothing to do: a request/response protocol usually starts
+		// its next read before then, which saves two system calls.
+		want = poller.Readable
+	}
+	s.flags &^= fIdleEvent
+	if s.wq.queued > 0 {
+		want |= poller.Writable
+	}
+	if want == s.interest && (s.flags&fRegistered != 0 || want == poller.None) {
+		return
+	}
+	var err error
+	if s.flags&fRegistered == 0 {
+		err = s.l.AddHandler(s.fd, want, (*handler)(s))
+		if err == nil {
+			s.flags |= fRegistered
+		}
+	} else {
+		err = s.l.UpdateHandler(s.fd, want)
+	}
+	if err != nil {
+		s.closeWith(err)
+		return
+	}
+	s.interest = want
+}
+
+// NewPipe returns a stream over one end of a pipe (or any other descriptor
+// that is not a socket) on loop l; it owns fd as New does. Socket options do
+// nothing on it, and CloseWrite closes the stream (a pipe has no
+// half-close).
+func NewPipe(l *loop.Loop, fd poller.FD, opts *Options) (*Stream, error) {
+	s, err := New(l, fd, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.flags |= fNotSocket
+	return s, nil
+}
