@@ -13,7 +13,9 @@ type PanicError struct {
 	Stack string // the stack of the panicking goroutine
 }
 
-func (e *PanicError) Error() string { return fmt.Sprintf("loop: blocking function panicked: %v", e.Value) }
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("loop: blocking function panicked: %v", e.Value)
+}
 
 // Offload runs work on another goroutine, so that it may block, and then
 // delivers its result to done on l's goroutine. At most

@@ -7,4 +7,6 @@ import (
 	"syscall"
 )
 
-func closeFD(fd syscall.Handle) error { return os.NewSyscallError("closesocket", syscall.Closesocket(fd)) }
+func closeFD(fd syscall.Handle) error {
+	return os.NewSyscallError("closesocket", syscall.Closesocket(fd))
+}

@@ -38,12 +38,12 @@ const (
 // resolved is an Options with every default filled in. Streams share one
 // resolved value per distinct *Options, so a stream carries one pointer.
 type resolved struct {
-	maxBuffer  int
-	chunk      int
-	maxWrite   int
-	highWater  int
-	lowWater   int
-	allowHalf  bool
+	maxBuffer int
+	chunk     int
+	maxWrite  int
+	highWater int
+	lowWater  int
+	allowHalf bool
 }
 
 var defaultResolved = resolve(nil)

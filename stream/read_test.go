@@ -206,7 +206,11 @@ func TestReadUntilCloseAndBufferedAfterClose(t *testing.T) {
 			done()
 		})
 		feed(t, w, "one ", "two ", "three")
-		l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, w.Close) }) }) }) }) })
+		l.CallLater(0, func() {
+			l.CallLater(0, func() {
+				l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, w.Close) }) }) })
+			})
+		})
 	})
 	if all != "one two three" {
 		t.Fatalf("%q", all)
@@ -263,7 +267,11 @@ func TestReadStream(t *testing.T) {
 			}
 		})
 		feed(t, w, "a", "b", "c")
-		l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, w.Close) }) }) }) }) })
+		l.CallLater(0, func() {
+			l.CallLater(0, func() {
+				l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, func() { l.CallLater(0, w.Close) }) }) })
+			})
+		})
 	})
 	if got.String() != "abc" || end != io.EOF {
 		t.Fatalf("got %q end %v", got.String(), end)

@@ -74,7 +74,9 @@ func isInProgress(err error) bool {
 
 func sysClose(fd syscall.Handle) error { return windows.Closesocket(windows.Handle(fd)) }
 
-func sysShutdownWrite(fd syscall.Handle) error { return windows.Shutdown(windows.Handle(fd), windows.SHUT_WR) }
+func sysShutdownWrite(fd syscall.Handle) error {
+	return windows.Shutdown(windows.Handle(fd), windows.SHUT_WR)
+}
 
 func sysSetNonblock(fd syscall.Handle) error {
 	on := uint32(1)
