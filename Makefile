@@ -12,13 +12,17 @@ all: test
 ## test: everything CI checks: vet, the race-enabled suite on the default
 ## backend and on poll(2), the cross-platform compile matrix, and the Windows
 ## build's tests under wine (skipped with a message when wine is missing).
-test: vet race test-poll cross wine
+test: vet race allocs test-poll cross wine
 
 vet:
 	$(GO) vet $(PKGS)
 
 race:
 	$(GO) test -race -count=1 $(PKGS)
+
+## allocs: the zero-allocation guards, which the race detector would skew.
+allocs:
+	$(GO) test -count=1 -run 'Alloc' $(PKGS)
 
 ## test-poll: the whole suite again with poll(2) as the default backend.
 test-poll:

@@ -48,7 +48,8 @@ func (s *Stream) finishConnect() {
 	c := s.connect
 	s.connect = nil
 	if err := sysSocketError(s.fd); err != nil {
-		s.fail(wrapSyscall("connect", err))
+		// Not logged: the callback gets it.
+		s.closeWith(wrapSyscall("connect", err))
 		if c != nil {
 			c.cb(s.closedErr())
 		}

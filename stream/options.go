@@ -18,6 +18,10 @@ type Options struct {
 	// WriteHighWater: while more than this many bytes wait to be written,
 	// the stream stops reading from the peer (backpressure against a peer
 	// that sends but does not read). Default 1 MiB; negative disables.
+	// A program that writes far ahead of its reads should keep its own
+	// queue below this mark (WriteBuffered tells): if both ends of a
+	// connection write ahead past their marks, both stop reading and the
+	// connection stalls, as two blocking writers would.
 	WriteHighWater int
 	// WriteLowWater: reading resumes once the queue drains to this many
 	// bytes. Default WriteHighWater/4.

@@ -3,6 +3,7 @@
 package testloop
 
 import (
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func New(t testing.TB, opts *loop.Options) *loop.Loop {
 // on a timeout or error.
 func Run(t testing.TB, l *loop.Loop, f func(done func())) {
 	t.Helper()
-	_, err := loop.RunSync(l, Timeout, func(d func(struct{}, error)) {
+	_, err := loop.RunSync(l, timeout(), func(d func(struct{}, error)) {
 		f(func() { d(struct{}{}, nil) })
 	})
 	if err != nil {
@@ -58,4 +59,11 @@ func Start(t testing.TB, l *loop.Loop) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+func timeout() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("GALE_TEST_LOOP_TIMEOUT")); err == nil {
+		return d
+	}
+	return Timeout
 }

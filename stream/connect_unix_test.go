@@ -1,0 +1,137 @@
+//go:build unix
+
+package stream_test
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"syscall"
+	"testing"
+
+	"github.com/gale-io/gale/internal/testloop"
+	"github.com/gale-io/gale/stream"
+	"golang.org/x/sys/unix"
+)
+
+func tcpSocket(t *testing.T) int {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+func TestConnectAndWriteBeforeConnected(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 5)
+		n, _ := c.Read(buf)
+		c.Write([]byte("pong!"))
+		got <- string(buf[:n])
+	}()
+	l := newLoop(t)
+	s, err := stream.New(l, tcpSocket(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var order []string
+	testloop.Run(t, l, func(done func()) {
+		addr := ln.Addr().(*net.TCPAddr).AddrPort()
+		if err := s.Connect(addr, func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			order = append(order, "connected")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// Queued until the connect completes; its callback runs after.
+		s.Write([]byte("ping!"), func(err error) { order = append(order, "written") })
+		s.ReadBytes(5, false, func(data []byte, err error) {
+			if string(data) != "pong!" {
+				t.Errorf("reply %q, %v", data, err)
+			}
+			done()
+		})
+	})
+	if v := <-got; v != "ping!" {
+		t.Fatalf("server got %q", v)
+	}
+	if len(order) != 2 || order[0] != "connected" || order[1] != "written" {
+		t.Fatalf("callback order %v", order)
+	}
+	if ra := s.RemoteAddr(); ra == nil || ra.String() != ln.Addr().String() {
+		t.Fatalf("RemoteAddr %v", ra)
+	}
+	if err := s.SetNoDelay(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetKeepAlive(true, 30e9); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConnectRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	ln.Close() // nothing listens there now
+	l := newLoop(t)
+	s, err := stream.New(l, tcpSocket(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotErr error
+	testloop.Run(t, l, func(done func()) {
+		s.Connect(netip.AddrPortFrom(addr.Addr(), addr.Port()), func(err error) { gotErr = err; done() })
+	})
+	if !errors.Is(gotErr, stream.ErrClosed) || !errors.Is(gotErr, syscall.ECONNREFUSED) {
+		t.Fatalf("connect to a closed port: %v, want ErrClosed wrapping ECONNREFUSED", gotErr)
+	}
+	if !s.Closed() {
+		t.Fatal("stream open after a failed connect")
+	}
+}
+
+// A pipe stream: data through, then end of file when the writer closes.
+func TestPipeStream(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	l := newLoop(t)
+	r, err := stream.NewPipe(l, p[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w, err := stream.NewPipe(l, p[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	testloop.Run(t, l, func(done func()) {
+		w.Write([]byte("through a pipe"), nil)
+		w.CloseWrite() // a pipe has no half-close: this closes w
+		r.ReadUntilClose(func(data []byte, err error) { got = string(data); done() })
+	})
+	if got != "through a pipe" || !w.Closed() {
+		t.Fatalf("got %q, writer closed %v", got, w.Closed())
+	}
+}
