@@ -1,7 +1,10 @@
 package stream
 
+import "sync"
+
 // Options configure a Stream. A nil *Options means all defaults; a zero field
-// means that field's default.
+// means that field's default. Streams made with the same *Options share one
+// copy of its settings, so an Options must not change once a stream uses it.
 type Options struct {
 	// MaxBufferSize caps the read buffer, in bytes. A read that would need
 	// more closes the stream with ErrBufferFull as the cause. Default 100
@@ -31,6 +34,12 @@ type Options struct {
 	// CloseWrite. Default false: as in Tornado, end of file closes the
 	// stream.
 	AllowHalfOpen bool
+	// OnClose, if set, is called for every stream made with these Options
+	// at the moment it closes, on its loop, before any callback learns of
+	// the close. It is for code that owns many streams, such as a server
+	// counting and tracking its connections; the stream's own user sets
+	// SetCloseCallback.
+	OnClose func(s *Stream, err error)
 }
 
 const (
@@ -48,6 +57,24 @@ type resolved struct {
 	highWater int
 	lowWater  int
 	allowHalf bool
+	onClose   func(*Stream, error)
+}
+
+// resolvedCache maps each *Options a stream was made with to its resolved
+// form, so that streams share it instead of each carrying a copy.
+var resolvedCache sync.Map
+
+// resolveShared returns the resolved Options shared by every stream made
+// with opts. Options must not change once a stream uses them.
+func resolveShared(opts *Options) *resolved {
+	if opts == nil {
+		return defaultResolved
+	}
+	if r, ok := resolvedCache.Load(opts); ok {
+		return r.(*resolved)
+	}
+	r, _ := resolvedCache.LoadOrStore(opts, resolve(opts))
+	return r.(*resolved)
 }
 
 var defaultResolved = resolve(nil)
@@ -64,6 +91,7 @@ func resolve(o *Options) *resolved {
 		highWater: v.WriteHighWater,
 		lowWater:  v.WriteLowWater,
 		allowHalf: v.AllowHalfOpen,
+		onClose:   v.OnClose,
 	}
 	if r.maxBuffer <= 0 {
 		r.maxBuffer = defaultMaxBuffer

@@ -75,11 +75,7 @@ func New(l *loop.Loop, fd poller.FD, opts *Options) (*Stream, error) {
 }
 
 func newStream(l *loop.Loop, fd poller.FD, opts *Options) *Stream {
-	o := defaultResolved
-	if opts != nil {
-		o = resolve(opts)
-	}
-	return &Stream{l: l, o: o, fd: fd}
+	return &Stream{l: l, o: resolveShared(opts), fd: fd}
 }
 
 // Loop returns the loop the stream belongs to.
@@ -142,6 +138,9 @@ func (s *Stream) closeWith(cause error) {
 	s.interest = poller.None
 	sysClose(s.fd)
 	s.wq.release()
+	if s.o.onClose != nil {
+		s.o.onClose(s, cause)
+	}
 	s.settle()
 }
 

@@ -1,0 +1,407 @@
+package tcpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gale-io/gale/loop"
+	"github.com/gale-io/gale/netutil"
+	"github.com/gale-io/gale/poller"
+	"github.com/gale-io/gale/stream"
+)
+
+// Handler serves one connection: it is called on the connection's loop with
+// the new stream and the peer's address, and owns the stream from then on
+// (it must close it, or let the peer or an error close it).
+type Handler func(s *stream.Stream, peer net.Addr)
+
+// Options configure a Server. A nil *Options gives the defaults documented
+// on each field.
+type Options struct {
+	// Loops is the number of loops, each on its own goroutine; every
+	// connection stays on one loop for its life. Default
+	// runtime.GOMAXPROCS(0).
+	Loops int
+	// ReusePort gives every loop its own listening socket with
+	// SO_REUSEPORT, and lets the kernel spread connections across them
+	// (Linux, DragonFly, FreeBSD; see netutil.BindOptions.ReusePort). By
+	// default one loop accepts and hands connections to the loops in
+	// turn, which works everywhere and balances evenly.
+	ReusePort bool
+	// Backlog is the listen backlog. Default netutil.DefaultBacklog (128).
+	Backlog int
+	// MaxConns caps the open connections; a connection accepted beyond it
+	// is closed at once (and counted in Stats.Rejected). Default 0: no
+	// cap.
+	MaxConns int
+	// NoDelay sets TCP_NODELAY on every connection.
+	NoDelay bool
+	// Stream configures every connection's stream. The server keeps its own
+	// copy (it sets OnClose to track connections, calling yours after).
+	Stream *stream.Options
+	// Loop configures the server's loops.
+	Loop *loop.Options
+	// Logger receives the server's warnings. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Stats counts a server's connections.
+type Stats struct {
+	Open     int64 // connections open now
+	Accepted int64 // connections handed to the handler, ever
+	Rejected int64 // connections closed at once because of MaxConns
+}
+
+// Server accepts TCP connections and hands each, as a stream on one of its
+// loops, to a Handler: Tornado's TCPServer, on N loops.
+//
+// Concurrency: Listen, AddListener, Start, Shutdown, Close, Stats, Addrs
+// and Loops are safe from any goroutine (but not from the server's own
+// loops for Shutdown and Close, which wait for them). The Handler and
+// everything it does run on the connection's loop.
+type Server struct {
+	handler Handler
+	opts    Options
+	sopts   stream.Options
+	log     *slog.Logger
+
+	mu        sync.Mutex
+	loops     []*worker
+	listeners []*netutil.Listener
+	started   bool
+	closed    bool
+
+	open     atomic.Int64
+	accepted atomic.Int64
+	rejected atomic.Int64
+	drained  chan struct{} // closed when open reaches 0 during Shutdown
+	draining atomic.Bool
+
+	next int // round-robin position, on the accepting loop
+}
+
+// worker is one loop and the connections it owns.
+type worker struct {
+	l         *loop.Loop
+	conns     map[*stream.Stream]struct{}
+	acceptors []*netutil.Acceptor
+	done      chan error
+}
+
+// New returns a server that will hand connections to h. Call Listen (or
+// AddListener) and Start.
+func New(h Handler, opts *Options) *Server {
+	s := &Server{handler: h, drained: make(chan struct{})}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if s.opts.Loops <= 0 {
+		s.opts.Loops = runtime.GOMAXPROCS(0)
+	}
+	if s.opts.Stream != nil {
+		s.sopts = *s.opts.Stream
+	}
+	userClose := s.sopts.OnClose
+	s.sopts.OnClose = func(st *stream.Stream, err error) {
+		s.untrack(st)
+		if userClose != nil {
+			userClose(st, err)
+		}
+	}
+	s.log = s.opts.Logger
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	return s
+}
+
+// Listen binds addr ("host:port"; an empty host means every interface,
+// IPv4 and IPv6; port 0 picks a free port) with netutil.BindSockets. With
+// Options.ReusePort it binds one socket per loop and address.
+func (s *Server) Listen(addr string) error {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fmt.Errorf("tcpserver: bad port in %q", addr)
+	}
+	bo := &netutil.BindOptions{Backlog: s.opts.Backlog, ReusePort: s.opts.ReusePort}
+	lns, err := netutil.BindSockets(port, host, bo)
+	if err != nil {
+		return err
+	}
+	if s.opts.ReusePort {
+		// One socket per loop: the rest bind the port the first got.
+		port = lns[0].Addr().(*net.TCPAddr).Port
+		for i := 1; i < s.opts.Loops; i++ {
+			more, err := netutil.BindSockets(port, host, bo)
+			if err != nil {
+				closeAll(lns)
+				return err
+			}
+			lns = append(lns, more...)
+		}
+	}
+	for _, ln := range lns {
+		if err := s.AddListener(ln); err != nil {
+			closeAll(lns)
+			return err
+		}
+	}
+	return nil
+}
+
+func closeAll(lns []*netutil.Listener) {
+	for _, ln := range lns {
+		ln.Close()
+	}
+}
+
+// AddListener makes the server accept on ln (it owns ln from now on).
+// Without ReusePort every listener is accepted on the first loop; with it,
+// listeners are spread over the loops in turn. Listeners added after Start
+// begin accepting at once.
+func (s *Server) AddListener(ln *netutil.Listener) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errServerClosed
+	}
+	s.listeners = append(s.listeners, ln)
+	if s.started {
+		return s.startAccepting(len(s.listeners) - 1)
+	}
+	return nil
+}
+
+var errServerClosed = errors.New("tcpserver: server closed")
+
+// Addrs returns the addresses the server listens on.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []net.Addr
+	for _, ln := range s.listeners {
+		out = append(out, ln.Addr())
+	}
+	return out
+}
+
+// Loops returns the server's loops (after Start), for work that must run
+// beside its connections.
+func (s *Server) Loops() []*loop.Loop {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*loop.Loop, len(s.loops))
+	for i, w := range s.loops {
+		out[i] = w.l
+	}
+	return out
+}
+
+// Stats returns the connection counts.
+func (s *Server) Stats() Stats {
+	return Stats{Open: s.open.Load(), Accepted: s.accepted.Load(), Rejected: s.rejected.Load()}
+}
+
+// Start creates the loops, runs each on its own goroutine, and starts
+// accepting. It returns at once.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errServerClosed
+	}
+	if s.started {
+		return errors.New("tcpserver: already started")
+	}
+	for range s.opts.Loops {
+		l, err := loop.New(s.opts.Loop)
+		if err != nil {
+			s.closeLoopsLocked()
+			return err
+		}
+		s.loops = append(s.loops, &worker{l: l, conns: make(map[*stream.Stream]struct{}), done: make(chan error, 1)})
+	}
+	for _, w := range s.loops {
+		go func() { w.done <- w.l.Run() }()
+	}
+	s.started = true
+	for i := range s.listeners {
+		if err := s.startAccepting(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startAccepting registers listener i on its loop; s.mu is held.
+func (s *Server) startAccepting(i int) error {
+	ln := s.listeners[i]
+	w := s.loops[0]
+	if s.opts.ReusePort {
+		w = s.loops[i%len(s.loops)]
+	}
+	errc := make(chan error, 1)
+	w.l.Post(func() {
+		a, err := netutil.AddAcceptHandler(w.l, ln, func(fd poller.FD, peer net.Addr) {
+			s.accept(w, fd, peer)
+		}, &netutil.AcceptOptions{Logger: s.opts.Logger})
+		if err == nil {
+			w.acceptors = append(w.acceptors, a)
+		}
+		errc <- err
+	})
+	return <-errc
+}
+
+// accept runs on the accepting loop: it picks the connection's loop.
+func (s *Server) accept(from *worker, fd poller.FD, peer net.Addr) {
+	if m := s.opts.MaxConns; m > 0 && s.open.Load() >= int64(m) {
+		s.rejected.Add(1)
+		closeFD(fd)
+		return
+	}
+	s.open.Add(1)
+	to := from
+	if !s.opts.ReusePort && len(s.loops) > 1 {
+		to = s.loops[s.next%len(s.loops)]
+		s.next++
+	}
+	if to == from {
+		s.serve(to, fd, peer)
+		return
+	}
+	if to.l.Post(func() { s.serve(to, fd, peer) }) != nil {
+		closeFD(fd)
+		s.connGone()
+	}
+}
+
+// serve runs on the connection's loop.
+func (s *Server) serve(w *worker, fd poller.FD, peer net.Addr) {
+	st, err := stream.New(w.l, fd, &s.sopts)
+	if err != nil {
+		closeFD(fd)
+		s.connGone()
+		s.log.Warn("gale/tcpserver: cannot make a stream", "err", err)
+		return
+	}
+	if s.opts.NoDelay {
+		st.SetNoDelay(true)
+	}
+	w.conns[st] = struct{}{}
+	s.accepted.Add(1)
+	s.handler(st, peer)
+}
+
+// untrack is every stream's OnClose: it runs on the stream's loop.
+func (s *Server) untrack(st *stream.Stream) {
+	for _, w := range s.loops {
+		if w.l == st.Loop() {
+			delete(w.conns, st)
+			break
+		}
+	}
+	s.connGone()
+}
+
+func (s *Server) connGone() {
+	if s.open.Add(-1) == 0 && s.draining.Load() {
+		select {
+		case <-s.drained:
+		default:
+			close(s.drained)
+		}
+	}
+}
+
+// Shutdown stops the server gracefully: it stops accepting and closes the
+// listeners, waits for the open connections to close (their handlers
+// finish their work and close them), and when ctx ends first closes the
+// rest. Then it stops and closes the loops. It returns ctx.Err() if it had
+// to force connections closed, else nil.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	loops := s.loops
+	listeners := s.listeners
+	s.mu.Unlock()
+
+	// Stop accepting on every loop, then close the listeners.
+	for _, w := range loops {
+		onLoop(w, func() {
+			for _, a := range w.acceptors {
+				a.Stop()
+			}
+			w.acceptors = nil
+		})
+	}
+	closeAll(listeners)
+
+	s.draining.Store(true)
+	var forced error
+	if s.open.Load() > 0 {
+		select {
+		case <-s.drained:
+		case <-ctx.Done():
+			forced = ctx.Err()
+			for _, w := range loops {
+				onLoop(w, func() {
+					for st := range w.conns {
+						st.Close()
+					}
+				})
+			}
+		}
+	}
+	s.mu.Lock()
+	s.closeLoopsLocked()
+	s.mu.Unlock()
+	return forced
+}
+
+// Close stops the server at once: like Shutdown with a context that has
+// already ended.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// closeLoopsLocked stops every loop, waits for it, and closes it.
+func (s *Server) closeLoopsLocked() {
+	for _, w := range s.loops {
+		if s.started {
+			w.l.Stop()
+			<-w.done
+		}
+		w.l.Close()
+	}
+	s.loops = nil
+}
+
+// onLoop runs f on w's loop and waits for it.
+func onLoop(w *worker, f func()) {
+	done := make(chan struct{})
+	if w.l.Post(func() { f(); close(done) }) != nil {
+		return
+	}
+	<-done
+}
