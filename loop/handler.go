@@ -46,7 +46,7 @@ func (f HandlerFunc) HandleEvents(fd poller.FD, ev poller.Events) { f(fd, ev) }
 type handlerTable struct {
 	slots []handlerSlot
 	free  []uint32
-	byFD  map[poller.FD]uint32
+	byFD  fdIndex // descriptor -> slot
 }
 
 type handlerSlot struct {
@@ -56,12 +56,14 @@ type handlerSlot struct {
 	gen uint32
 }
 
-func (t *handlerTable) init() { t.byFD = make(map[poller.FD]uint32) }
+func (t *handlerTable) init() { t.byFD.init() }
 
 func (t *handlerTable) registered() []poller.FD {
-	fds := make([]poller.FD, 0, len(t.byFD))
-	for fd := range t.byFD {
-		fds = append(fds, fd)
+	var fds []poller.FD
+	for i := range t.slots {
+		if t.slots[i].h != nil {
+			fds = append(fds, t.slots[i].fd)
+		}
 	}
 	return fds
 }
@@ -76,7 +78,7 @@ func (l *Loop) AddHandler(fd poller.FD, ev poller.Events, h Handler) error {
 		return ErrClosed
 	}
 	t := &l.fds
-	if _, ok := t.byFD[fd]; ok {
+	if _, ok := t.byFD.get(fd); ok {
 		return fmt.Errorf("%w: fd %v added twice", poller.ErrRegistered, fd)
 	}
 	var slot uint32
@@ -85,7 +87,15 @@ func (l *Loop) AddHandler(fd poller.FD, ev poller.Events, h Handler) error {
 		t.free = t.free[:n-1]
 	} else {
 		slot = uint32(len(t.slots))
-		t.slots = append(t.slots, handlerSlot{})
+		if len(t.slots) == cap(t.slots) {
+			// Double, rather than append's gentler growth for large
+			// slices: a server with many connections allocates (and
+			// leaves as garbage) less in all.
+			grown := make([]handlerSlot, len(t.slots), max(64, 2*cap(t.slots)))
+			copy(grown, t.slots)
+			t.slots = grown
+		}
+		t.slots = t.slots[:slot+1]
 	}
 	s := &t.slots[slot]
 	ev &= Readable | Writable
@@ -94,7 +104,7 @@ func (l *Loop) AddHandler(fd poller.FD, ev poller.Events, h Handler) error {
 		return err
 	}
 	s.h, s.fd, s.ev = h, fd, ev
-	t.byFD[fd] = slot
+	t.byFD.set(fd, slot)
 	return nil
 }
 
@@ -102,7 +112,7 @@ func (l *Loop) AddHandler(fd poller.FD, ev poller.Events, h Handler) error {
 // interest it already has costs no system call.
 func (l *Loop) UpdateHandler(fd poller.FD, ev poller.Events) error {
 	t := &l.fds
-	slot, ok := t.byFD[fd]
+	slot, ok := t.byFD.get(fd)
 	if !ok {
 		return fmt.Errorf("%w: fd %v", poller.ErrNotRegistered, fd)
 	}
@@ -121,7 +131,7 @@ func (l *Loop) UpdateHandler(fd poller.FD, ev poller.Events) error {
 // Events returns the interest set fd is registered with, and whether it is
 // registered.
 func (l *Loop) Events(fd poller.FD) (poller.Events, bool) {
-	slot, ok := l.fds.byFD[fd]
+	slot, ok := l.fds.byFD.get(fd)
 	if !ok {
 		return 0, false
 	}
@@ -135,11 +145,11 @@ func (l *Loop) Events(fd poller.FD) (poller.Events, bool) {
 // poller reports an error, which RemoveHandler returns.
 func (l *Loop) RemoveHandler(fd poller.FD) error {
 	t := &l.fds
-	slot, ok := t.byFD[fd]
+	slot, ok := t.byFD.get(fd)
 	if !ok {
 		return nil
 	}
-	delete(t.byFD, fd)
+	t.byFD.del(fd)
 	s := &t.slots[slot]
 	*s = handlerSlot{gen: s.gen + 1}
 	t.free = append(t.free, slot)

@@ -6,11 +6,6 @@ import (
 	"time"
 )
 
-// connectExtra holds a Connect's callback while it is in progress.
-type connectExtra struct {
-	cb func(error)
-}
-
 // Connect starts a non-blocking connect of the stream's socket (created
 // unconnected, e.g. by tcpclient) to addr and calls cb when it completes:
 // nil once connected, or a *ClosedError whose cause is the connect error
@@ -29,7 +24,7 @@ func (s *Stream) Connect(addr netip.AddrPort, cb func(err error)) error {
 		s.l.Post(func() { cb(nil) })
 	case isInProgress(err):
 		s.flags |= fConnecting
-		s.connect = &connectExtra{cb: cb}
+		s.ext().connect = cb
 	default:
 		err = wrapSyscall("connect", err)
 		s.closeWith(err)
@@ -45,20 +40,16 @@ func (s *Stream) Connect(addr netip.AddrPort, cb func(err error)) error {
 // reports an error): SO_ERROR tells which.
 func (s *Stream) finishConnect() {
 	s.flags &^= fConnecting
-	c := s.connect
-	s.connect = nil
+	cb := s.x.connect
+	s.x.connect = nil
 	if err := sysSocketError(s.fd); err != nil {
 		// Not logged: the callback gets it.
 		s.closeWith(wrapSyscall("connect", err))
-		if c != nil {
-			c.cb(s.closedErr())
-		}
+		cb(s.closedErr())
 		return
 	}
-	if c != nil {
-		c.cb(nil)
-	}
-	if s.flags&fClosed == 0 && s.wq.queued > 0 {
+	cb(nil)
+	if s.flags&fClosed == 0 && s.wq.pending() > 0 {
 		s.flush()
 	}
 }

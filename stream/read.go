@@ -21,23 +21,33 @@ const (
 	rPeek                // Peek: at least n bytes buffered, nothing consumed
 )
 
-// readOp is the one pending read. Rarely used fields live in extra, so the
-// common reads cost no allocation and a Stream stays small.
+// readOp is the one pending read. The fields only some reads use live in
+// the stream's extra, allocated the first time one of them is used, so
+// that a Stream stays small (it is most of a connection's memory).
 type readOp struct {
 	kind    readKind
 	partial bool
 	n       int // bytes wanted, or the max-bytes limit (0: none)
-	scanned int // rUntil: bytes already searched for the delimiter
-	delim   []byte
 	cb      func([]byte, error)
-	x       *readExtra
 }
 
-type readExtra struct {
-	re     *regexp.Regexp
-	into   []byte
-	filled int
-	intoCb func(int, error)
+// extra is the part of a stream that only some streams need.
+type extra struct {
+	delim   []byte // rUntil
+	scanned int    // rUntil: bytes already searched for the delimiter
+	re      *regexp.Regexp
+	into    []byte // rInto
+	filled  int
+	intoCb  func(int, error)
+	connect func(error) // a Connect in progress
+}
+
+// ext returns the stream's extra, allocating it on first use.
+func (s *Stream) ext() *extra {
+	if s.x == nil {
+		s.x = new(extra)
+	}
+	return s.x
 }
 
 func (s *Stream) unread() int { return len(s.rbuf) - s.rpos }
@@ -56,7 +66,7 @@ func (s *Stream) Consume(n int) {
 	}
 	s.rpos += n
 	if s.rd.kind == rUntil {
-		s.rd.scanned = max(0, s.rd.scanned-n)
+		s.x.scanned = max(0, s.x.scanned-n)
 	}
 	if s.flags&fInRun == 0 {
 		s.releaseReadBuffer()
@@ -100,7 +110,11 @@ func (s *Stream) ReadUntil(delim []byte, maxBytes int, cb func(data []byte, err 
 	if len(delim) == 0 {
 		return errEmptyDelim
 	}
-	return s.start(readOp{kind: rUntil, n: maxBytes, delim: delim, cb: cb})
+	if s.rd.kind == rNone {
+		x := s.ext()
+		x.delim, x.scanned = delim, 0
+	}
+	return s.start(readOp{kind: rUntil, n: maxBytes, cb: cb})
 }
 
 // ReadUntilRegexp reads through the first match of re and calls cb with the
@@ -108,7 +122,10 @@ func (s *Stream) ReadUntil(delim []byte, maxBytes int, cb func(data []byte, err 
 // The pattern is searched from the start of the buffer each time data
 // arrives, so prefer ReadUntil when a fixed delimiter will do.
 func (s *Stream) ReadUntilRegexp(re *regexp.Regexp, maxBytes int, cb func(data []byte, err error)) error {
-	return s.start(readOp{kind: rRegexp, n: maxBytes, cb: cb, x: &readExtra{re: re}})
+	if s.rd.kind == rNone {
+		s.ext().re = re
+	}
+	return s.start(readOp{kind: rRegexp, n: maxBytes, cb: cb})
 }
 
 // ReadInto reads into buf, which the stream fills directly (no copy when
@@ -116,7 +133,11 @@ func (s *Stream) ReadUntilRegexp(re *regexp.Regexp, maxBytes int, cb func(data [
 // partial as soon as at least one byte arrived. buf belongs to the stream
 // until cb runs. An empty buf completes with 0.
 func (s *Stream) ReadInto(buf []byte, partial bool, cb func(n int, err error)) error {
-	return s.start(readOp{kind: rInto, partial: partial, x: &readExtra{into: buf, intoCb: cb}})
+	if s.rd.kind == rNone {
+		x := s.ext()
+		x.into, x.filled, x.intoCb = buf, 0, cb
+	}
+	return s.start(readOp{kind: rInto, partial: partial})
 }
 
 // ReadUntilClose reads until the stream closes and calls cb with everything
@@ -167,11 +188,11 @@ func (s *Stream) satisfiable(ended bool) bool {
 	case rBytes:
 		return avail >= rd.n || (rd.partial && avail > 0)
 	case rUntil:
-		return findDelim(s.Buffered(), rd.delim, &rd.scanned) >= 0 || (rd.n > 0 && avail >= rd.n)
+		return findDelim(s.Buffered(), s.x.delim, &s.x.scanned) >= 0 || (rd.n > 0 && avail >= rd.n)
 	case rRegexp:
-		return rd.x.re.Match(s.Buffered()) || (rd.n > 0 && avail >= rd.n)
+		return s.x.re.Match(s.Buffered()) || (rd.n > 0 && avail >= rd.n)
 	case rInto:
-		x := rd.x
+		x := s.x
 		return x.filled+avail >= len(x.into) || (rd.partial && x.filled+avail > 0)
 	case rUntilClose:
 		return ended
@@ -214,14 +235,17 @@ func (s *Stream) completeRead() {
 		}
 	case rUntil, rRegexp:
 		end, what := -1, ""
+		x := s.x
 		if rd.kind == rUntil {
-			end = findDelim(buf, rd.delim, &rd.scanned)
-			what = "delimiter " + strconv.Quote(string(rd.delim))
-		} else if loc := rd.x.re.FindIndex(buf); loc != nil {
-			end = loc[1]
-			what = "pattern " + strconv.Quote(rd.x.re.String())
+			end = findDelim(buf, x.delim, &x.scanned)
+			what = "delimiter " + strconv.Quote(string(x.delim))
+			x.delim = nil
 		} else {
-			what = "pattern " + strconv.Quote(rd.x.re.String())
+			if loc := x.re.FindIndex(buf); loc != nil {
+				end = loc[1]
+			}
+			what = "pattern " + strconv.Quote(x.re.String())
+			x.re = nil
 		}
 		if rd.n > 0 && (end > rd.n || (end < 0 && avail >= rd.n)) {
 			err := &UnsatisfiableReadError{What: what, MaxBytes: rd.n}
@@ -236,15 +260,16 @@ func (s *Stream) completeRead() {
 			return
 		}
 	case rInto:
-		x := rd.x
+		x := s.x
 		n := copy(x.into[x.filled:], buf)
 		s.rpos += n
-		x.filled += n
-		if x.filled == len(x.into) || (rd.partial && x.filled > 0) {
-			x.intoCb(x.filled, nil)
+		filled, full, cb := x.filled+n, x.filled+n == len(x.into), x.intoCb
+		x.into, x.filled, x.intoCb = nil, 0, nil
+		if full || (rd.partial && filled > 0) {
+			cb(filled, nil)
 			return
 		}
-		x.intoCb(x.filled, s.closedErr())
+		cb(filled, s.eofOrClosedErr())
 		return
 	case rUntilClose:
 		s.rpos += avail
@@ -322,7 +347,7 @@ func (s *Stream) readOnce() (int, bool) {
 	var dst []byte
 	direct := s.rd.kind == rInto && s.unread() == 0
 	if direct {
-		x := s.rd.x
+		x := s.x
 		dst = x.into[x.filled:]
 	} else {
 		if s.unread() >= s.o.maxBuffer {
@@ -349,7 +374,7 @@ func (s *Stream) readOnce() (int, bool) {
 		return 0, false
 	}
 	if direct {
-		s.rd.x.filled += n
+		s.x.filled += n
 	} else {
 		s.rbuf = s.rbuf[:len(s.rbuf)+n]
 	}

@@ -31,11 +31,11 @@ type Stream struct {
 	rpos int
 	rd   readOp
 
-	wq writeQueue
+	wq *writeQueue // nil while nothing waits to be written
+	x  *extra      // nil until a read or Connect needs it
 
 	closeCb func(error)
-	err     error         // what closed the stream (nil for a local Close)
-	connect *connectExtra // a Connect in progress
+	err     error // what closed the stream (nil for a local Close)
 
 	interest poller.Events // registered with the loop
 	flags    flags
@@ -98,10 +98,10 @@ func (s *Stream) Reading() bool { return s.rd.kind != rNone }
 
 // Writing reports whether written bytes are still waiting to reach the
 // kernel.
-func (s *Stream) Writing() bool { return s.wq.queued > 0 }
+func (s *Stream) Writing() bool { return s.wq.pending() > 0 }
 
 // WriteBuffered returns how many written bytes wait to reach the kernel.
-func (s *Stream) WriteBuffered() int { return s.wq.queued }
+func (s *Stream) WriteBuffered() int { return s.wq.pending() }
 
 // SetCloseCallback sets a function called once, on the loop, after the
 // stream closes (by Close, the peer, or an error), with Err(). As in
@@ -137,7 +137,7 @@ func (s *Stream) closeWith(cause error) {
 	}
 	s.interest = poller.None
 	sysClose(s.fd)
-	s.wq.release()
+	s.wq.releaseBufs()
 	if s.o.onClose != nil {
 		s.o.onClose(s, cause)
 	}
@@ -185,7 +185,7 @@ func (s *Stream) hasCompletions() bool {
 }
 
 func (s *Stream) closeDue() bool {
-	return s.flags&(fClosed|fCloseNotified) == fClosed && s.closeCb != nil && s.rd.kind == rNone && len(s.wq.cbs) == 0
+	return s.flags&(fClosed|fCloseNotified) == fClosed && s.closeCb != nil && s.rd.kind == rNone && !s.wq.hasCallbacks()
 }
 
 // run makes every callback that is due, in a loop, because each may start
@@ -206,6 +206,7 @@ func (s *Stream) run() {
 		default:
 			s.flags &^= fInRun
 			s.releaseReadBuffer()
+			s.releaseWriteQueue()
 			s.updateInterest()
 			return
 		}
@@ -219,7 +220,7 @@ func (s *Stream) handleEvents(ev poller.Events) {
 			s.finishConnect()
 		}
 	} else {
-		if ev&(poller.Writable|poller.Error|poller.Hangup) != 0 && s.wq.queued > 0 {
+		if ev&(poller.Writable|poller.Error|poller.Hangup) != 0 && s.wq.pending() > 0 {
 			s.flush()
 		}
 		if ev&(poller.Readable|poller.Error|poller.Hangup) != 0 && s.flags&fClosed == 0 {
@@ -241,9 +242,9 @@ func (s *Stream) updateInterest() {
 		return
 	}
 	if hw := s.o.highWater; hw > 0 {
-		if s.wq.queued > hw {
+		if q := s.wq.pending(); q > hw {
 			s.flags |= fPaused
-		} else if s.flags&fPaused != 0 && s.wq.queued <= s.o.lowWater {
+		} else if s.flags&fPaused != 0 && q <= s.o.lowWater {
 			s.flags &^= fPaused
 		}
 	}
@@ -264,7 +265,7 @@ func (s *Stream) updateInterest() {
 		want = poller.Readable
 	}
 	s.flags &^= fIdleEvent
-	if s.wq.queued > 0 {
+	if s.wq.pending() > 0 {
 		want |= poller.Writable
 	}
 	if want == s.interest && (s.flags&fRegistered != 0 || want == poller.None) {

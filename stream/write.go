@@ -1,16 +1,50 @@
 package stream
 
+import "sync"
+
 // writeQueue holds what the kernel has not taken yet: pooled chunks that
 // Write copied the bytes into, so the caller may reuse its slice as soon as
 // Write returns. Small writes are coalesced into the last chunk; a flush
-// hands up to maxIovecs chunks to one writev.
+// hands up to maxIovecs chunks to one writev. A stream has a queue only
+// while bytes or callbacks wait (most writes go straight to the kernel), and
+// gives it back to a pool when both are done.
 type writeQueue struct {
 	bufs   [][]byte // bufs[0][off:] is next; each chunk is pooled
 	off    int
 	queued int    // bytes waiting
-	total  uint64 // bytes ever accepted by Write
-	done   uint64 // bytes ever handed to the kernel
+	total  uint64 // bytes accepted since the queue was made
+	done   uint64 // of those, bytes handed to the kernel
 	cbs    []writeCallback
+}
+
+var queuePool = sync.Pool{New: func() any { return new(writeQueue) }}
+
+// pending returns the bytes waiting; a nil queue has none.
+func (q *writeQueue) pending() int {
+	if q == nil {
+		return 0
+	}
+	return q.queued
+}
+
+func (q *writeQueue) hasCallbacks() bool { return q != nil && len(q.cbs) > 0 }
+
+// queue returns the stream's write queue, making one if needed.
+func (s *Stream) queue() *writeQueue {
+	if s.wq == nil {
+		s.wq = queuePool.Get().(*writeQueue)
+	}
+	return s.wq
+}
+
+// releaseWriteQueue gives an empty queue back to the pool.
+func (s *Stream) releaseWriteQueue() {
+	if q := s.wq; q != nil && q.queued == 0 && len(q.cbs) == 0 {
+		q.releaseBufs()
+		*q = writeQueue{}
+		queuePool.Put(q)
+		s.wq = nil
+	}
 }
 
 // writeCallback fires once the kernel has every byte up to end.
@@ -62,7 +96,7 @@ func (q *writeQueue) advance(n int) {
 // due reports whether a write callback can fire: its bytes were written,
 // or the stream closed.
 func (q *writeQueue) due(closed bool) bool {
-	return len(q.cbs) > 0 && (closed || q.cbs[0].end <= q.done)
+	return q != nil && len(q.cbs) > 0 && (closed || q.cbs[0].end <= q.done)
 }
 
 // fire calls the first due callback (run loops while more are due, since
@@ -81,8 +115,12 @@ func (q *writeQueue) fire(closed bool, cause error) {
 	c.cb(&ClosedError{Cause: cause})
 }
 
-// release returns every chunk to the pool (the stream closed).
-func (q *writeQueue) release() {
+// releaseBufs returns every chunk to the pool (the stream closed, or the
+// queue is empty).
+func (q *writeQueue) releaseBufs() {
+	if q == nil {
+		return
+	}
 	for i, b := range q.bufs {
 		putBuf(b)
 		q.bufs[i] = nil
@@ -105,30 +143,40 @@ func (s *Stream) Write(b []byte, cb func(err error)) error {
 	if s.flags&fShutWrite != 0 {
 		return ErrWriteClosed
 	}
-	if m := s.o.maxWrite; m > 0 && s.wq.queued+len(b) > m {
+	if m := s.o.maxWrite; m > 0 && s.wq.pending()+len(b) > m {
 		return ErrBufferFull
 	}
-	s.wq.total += uint64(len(b))
-	if s.wq.queued == 0 && s.flags&fConnecting == 0 && len(b) > 0 {
+	written := 0
+	if s.wq.pending() == 0 && s.flags&fConnecting == 0 && len(b) > 0 {
 		// Nothing queued: hand b to the kernel directly, no copy.
 		n, err := sysWrite(s.fd, b)
 		switch {
 		case err == nil:
-			s.wq.done += uint64(n)
-			b = b[n:]
+			written = n
 		case !wouldBlock(err):
 			if cb != nil {
-				s.wq.cbs = append(s.wq.cbs, writeCallback{end: ^uint64(0), cb: cb})
+				q := s.queue()
+				q.cbs = append(q.cbs, writeCallback{end: ^uint64(0), cb: cb})
 			}
 			s.fail(wrapSyscall("write", err))
 			return nil
 		}
 	}
+	if q := s.wq; q != nil {
+		q.total += uint64(written)
+		q.done += uint64(written)
+	}
+	b = b[written:]
+	if len(b) == 0 && cb == nil {
+		return nil // all of it went straight to the kernel
+	}
+	q := s.queue()
+	q.total += uint64(len(b))
 	if len(b) > 0 {
-		s.wq.push(b)
+		q.push(b)
 	}
 	if cb != nil {
-		s.wq.cbs = append(s.wq.cbs, writeCallback{end: s.wq.total, cb: cb})
+		q.cbs = append(q.cbs, writeCallback{end: q.total, cb: cb})
 	}
 	s.settle()
 	return nil
@@ -138,14 +186,15 @@ func (s *Stream) Write(b []byte, cb func(err error)) error {
 // loop's I/O budget for this event is spent.
 func (s *Stream) flush() {
 	budget := s.l.IOBudget()
-	for s.wq.queued > 0 && budget > 0 {
+	q := s.wq
+	for q.pending() > 0 && budget > 0 {
 		var iov [maxIovecs][]byte
 		k := 0
-		for i := 0; i < len(s.wq.bufs) && k < maxIovecs; i++ {
+		for i := 0; i < len(q.bufs) && k < maxIovecs; i++ {
 			if i == 0 {
-				iov[k] = s.wq.bufs[0][s.wq.off:]
+				iov[k] = q.bufs[0][q.off:]
 			} else {
-				iov[k] = s.wq.bufs[i]
+				iov[k] = q.bufs[i]
 			}
 			k++
 		}
@@ -156,10 +205,10 @@ func (s *Stream) flush() {
 			}
 			return
 		}
-		s.wq.advance(n)
+		q.advance(n)
 		budget -= n
 	}
-	if s.wq.queued == 0 && s.flags&(fShutWrite|fShutDone) == fShutWrite {
+	if q.pending() == 0 && s.flags&(fShutWrite|fShutDone) == fShutWrite {
 		s.shutdownWrite()
 	}
 }
@@ -172,7 +221,7 @@ func (s *Stream) CloseWrite() error {
 		return s.closedErr()
 	}
 	s.flags |= fShutWrite
-	if s.wq.queued == 0 && s.flags&fConnecting == 0 {
+	if s.wq.pending() == 0 && s.flags&fConnecting == 0 {
 		s.shutdownWrite()
 	}
 	return nil
