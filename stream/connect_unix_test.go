@@ -14,15 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func tcpSocket(t *testing.T) int {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fd
-}
-
 func TestConnectAndWriteBeforeConnected(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -43,11 +34,7 @@ func TestConnectAndWriteBeforeConnected(t *testing.T) {
 		got <- string(buf[:n])
 	}()
 	l := newLoop(t)
-	s, err := stream.New(l, tcpSocket(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := dialStream(t, l)
 	var order []string
 	testloop.Run(t, l, func(done func()) {
 		addr := ln.Addr().(*net.TCPAddr).AddrPort()
@@ -93,10 +80,7 @@ func TestConnectRefused(t *testing.T) {
 	addr := ln.Addr().(*net.TCPAddr).AddrPort()
 	ln.Close() // nothing listens there now
 	l := newLoop(t)
-	s, err := stream.New(l, tcpSocket(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := dialStream(t, l)
 	var gotErr error
 	testloop.Run(t, l, func(done func()) {
 		s.Connect(netip.AddrPortFrom(addr.Addr(), addr.Port()), func(err error) { gotErr = err; done() })

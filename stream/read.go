@@ -40,6 +40,7 @@ type extra struct {
 	filled  int
 	intoCb  func(int, error)
 	connect func(error) // a Connect in progress
+	tls     *tlsState   // after StartTLS
 }
 
 // ext returns the stream's extra, allocating it on first use.
@@ -362,7 +363,13 @@ func (s *Stream) readOnce() (int, bool) {
 	if len(dst) == 0 {
 		return 0, false
 	}
-	n, err := sysRead(s.fd, dst)
+	var n int
+	var err error
+	if s.flags&fTLS != 0 {
+		n, err = s.tlsRead(dst)
+	} else {
+		n, err = sysRead(s.fd, dst)
+	}
 	switch {
 	case err != nil && wouldBlock(err):
 		return 0, false

@@ -56,6 +56,9 @@ const (
 	fConnecting                      // a Connect is in progress
 	fCloseNotified                   // the close callback is scheduled
 	fNotSocket                       // a pipe: no socket options
+	fHandshake                       // a TLS handshake is running
+	fTLS                             // TLS is established: I/O goes through it
+	fTLSMore                         // crypto/tls may hold data the socket will not signal
 )
 
 // handler is the Stream as a loop.Handler, so that HandleEvents is not part
@@ -136,6 +139,9 @@ func (s *Stream) closeWith(cause error) {
 		s.flags &^= fRegistered
 	}
 	s.interest = poller.None
+	if s.x != nil && s.x.tls != nil {
+		s.x.tls.shut()
+	}
 	sysClose(s.fd)
 	s.wq.releaseBufs()
 	if s.o.onClose != nil {
@@ -179,6 +185,12 @@ func (s *Stream) post() {
 	})
 }
 
+// tlsPending reports whether a pending read should try TLS again without
+// waiting for the poller.
+func (s *Stream) tlsPending() bool {
+	return s.flags&(fTLS|fTLSMore|fClosed|fEOF) == fTLS|fTLSMore && s.rd.kind != rNone && !s.readComplete()
+}
+
 // hasCompletions reports whether run has a callback to make.
 func (s *Stream) hasCompletions() bool {
 	return s.readComplete() || s.wq.due(s.flags&fClosed != 0) || s.closeDue()
@@ -193,8 +205,13 @@ func (s *Stream) closeDue() bool {
 // read buffer and updates the loop registration.
 func (s *Stream) run() {
 	s.flags |= fInRun
+	pumped := false
 	for {
 		switch {
+		case !pumped && s.tlsPending():
+			// TLS may have data the poller will not report: read it.
+			pumped = true
+			s.handleRead()
 		case s.readComplete():
 			s.completeRead()
 		case s.wq.due(s.flags&fClosed != 0):
@@ -208,6 +225,9 @@ func (s *Stream) run() {
 			s.releaseReadBuffer()
 			s.releaseWriteQueue()
 			s.updateInterest()
+			if s.tlsPending() {
+				s.post() // more on the next turn, after other descriptors
+			}
 			return
 		}
 	}
@@ -218,6 +238,13 @@ func (s *Stream) handleEvents(ev poller.Events) {
 	if s.flags&fConnecting != 0 {
 		if ev&(poller.Writable|poller.Error|poller.Hangup) != 0 {
 			s.finishConnect()
+		}
+	} else if s.flags&fHandshake != 0 {
+		if ev&(poller.Writable|poller.Error|poller.Hangup) != 0 && s.wq.pending() > 0 {
+			s.flush()
+		}
+		if ev&(poller.Readable|poller.Error|poller.Hangup) != 0 && s.flags&fClosed == 0 {
+			s.feedHandshake()
 		}
 	} else {
 		if ev&(poller.Writable|poller.Error|poller.Hangup) != 0 && s.wq.pending() > 0 {
@@ -252,6 +279,8 @@ func (s *Stream) updateInterest() {
 	switch {
 	case s.flags&fConnecting != 0:
 		want = poller.Writable
+	case s.flags&fHandshake != 0:
+		want = poller.Readable
 	case s.flags&(fEOF|fPaused) != 0:
 	case s.rd.kind != rNone:
 		want = poller.Readable

@@ -148,3 +148,5 @@ func sockaddrToAddr(sa unix.Sockaddr) net.Addr {
 	}
 	return nil
 }
+
+var errAgain error = unix.EAGAIN

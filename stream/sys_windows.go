@@ -160,3 +160,5 @@ func sockaddrToAddr(sa windows.Sockaddr) net.Addr {
 	}
 	return nil
 }
+
+var errAgain error = windows.WSAEWOULDBLOCK

@@ -146,40 +146,50 @@ func (s *Stream) Write(b []byte, cb func(err error)) error {
 	if m := s.o.maxWrite; m > 0 && s.wq.pending()+len(b) > m {
 		return ErrBufferFull
 	}
+	if s.flags&(fTLS|fHandshake) != 0 {
+		return s.tlsWrite(b, cb)
+	}
+	s.writeRaw(b)
+	if cb != nil {
+		q := s.queue()
+		end := q.total
+		if s.flags&fClosed != 0 {
+			end = ^uint64(0) // the write failed and closed the stream
+		}
+		q.cbs = append(q.cbs, writeCallback{end: end, cb: cb})
+	}
+	s.settle()
+	return nil
+}
+
+// writeRaw sends b to the socket, straight to the kernel when nothing is
+// queued, and queues (copies) what the kernel does not take. A write error
+// closes the stream.
+func (s *Stream) writeRaw(b []byte) {
+	if s.flags&fClosed != 0 || len(b) == 0 {
+		return
+	}
 	written := 0
-	if s.wq.pending() == 0 && s.flags&fConnecting == 0 && len(b) > 0 {
-		// Nothing queued: hand b to the kernel directly, no copy.
+	if s.wq.pending() == 0 && s.flags&fConnecting == 0 {
 		n, err := sysWrite(s.fd, b)
 		switch {
 		case err == nil:
 			written = n
 		case !wouldBlock(err):
-			if cb != nil {
-				q := s.queue()
-				q.cbs = append(q.cbs, writeCallback{end: ^uint64(0), cb: cb})
-			}
 			s.fail(wrapSyscall("write", err))
-			return nil
+			return
 		}
 	}
 	if q := s.wq; q != nil {
 		q.total += uint64(written)
 		q.done += uint64(written)
 	}
-	b = b[written:]
-	if len(b) == 0 && cb == nil {
-		return nil // all of it went straight to the kernel
-	}
-	q := s.queue()
-	q.total += uint64(len(b))
-	if len(b) > 0 {
+	if b = b[written:]; len(b) > 0 {
+		q := s.queue()
+		q.total += uint64(len(b))
 		q.push(b)
+		s.settle()
 	}
-	if cb != nil {
-		q.cbs = append(q.cbs, writeCallback{end: q.total, cb: cb})
-	}
-	s.settle()
-	return nil
 }
 
 // flush writes queued bytes until the kernel stops taking them or the
@@ -219,6 +229,9 @@ func (s *Stream) flush() {
 func (s *Stream) CloseWrite() error {
 	if s.flags&fClosed != 0 {
 		return s.closedErr()
+	}
+	if s.flags&fTLS != 0 && s.flags&fShutWrite == 0 {
+		s.x.tls.conn.CloseWrite() // queues the close_notify alert
 	}
 	s.flags |= fShutWrite
 	if s.wq.pending() == 0 && s.flags&fConnecting == 0 {

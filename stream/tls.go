@@ -1,0 +1,323 @@
+package stream
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// ErrNotIdle is returned by StartTLS while a read or write is pending.
+var ErrNotIdle = errors.New("stream: not idle; cannot start TLS")
+
+// tlsState is a stream's TLS layer: a crypto/tls Conn over a transport
+// (tlsTransport) that the loop feeds.
+//
+// crypto/tls is written for blocking connections, and its handshake cannot
+// resume after a would-block error, so the handshake runs on a goroutine:
+// the loop reads ciphertext from the socket into in and wakes it; what the
+// handshake writes is posted back to the loop, which sends it. Once the
+// handshake is done the goroutine ends and the loop drives the Conn
+// itself: the transport then reads the socket directly and reports
+// would-block as a temporary net.Error, which crypto/tls returns without
+// failing the connection, and writes go straight into the stream's write
+// queue. So an established TLS connection costs no goroutine.
+type tlsState struct {
+	s    *Stream
+	conn *tls.Conn
+
+	mu          sync.Mutex
+	cond        sync.Cond
+	in          []byte // ciphertext from the loop, not yet read by crypto/tls
+	inErr       error  // end of file or error the loop saw
+	handshaking bool
+	closed      bool
+
+	cb      func(error)
+	pending []pendingWrite // plaintext written during the handshake
+}
+
+type pendingWrite struct {
+	b  []byte
+	cb func(error)
+}
+
+// StartTLS starts TLS on the stream, as a server or a client, and calls cb
+// on the loop when the handshake is done (nil) or failed (the handshake's
+// own error, e.g. a certificate verification error; the stream is then
+// closed). A client verifies the server's certificate unless config says
+// otherwise; set config.ServerName (SNI and verification) and NextProtos
+// (ALPN) as crypto/tls documents. Bytes already buffered (a ClientHello
+// that arrived behind a PROXY header, say) are fed to TLS. Reads may be
+// started at once: they complete once the handshake is done and data
+// arrives; writes made during the handshake are sent after it. StartTLS
+// fails with ErrNotIdle while a read or write is pending.
+//
+// The handshake runs on a goroutine (see the package doc for its cost);
+// afterwards TLS records are read and written by the loop itself.
+func (s *Stream) StartTLS(config *tls.Config, server bool, cb func(err error)) error {
+	if s.flags&fClosed != 0 {
+		return s.closedErr()
+	}
+	if s.rd.kind != rNone || s.wq.pending() > 0 || s.flags&(fConnecting|fTLS|fHandshake) != 0 {
+		return ErrNotIdle
+	}
+	t := &tlsState{s: s, handshaking: true, cb: cb}
+	t.cond.L = &t.mu
+	if buf := s.Buffered(); len(buf) > 0 {
+		t.in = append([]byte(nil), buf...)
+		s.rpos = len(s.rbuf)
+		s.releaseReadBuffer()
+	}
+	tr := &tlsTransport{t: t, local: s.LocalAddr(), remote: s.RemoteAddr()}
+	if server {
+		t.conn = tls.Server(tr, config)
+	} else {
+		t.conn = tls.Client(tr, config)
+	}
+	s.ext().tls = t
+	s.flags |= fHandshake
+	go t.handshake()
+	s.settle()
+	return nil
+}
+
+// TLSState returns the TLS connection state once the handshake is done.
+func (s *Stream) TLSState() (tls.ConnectionState, bool) {
+	if s.flags&fTLS == 0 {
+		return tls.ConnectionState{}, false
+	}
+	return s.x.tls.conn.ConnectionState(), true
+}
+
+// handshake runs on its own goroutine.
+func (t *tlsState) handshake() {
+	err := t.conn.HandshakeContext(context.Background())
+	if t.s.l.Post(func() { t.s.finishHandshake(err) }) != nil {
+		// The loop is closed: nobody is left to tell.
+		return
+	}
+}
+
+// feedHandshake runs on the loop while the handshake goroutine runs: it
+// moves ciphertext from the socket to the goroutine.
+func (s *Stream) feedHandshake() {
+	t := s.x.tls
+	var buf [16 << 10]byte
+	for {
+		n, err := sysRead(s.fd, buf[:])
+		if err != nil && wouldBlock(err) {
+			return
+		}
+		t.mu.Lock()
+		switch {
+		case err != nil:
+			t.inErr = wrapSyscall("read", err)
+		case n == 0:
+			t.inErr = io.EOF
+		default:
+			t.in = append(t.in, buf[:n]...)
+		}
+		t.cond.Signal()
+		stop := t.inErr != nil || n < len(buf)
+		t.mu.Unlock()
+		if stop {
+			return
+		}
+	}
+}
+
+// finishHandshake runs on the loop once the handshake goroutine is done.
+func (s *Stream) finishHandshake(err error) {
+	t := s.x.tls
+	t.mu.Lock()
+	t.handshaking = false
+	more := len(t.in) > 0
+	t.mu.Unlock()
+	s.flags &^= fHandshake
+	s.flags |= fInRun
+	cb := t.cb
+	t.cb = nil
+	switch {
+	case s.flags&fClosed != 0:
+		cb(s.closedErr())
+	case err != nil:
+		if !quietErr(err) && !errors.Is(err, io.EOF) {
+			slog.Warn("gale/stream: TLS handshake failed", "err", err, "peer", s.RemoteAddr())
+		}
+		s.closeWith(err)
+		cb(err)
+	default:
+		s.flags |= fTLS
+		if more {
+			s.flags |= fTLSMore
+		}
+		cb(nil)
+		pending := t.pending
+		t.pending = nil
+		for _, w := range pending {
+			if s.flags&fClosed != 0 {
+				if w.cb != nil {
+					w.cb(s.closedErr())
+				}
+				continue
+			}
+			s.Write(w.b, w.cb)
+		}
+	}
+	s.run()
+}
+
+// tlsRead reads plaintext into dst on the loop, after the handshake.
+func (s *Stream) tlsRead(dst []byte) (int, error) {
+	n, err := s.x.tls.conn.Read(dst)
+	if n > 0 {
+		// crypto/tls may hold more, decrypted or not, that the socket will
+		// not signal: look again before waiting on the poller.
+		s.flags |= fTLSMore
+		return n, nil
+	}
+	s.flags &^= fTLSMore
+	var ne net.Error
+	switch {
+	case err == nil:
+		return 0, errAgain
+	case errors.Is(err, errTLSWouldBlock):
+		return 0, errAgain
+	case errors.Is(err, io.EOF):
+		return 0, nil
+	case errors.As(err, &ne) && ne.Temporary():
+		return 0, errAgain
+	}
+	return 0, err
+}
+
+// tlsWrite encrypts b into the raw write queue, or holds it during the
+// handshake.
+func (s *Stream) tlsWrite(b []byte, cb func(error)) error {
+	if s.flags&fHandshake != 0 {
+		t := s.x.tls
+		t.pending = append(t.pending, pendingWrite{b: append([]byte(nil), b...), cb: cb})
+		return nil
+	}
+	if len(b) > 0 {
+		if _, err := s.x.tls.conn.Write(b); err != nil {
+			s.fail(err)
+			if cb != nil {
+				q := s.queue()
+				q.cbs = append(q.cbs, writeCallback{end: ^uint64(0), cb: cb})
+			}
+			return nil
+		}
+	}
+	if cb != nil {
+		q := s.queue()
+		q.cbs = append(q.cbs, writeCallback{end: q.total, cb: cb})
+	}
+	s.settle()
+	return nil
+}
+
+// errTLSWouldBlock is what the transport returns when the socket has
+// nothing: a temporary net.Error, which crypto/tls passes back without
+// marking the connection broken.
+var errTLSWouldBlock = &wouldBlockError{}
+
+type wouldBlockError struct{}
+
+func (*wouldBlockError) Error() string   { return "stream: would block" }
+func (*wouldBlockError) Timeout() bool   { return true }
+func (*wouldBlockError) Temporary() bool { return true }
+
+// tlsTransport is the net.Conn crypto/tls runs over.
+type tlsTransport struct {
+	t             *tlsState
+	local, remote net.Addr
+}
+
+func (tr *tlsTransport) Read(p []byte) (int, error) {
+	t := tr.t
+	t.mu.Lock()
+	if t.handshaking {
+		// On the handshake goroutine: wait for the loop to feed us.
+		for len(t.in) == 0 && t.inErr == nil && !t.closed {
+			t.cond.Wait()
+		}
+	}
+	if len(t.in) > 0 {
+		n := copy(p, t.in)
+		t.in = t.in[n:]
+		if len(t.in) == 0 {
+			t.in = nil
+		}
+		t.mu.Unlock()
+		return n, nil
+	}
+	err := t.inErr
+	if t.closed && err == nil {
+		err = net.ErrClosed
+	}
+	handshaking := t.handshaking
+	t.mu.Unlock()
+	if err != nil || handshaking {
+		return 0, err
+	}
+	// On the loop, after the handshake: read the socket directly.
+	s := t.s
+	n, err := sysRead(s.fd, p)
+	switch {
+	case err != nil && wouldBlock(err):
+		return 0, errTLSWouldBlock
+	case err != nil:
+		return 0, wrapSyscall("read", err)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (tr *tlsTransport) Write(p []byte) (int, error) {
+	t := tr.t
+	t.mu.Lock()
+	handshaking, closed := t.handshaking, t.closed
+	t.mu.Unlock()
+	if closed {
+		return 0, net.ErrClosed
+	}
+	if handshaking {
+		// On the handshake goroutine: the loop sends it.
+		b := append([]byte(nil), p...)
+		s := t.s
+		if s.l.Post(func() { s.writeRaw(b) }) != nil {
+			return 0, net.ErrClosed
+		}
+		return len(p), nil
+	}
+	t.s.writeRaw(p)
+	return len(p), nil
+}
+
+// Close is called by crypto/tls only on failures; the stream owns the
+// socket, so it only stops the handshake goroutine's reads.
+func (tr *tlsTransport) Close() error {
+	tr.t.shut()
+	return nil
+}
+
+func (tr *tlsTransport) LocalAddr() net.Addr              { return tr.local }
+func (tr *tlsTransport) RemoteAddr() net.Addr             { return tr.remote }
+func (tr *tlsTransport) SetDeadline(time.Time) error      { return nil }
+func (tr *tlsTransport) SetReadDeadline(time.Time) error  { return nil }
+func (tr *tlsTransport) SetWriteDeadline(time.Time) error { return nil }
+
+// shut wakes and fails the handshake goroutine's reads (the stream closed).
+func (t *tlsState) shut() {
+	t.mu.Lock()
+	t.closed = true
+	t.cond.Broadcast()
+	t.mu.Unlock()
+}

@@ -1,0 +1,202 @@
+package stream_test
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/gale-io/gale/internal/testloop"
+	"github.com/gale-io/gale/netutil"
+	"github.com/gale-io/gale/stream"
+)
+
+var (
+	certOnce sync.Once
+	cert     *netutil.SelfSigned
+)
+
+func selfSigned(t testing.TB) *netutil.SelfSigned {
+	certOnce.Do(func() {
+		var err error
+		if cert, err = netutil.SelfSignedTLS(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return cert
+}
+
+// Both ends are gale streams: handshake with SNI and ALPN, then 4 MiB each
+// way, written before the handshake finished.
+func TestTLSBetweenStreams(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	cli, srv := pair(t, l, nil)
+	serverCfg := ss.Server.Clone()
+	serverCfg.NextProtos = []string{"gale/1", "http/1.1"}
+	var sni string
+	serverCfg.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		sni = h.ServerName
+		return nil, nil
+	}
+	clientCfg := ss.Client("localhost")
+	clientCfg.NextProtos = []string{"gale/1"}
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 256<<10) // 4 MiB
+	var atServer, atClient []byte
+	var state tls.ConnectionState
+	testloop.Run(t, l, func(done func()) {
+		finished := 0
+		finish := func() {
+			if finished++; finished == 2 {
+				done()
+			}
+		}
+		if err := srv.StartTLS(serverCfg, true, func(err error) {
+			if err != nil {
+				t.Fatalf("server handshake: %v", err)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := cli.StartTLS(clientCfg, false, func(err error) {
+			if err != nil {
+				t.Fatalf("client handshake: %v", err)
+			}
+			state, _ = cli.TLSState()
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// Written during the handshake: sent once it is done.
+		cli.Write(payload, nil)
+		srv.Write(payload, nil)
+		srv.ReadBytes(len(payload), false, func(data []byte, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			atServer = append([]byte(nil), data...)
+			finish()
+		})
+		cli.ReadBytes(len(payload), false, func(data []byte, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			atClient = append([]byte(nil), data...)
+			finish()
+		})
+	})
+	if !bytes.Equal(atServer, payload) || !bytes.Equal(atClient, payload) {
+		t.Fatalf("payload corrupted through TLS")
+	}
+	if sni != "localhost" || state.NegotiatedProtocol != "gale/1" || !state.HandshakeComplete {
+		t.Fatalf("SNI %q, ALPN %q, complete %v", sni, state.NegotiatedProtocol, state.HandshakeComplete)
+	}
+}
+
+// A gale client against Go's own crypto/tls server, over real TCP; and
+// certificate verification is on by default.
+func TestTLSClientAgainstCryptoTLS(t *testing.T) {
+	ss := selfSigned(t)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", ss.Server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				io.Copy(c, c) // echo until the client closes
+			}()
+		}
+	}()
+	defer wg.Wait()
+	defer ln.Close()
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+
+	for _, tc := range []struct {
+		name    string
+		cfg     *tls.Config
+		wantErr bool
+	}{
+		{"Verified", ss.Client("127.0.0.1"), false},
+		{"UnknownAuthorityRejected", &tls.Config{ServerName: "127.0.0.1"}, true},
+		{"WrongNameRejected", ss.Client("example.com"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLoop(t)
+			s := dialStream(t, l)
+			var got string
+			var hsErr error
+			testloop.Run(t, l, func(done func()) {
+				s.Connect(addr, func(err error) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					s.StartTLS(tc.cfg, false, func(err error) {
+						hsErr = err
+						if err != nil {
+							done()
+							return
+						}
+						s.Write([]byte("hello over tls\n"), nil)
+						s.ReadUntil([]byte("\n"), 100, func(data []byte, err error) {
+							got = string(data)
+							done()
+						})
+					})
+				})
+			})
+			if tc.wantErr {
+				var verr *tls.CertificateVerificationError
+				if hsErr == nil || !errors.As(hsErr, &verr) && !errors.As(hsErr, new(x509.HostnameError)) && !errors.As(hsErr, new(x509.UnknownAuthorityError)) {
+					t.Fatalf("handshake error %v, want a certificate verification error", hsErr)
+				}
+				if !s.Closed() {
+					t.Fatal("stream open after a failed handshake")
+				}
+				return
+			}
+			if hsErr != nil || got != "hello over tls\n" {
+				t.Fatalf("handshake %v, echo %q", hsErr, got)
+			}
+		})
+	}
+}
+
+func TestStartTLSNeedsIdleStream(t *testing.T) {
+	l := newLoop(t)
+	s, _ := pair(t, l, nil)
+	s.ReadBytes(1, false, func([]byte, error) {})
+	if err := s.StartTLS(selfSigned(t).Server, true, func(error) {}); !errors.Is(err, stream.ErrNotIdle) {
+		t.Fatalf("StartTLS with a read pending: %v", err)
+	}
+}
+
+// The peer closes in the middle of the handshake: the callback gets the
+// error, the stream closes, the handshake goroutine ends (leakcheck).
+func TestTLSHandshakeInterrupted(t *testing.T) {
+	l := newLoop(t)
+	srv, cli := pair(t, l, nil)
+	var hsErr error
+	testloop.Run(t, l, func(done func()) {
+		srv.StartTLS(selfSigned(t).Server, true, func(err error) { hsErr = err; done() })
+		cli.Write([]byte("\x16\x03\x01\x00\x05hello"), nil) // a bogus record start
+		cli.Close()
+	})
+	if hsErr == nil || !srv.Closed() {
+		t.Fatalf("handshake error %v, closed %v", hsErr, srv.Closed())
+	}
+}
