@@ -136,7 +136,6 @@ func (s *Stream) finishHandshake(err error) {
 	t := s.x.tls
 	t.mu.Lock()
 	t.handshaking = false
-	more := len(t.in) > 0
 	t.mu.Unlock()
 	s.flags &^= fHandshake
 	s.flags |= fInRun
@@ -152,10 +151,10 @@ func (s *Stream) finishHandshake(err error) {
 		s.closeWith(err)
 		cb(err)
 	default:
-		s.flags |= fTLS
-		if more {
-			s.flags |= fTLSMore
-		}
+		// The handshake's reads may have taken application data that
+		// came right behind it (into t.in, or into crypto/tls's own
+		// buffer): the socket will not signal it again, so look.
+		s.flags |= fTLS | fTLSMore
 		cb(nil)
 		pending := t.pending
 		t.pending = nil

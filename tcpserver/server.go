@@ -2,6 +2,7 @@ package tcpserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gale-io/gale/loop"
 	"github.com/gale-io/gale/netutil"
@@ -43,6 +45,13 @@ type Options struct {
 	MaxConns int
 	// NoDelay sets TCP_NODELAY on every connection.
 	NoDelay bool
+	// TLS, if set, makes every connection TLS: the server runs the
+	// handshake (stream.StartTLS) and calls the Handler once it is done.
+	// Connections whose handshake fails are closed without reaching it.
+	TLS *tls.Config
+	// HandshakeTimeout closes a connection whose TLS handshake has not
+	// finished in time. Default 10 s.
+	HandshakeTimeout time.Duration
 	// Stream configures every connection's stream. The server keeps its own
 	// copy (it sets OnClose to track connections, calling yours after).
 	Stream *stream.Options
@@ -301,8 +310,29 @@ func (s *Server) serve(w *worker, fd poller.FD, peer net.Addr) {
 	}
 	w.conns[st] = struct{}{}
 	s.accepted.Add(1)
-	s.handler(st, peer)
+	if s.opts.TLS == nil {
+		s.handler(st, peer)
+		return
+	}
+	timeout := s.opts.HandshakeTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	timer := w.l.CallLater(timeout, func() {
+		st.CloseWithError(errHandshakeTimeout)
+	})
+	if err := st.StartTLS(s.opts.TLS, true, func(err error) {
+		timer.Cancel()
+		if err == nil {
+			s.handler(st, peer)
+		}
+	}); err != nil {
+		timer.Cancel()
+		st.CloseWithError(err)
+	}
 }
+
+var errHandshakeTimeout = errors.New("tcpserver: TLS handshake timed out")
 
 // untrack is every stream's OnClose: it runs on the stream's loop.
 func (s *Server) untrack(st *stream.Stream) {

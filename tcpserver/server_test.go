@@ -250,3 +250,5 @@ func TestShutdownForcesAtDeadline(t *testing.T) {
 		t.Fatalf("%d connections still counted open", st.Open)
 	}
 }
+
+func netDial(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }
