@@ -10,7 +10,8 @@ import (
 // unconnected, e.g. by tcpclient) to addr and calls cb when it completes:
 // nil once connected, or a *ClosedError whose cause is the connect error
 // (ECONNREFUSED, a timeout the caller imposed with Close, ...), after
-// which the stream is closed. Writes made before the connect completes
+// which the stream is closed (closing the stream while it connects also
+// ends it that way). Writes made before the connect completes
 // are queued and sent after it, and cb runs before their callbacks.
 func (s *Stream) Connect(addr netip.AddrPort, cb func(err error)) error {
 	if s.flags&fClosed != 0 {

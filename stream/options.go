@@ -1,6 +1,10 @@
 package stream
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"weak"
+)
 
 // Options configure a Stream. A nil *Options means all defaults; a zero field
 // means that field's default. Streams made with the same *Options share one
@@ -60,9 +64,11 @@ type resolved struct {
 	onClose   func(*Stream, error)
 }
 
-// resolvedCache maps each *Options a stream was made with to its resolved
-// form, so that streams share it instead of each carrying a copy.
-var resolvedCache sync.Map
+// resolvedCache maps each *Options a stream was made with (weakly, so an
+// Options that is no longer used can be collected, and its entry goes with
+// it) to its resolved form, which streams share instead of each carrying a
+// copy.
+var resolvedCache sync.Map // weak.Pointer[Options] -> *resolved
 
 // resolveShared returns the resolved Options shared by every stream made
 // with opts. Options must not change once a stream uses them.
@@ -70,10 +76,14 @@ func resolveShared(opts *Options) *resolved {
 	if opts == nil {
 		return defaultResolved
 	}
-	if r, ok := resolvedCache.Load(opts); ok {
+	key := weak.Make(opts)
+	if r, ok := resolvedCache.Load(key); ok {
 		return r.(*resolved)
 	}
-	r, _ := resolvedCache.LoadOrStore(opts, resolve(opts))
+	r, loaded := resolvedCache.LoadOrStore(key, resolve(opts))
+	if !loaded {
+		runtime.AddCleanup(opts, func(k weak.Pointer[Options]) { resolvedCache.Delete(k) }, key)
+	}
 	return r.(*resolved)
 }
 

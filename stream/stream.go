@@ -67,9 +67,11 @@ type handler Stream
 
 func (h *handler) HandleEvents(_ poller.FD, ev poller.Events) { (*Stream)(h).handleEvents(ev) }
 
-// New returns a stream over fd, a connected socket, on loop l. The stream
-// owns fd from now on: it makes it non-blocking and closes it when the
-// stream closes. New must be called on l's goroutine (or before l runs).
+// New returns a stream over fd, a socket (connected, or to be connected with
+// Connect), on loop l. The stream owns fd from then on: it makes it
+// non-blocking and closes it when the stream closes. If New fails, fd is
+// left as it was, and still the caller's to close. New must be called on
+// l's goroutine (or before l runs).
 func New(l *loop.Loop, fd poller.FD, opts *Options) (*Stream, error) {
 	if err := sysSetNonblock(fd); err != nil {
 		return nil, err
@@ -141,6 +143,13 @@ func (s *Stream) closeWith(cause error) {
 	s.interest = poller.None
 	if s.x != nil && s.x.tls != nil {
 		s.x.tls.shut()
+	}
+	if s.flags&fConnecting != 0 {
+		// Closed while connecting: the Connect callback learns it.
+		s.flags &^= fConnecting
+		cb, err := s.x.connect, s.closedErr()
+		s.x.connect = nil
+		s.l.Post(func() { cb(err) })
 	}
 	sysClose(s.fd)
 	s.wq.releaseBufs()

@@ -1,0 +1,140 @@
+package netutil_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gale-io/gale/loop"
+	"github.com/gale-io/gale/netutil"
+)
+
+// wait is how long a test waits for something that should happen at once.
+const wait = 10 * time.Second
+
+// newLoop returns a loop closed at the end of the test.
+func newLoop(t testing.TB) *loop.Loop {
+	t.Helper()
+	l, err := loop.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// start runs l on a new goroutine until the test ends (or stop is called).
+func start(t testing.TB, l *loop.Loop) (stop func()) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- l.Run() }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			l.Stop()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(wait):
+				t.Errorf("Run did not return after Stop")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// onLoop runs f on the running loop l and returns its error.
+func onLoop(t testing.TB, l *loop.Loop, f func() error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := loop.Call(ctx, l, func() (struct{}, error) { return struct{}{}, f() }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// await returns the next value from ch, failing the test after wait.
+func await[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(wait):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// bind calls BindSockets and closes the listeners when the test ends.
+func bind(t testing.TB, port int, address string, opts *netutil.BindOptions) []*netutil.Listener {
+	t.Helper()
+	lns, err := netutil.BindSockets(port, address, opts)
+	if err != nil {
+		t.Fatalf("BindSockets(%d, %q): %v", port, address, err)
+	}
+	t.Cleanup(func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	})
+	return lns
+}
+
+// bind1 binds one listener on 127.0.0.1 with an ephemeral port.
+func bind1(t testing.TB) *netutil.Listener {
+	t.Helper()
+	return bind(t, 0, "127.0.0.1", nil)[0]
+}
+
+// hasIPv6 reports whether ::1 can be bound here.
+var hasIPv6 = sync.OnceValue(func() bool {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+})
+
+func needIPv6(t testing.TB) {
+	t.Helper()
+	if !hasIPv6() {
+		t.Skip("no IPv6 loopback here")
+	}
+}
+
+// logBuffer is a goroutine-safe slog destination.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+
+func tcpAddr(t testing.TB, ln *netutil.Listener) *net.TCPAddr {
+	t.Helper()
+	a, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		t.Fatalf("Addr is %T, want *net.TCPAddr", ln.Addr())
+	}
+	return a
+}

@@ -1,0 +1,53 @@
+package tcpclient
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+)
+
+// Error is the error of every failed Connect, like net.OpError for
+// net.Dial. Err is the cause and stays reachable through errors.Is and
+// errors.As:
+//
+//   - The resolver's error (Op "resolve"), such as a *net.DNSError.
+//   - When every attempt failed, the last attempt's error (Op "connect",
+//     Addr its address), kept as the *os.SyscallError of the failing call,
+//     so errors.Is(err, syscall.ECONNREFUSED) works on Unix (on Windows
+//     the errno is windows.WSAECONNREFUSED).
+//   - At the deadline, Options.Timeout or ctx's, context.DeadlineExceeded
+//     (Timeout reports true); when ctx is cancelled, context.Canceled.
+//   - When the TLS handshake fails (Op "tls"), its error, such as a
+//     *tls.CertificateVerificationError.
+//   - For bad arguments, a net.UnknownNetworkError or *net.AddrError.
+type Error struct {
+	Op   string         // "resolve", "connect" or "tls"
+	Host string         // the host asked for
+	Port int            // the port asked for
+	Addr netip.AddrPort // the address of the attempt that failed last; zero if none
+	Err  error          // the cause
+}
+
+func (e *Error) Error() string {
+	hp := net.JoinHostPort(e.Host, strconv.Itoa(e.Port))
+	s := "tcpclient: " + e.Op + " " + hp
+	if e.Addr.IsValid() && e.Addr.String() != hp {
+		s += " (" + e.Addr.String() + ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Timeout reports whether the connect ran out of time, as net.Error's
+// Timeout does.
+func (e *Error) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.Is(e.Err, context.DeadlineExceeded) || (errors.As(e.Err, &t) && t.Timeout())
+}
