@@ -52,6 +52,12 @@ type Options struct {
 	// HandshakeTimeout closes a connection whose TLS handshake has not
 	// finished in time. Default 10 s.
 	HandshakeTimeout time.Duration
+	// Proxy, if it trusts anyone, turns on the PROXY protocol (v1 and v2)
+	// for connections from the trusted networks: each must start with a
+	// header, which gives the Handler the client's address (see
+	// netutil.ProxyPolicy for the rules). The header comes before TLS.
+	// Default nil: off.
+	Proxy *netutil.ProxyPolicy
 	// Stream configures every connection's stream. The server keeps its own
 	// copy (it sets OnClose to track connections, calling yours after).
 	Stream *stream.Options
@@ -310,6 +316,51 @@ func (s *Server) serve(w *worker, fd poller.FD, peer net.Addr) {
 	}
 	w.conns[st] = struct{}{}
 	s.accepted.Add(1)
+	if s.opts.Proxy.Trusts(peer) {
+		s.readProxyHeader(w, st, peer)
+		return
+	}
+	s.startConn(w, st, peer)
+}
+
+// readProxyHeader reads a trusted peer's PROXY header in place from the
+// stream's buffer, then starts the connection with the client's address.
+func (s *Server) readProxyHeader(w *worker, st *stream.Stream, peer net.Addr) {
+	timer := w.l.CallLater(s.opts.Proxy.Timeout(), func() {
+		st.CloseWithError(errProxyTimeout)
+	})
+	var next func(buf []byte, err error)
+	next = func(buf []byte, err error) {
+		if err != nil {
+			timer.Cancel()
+			return // closed: the timer, the peer, or an error
+		}
+		h, n, err := netutil.ParseProxyHeader(buf)
+		if err == netutil.ErrProxyNeedMore {
+			st.Peek(len(buf)+1, next)
+			return
+		}
+		timer.Cancel()
+		if err != nil {
+			s.log.Info("gale/tcpserver: bad PROXY header, closing connection", "peer", peer, "err", err)
+			st.CloseWithError(err)
+			return
+		}
+		st.Consume(n)
+		if h.Command == netutil.ProxyCommandProxy && !h.Unknown() {
+			if src, _ := h.Addrs(); src != nil {
+				peer = src
+			}
+		}
+		s.startConn(w, st, peer)
+	}
+	st.Peek(1, next)
+}
+
+var errProxyTimeout = errors.New("tcpserver: PROXY header timed out")
+
+// startConn runs the TLS handshake if configured, then the handler.
+func (s *Server) startConn(w *worker, st *stream.Stream, peer net.Addr) {
 	if s.opts.TLS == nil {
 		s.handler(st, peer)
 		return
