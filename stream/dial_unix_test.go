@@ -13,7 +13,7 @@ import (
 // dialStream returns an unconnected TCP stream, closed at cleanup.
 func dialStream(t *testing.T, l *loop.Loop) *stream.Stream {
 	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,26 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func sysRead(fd int, p []byte) (int, error) {
-	for {
-		n, err := unix.Read(fd, p)
-		if err == unix.EINTR {
-			continue
-		}
-		return n, err
-	}
-}
-
-func sysWrite(fd int, p []byte) (int, error) {
-	for {
-		n, err := unix.Write(fd, p)
-		if err == unix.EINTR {
-			continue
-		}
-		return n, err
-	}
-}
-
 func wouldBlock(err error) bool { return err == unix.EAGAIN || err == unix.EWOULDBLOCK }
 
 func sysClose(fd int) error { return unix.Close(fd) }

@@ -112,12 +112,22 @@ func TestEchoManyConnectionsAcrossLoops(t *testing.T) {
 func TestReusePortSpreadsConnections(t *testing.T) {
 	var mu sync.Mutex
 	perLoop := map[*loop.Loop]int{}
-	_, addr := start(t, func(s *stream.Stream, peer net.Addr) {
+	srv := tcpserver.New(func(s *stream.Stream, peer net.Addr) {
 		mu.Lock()
 		perLoop[s.Loop()]++
 		mu.Unlock()
 		echo(s, peer)
 	}, &tcpserver.Options{Loops: 4, ReusePort: true})
+	if err := srv.Listen("127.0.0.1:0"); errors.Is(err, errors.ErrUnsupported) {
+		t.Skipf("this platform has no SO_REUSEPORT (%v); the default round robin serves it", err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	addr := srv.Addrs()[0].String()
 	const conns = 400
 	for i := range conns {
 		c, err := net.Dial("tcp", addr)

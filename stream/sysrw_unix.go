@@ -1,0 +1,25 @@
+//go:build unix && !linux
+
+package stream
+
+import "golang.org/x/sys/unix"
+
+func sysRead(fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		return n, err
+	}
+}
+
+func sysWrite(fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Write(fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		return n, err
+	}
+}
