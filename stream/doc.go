@@ -45,6 +45,18 @@
 // The read buffer is capped at Options.MaxBufferSize (Tornado's 100 MiB by
 // default); exceeding it closes the stream with ErrBufferFull as the cause.
 //
+// # TLS
+//
+// StartTLS runs TLS with the standard crypto/tls package. crypto/tls cannot
+// resume a handshake after a would-block, so the handshake runs on a
+// goroutine of its own that the loop feeds with ciphertext; when it is done
+// the goroutine ends and the loop reads and writes records itself (a
+// would-block is a temporary net.Error, which crypto/tls does not hold
+// against the connection). An established TLS connection therefore costs
+// no goroutine. The hand-offs cost: measured here, a full TLS 1.3
+// handshake took a median of 458 µs of server CPU on gale against 356 µs
+// for crypto/tls over a net.Conn (about +30%), and 20 more allocations.
+//
 // # Threading
 //
 // A stream belongs to one loop: call its methods on that loop's goroutine;

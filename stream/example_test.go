@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gale-io/gale/loop"
@@ -82,7 +83,8 @@ func ExampleStream_ReadUntil() {
 	defer client.Close()
 	defer server.Close()
 
-	client.Write([]byte("HELO gale.example\r\nNOOP\r\nMAIL FROM:<"+string(make([]byte, 600))+">\r\n"), nil)
+	long := "MAIL FROM:<" + strings.Repeat("x", 600) + "@gale.example>\r\n"
+	client.Write([]byte("HELO gale.example\r\nNOOP\r\n"+long), nil)
 	run(l, func(done func()) {
 		var next func()
 		next = func() {

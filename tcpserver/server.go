@@ -58,6 +58,12 @@ type Options struct {
 	// netutil.ProxyPolicy for the rules). The header comes before TLS.
 	// Default nil: off.
 	Proxy *netutil.ProxyPolicy
+	// OnShutdown, if set, is called on each open connection's loop when
+	// Shutdown begins, so that the protocol can end it gracefully: close it
+	// at once if it is idle, or after the request in progress. Without it,
+	// Shutdown waits for the connections to close by themselves (or for its
+	// context to end).
+	OnShutdown func(s *stream.Stream)
 	// Stream configures every connection's stream. The server keeps its own
 	// copy (it sets OnClose to track connections, calling yours after).
 	Stream *stream.Options
@@ -434,6 +440,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	closeAll(listeners)
 
 	s.draining.Store(true)
+	if f := s.opts.OnShutdown; f != nil {
+		for _, w := range loops {
+			onLoop(w, func() {
+				for st := range w.conns {
+					f(st)
+				}
+			})
+		}
+	}
 	var forced error
 	if s.open.Load() > 0 {
 		select {

@@ -262,3 +262,22 @@ func TestShutdownForcesAtDeadline(t *testing.T) {
 }
 
 func netDial(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }
+
+func TestShutdownHookClosesIdleConnections(t *testing.T) {
+	srv, addr := start(t, echo, &tcpserver.Options{Loops: 2, OnShutdown: func(s *stream.Stream) {
+		if !s.Writing() {
+			s.Close() // idle for this protocol: close at once
+		}
+	}})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	roundTrip(t, c, "idle soon")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown with a hook that closes idle connections: %v", err)
+	}
+}
