@@ -46,6 +46,9 @@ func run() int {
 		hold    = flag.Duration("hold", 0, "with -idle: keep the connections open this much longer")
 		useTLS  = flag.Bool("tls", false, "speak TLS (the server's certificate is not verified)")
 		dialers = flag.Int("dialers", load.DefaultDialers, "connections opened at once (kept under somaxconn)")
+		driver  = flag.String("driver", load.DefaultDriver, "how connections are driven: epoll (Linux; a few goroutines "+
+			"multiplexing with epoll) or net (a goroutine per connection; needed for -tls)")
+		workers = flag.Int("workers", 0, "with -driver epoll: goroutines sharing the connections; 0 means GOMAXPROCS")
 		drain   = flag.Duration("drain", 5*time.Second, "after the window, wait this long for echoes in flight; "+
 			"one that does not come is an error")
 	)
@@ -73,6 +76,10 @@ func run() int {
 		tlsConf = nil
 	}
 
+	drv := *driver
+	if *useTLS && !explicit("driver") {
+		drv = load.DriverNet
+	}
 	var (
 		result any
 		errs   int64
@@ -93,6 +100,7 @@ func run() int {
 			Addr: *addr, Conns: *conns, Size: *size, Pipeline: *pipeline,
 			Warmup: *warmup, Duration: *duration, Drain: *drain,
 			TLS: tlsConf, Dialers: *dialers, ServerPID: *serverPID,
+			Driver: drv, Workers: *workers,
 		})
 		if r != nil {
 			result, errs = r, r.Errors
@@ -123,6 +131,13 @@ func firstError(r any) string {
 		return r.Error
 	}
 	return ""
+}
+
+// explicit reports whether a flag was given on the command line.
+func explicit(name string) bool {
+	found := false
+	flag.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }
 
 func usage(format string, args ...any) int {

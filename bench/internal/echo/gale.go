@@ -11,7 +11,8 @@ import (
 
 func init() { server.Register("echo", "gale", func() server.Server { return new(galeServer) }) }
 
-// galeServer is the echo server on gale's tcpserver and stream packages:
+// galeServer is the echo server on gale's tcpserver and stream packages
+// (with -tls, tcpserver runs the handshake and the loop the records):
 // Config.Loops loops, one acceptor handing connections out in turn, and per
 // connection one ReadStream whose chunks (views of the stream's pooled read
 // buffer, no copy) go straight back through Write. Write hands them to the
@@ -23,10 +24,7 @@ type galeServer struct {
 }
 
 func (g *galeServer) Start(cfg server.Config) (net.Addr, error) {
-	if cfg.TLS != nil {
-		return nil, server.ErrNoTLS // stream TLS comes with stream.StartTLS
-	}
-	g.srv = tcpserver.New(serveEcho, &tcpserver.Options{Loops: cfg.Loops, Backlog: 4096, NoDelay: true})
+	g.srv = tcpserver.New(serveEcho, &tcpserver.Options{Loops: cfg.Loops, Backlog: 4096, NoDelay: true, TLS: cfg.TLS})
 	if err := g.srv.Listen(cfg.Addr); err != nil {
 		return nil, err
 	}

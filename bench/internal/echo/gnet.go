@@ -110,10 +110,10 @@ func (s *gnetServer) Stop(ctx context.Context) error {
 // its ready line.
 type gnetLogger struct{}
 
-func (gnetLogger) Debugf(string, ...any)          {}
-func (gnetLogger) Infof(string, ...any)           {}
-func (gnetLogger) Warnf(f string, args ...any)    { slog.Warn("gnet: " + fmt.Sprintf(f, args...)) }
-func (gnetLogger) Errorf(f string, args ...any)   { slog.Error("gnet: " + fmt.Sprintf(f, args...)) }
+func (gnetLogger) Debugf(string, ...any)        {}
+func (gnetLogger) Infof(string, ...any)         {}
+func (gnetLogger) Warnf(f string, args ...any)  { slog.Warn("gnet: " + fmt.Sprintf(f, args...)) }
+func (gnetLogger) Errorf(f string, args ...any) { slog.Error("gnet: " + fmt.Sprintf(f, args...)) }
 func (gnetLogger) Fatalf(f string, args ...any) {
 	slog.Error("gnet: fatal: " + fmt.Sprintf(f, args...))
 	os.Exit(1)

@@ -70,6 +70,9 @@ func (h *histogram) quantile(q float64) time.Duration {
 	}
 	rank := int64(q*float64(h.n) + 0.9999999)
 	rank = max(1, min(rank, h.n))
+	if rank == h.n {
+		return h.max
+	}
 	var seen int64
 	for i, c := range h.counts {
 		seen += int64(c)

@@ -21,6 +21,8 @@ type IdleConfig struct {
 	Hold    time.Duration // extra time to keep them open after that (for watching by hand)
 	TLS     *tls.Config
 	Dialers int // connections opened at once; 0 means DefaultDialers
+	// Timeout bounds each connection's echo; 0 means 10 s.
+	Timeout time.Duration
 	// ServerPID is the server to measure; without it only the connecting
 	// and echoing are checked.
 	ServerPID int
@@ -37,6 +39,9 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleResult, error) {
 	if cfg.Conns < 1 || cfg.Size < 1 {
 		return nil, errors.New("load: idle needs conns >= 1 and size >= 1")
 	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = dialTimeout
+	}
 	res := &IdleResult{
 		Mode: "idle", Addr: cfg.Addr, Conns: cfg.Conns, Size: cfg.Size, TLS: cfg.TLS != nil,
 		Settle: cfg.Settle.Seconds(), PID: cfg.ServerPID,
@@ -50,7 +55,7 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleResult, error) {
 	}
 	start := time.Now()
 	conns, err := dialAll(ctx, cfg.Addr, cfg.Conns, cfg.Dialers, cfg.TLS, func(i int, c net.Conn) error {
-		return echoOnce(c, i, 0, cfg.Size)
+		return echoOnce(c, i, 0, cfg.Size, cfg.Timeout)
 	})
 	if err != nil {
 		return nil, err
@@ -74,7 +79,7 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleResult, error) {
 	}
 	// The connections are still open and idle; check they still work.
 	for i, c := range conns {
-		if err := echoOnce(c, i, 1, cfg.Size); err != nil {
+		if err := echoOnce(c, i, 1, cfg.Size, cfg.Timeout); err != nil {
 			res.Errors++
 			if res.Error == "" {
 				res.Error = err.Error()
@@ -84,9 +89,9 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleResult, error) {
 	return res, nil
 }
 
-// echoOnce writes message seq and checks its echo, within dialTimeout.
-func echoOnce(c net.Conn, id int, seq uint64, size int) error {
-	c.SetDeadline(time.Now().Add(dialTimeout))
+// echoOnce writes message seq and checks its echo within timeout.
+func echoOnce(c net.Conn, id int, seq uint64, size int, timeout time.Duration) error {
+	c.SetDeadline(time.Now().Add(timeout))
 	defer c.SetDeadline(time.Time{})
 	msg := make([]byte, 2*size)
 	fillMsg(msg[:size], id, seq)

@@ -12,7 +12,8 @@ import (
 
 // EchoResult is the outcome of an echo run (mode "echo").
 type EchoResult struct {
-	Mode     string  `json:"mode"` // "echo"
+	Mode     string  `json:"mode"`   // "echo"
+	Driver   string  `json:"driver"` // how the load generator drove the connections: epoll or net
 	Addr     string  `json:"addr"`
 	Conns    int     `json:"conns"`
 	Size     int     `json:"size_bytes"` // bytes per message
@@ -43,22 +44,28 @@ type EchoResult struct {
 // near 1 means it saturated the CPUs it may use, and then the server's
 // throughput is bounded by the load generator: compare servers by
 // requests per server CPU-second instead.
+//
+// OtherCPU is the CPU time the rest of the machine (other processes,
+// kernel threads) used in the window: all CPUs' busy time from /proc/stat
+// minus the load generator's and the server's. Much above zero means the
+// run shared the machine and its figures are suspect.
 type LoadCPU struct {
 	LoadCPU     float64 `json:"load_cpu_s"`
 	LoadCPUs    int     `json:"load_cpus"` // CPUs the load generator may use: min(affinity, GOMAXPROCS)
 	LoadCPUUtil float64 `json:"load_cpu_util"`
+	OtherCPU    float64 `json:"other_cpu_s"`
 }
 
 // ServerWindow is what the server process (-server-pid) did in the window,
 // from /proc/PID/stat and /proc/PID/status.
 type ServerWindow struct {
-	PID              int     `json:"server_pid"`
-	CPU              float64 `json:"server_cpu_s"`    // user+system time in the window
-	CPUUtil          float64 `json:"server_cpu_util"` // server_cpu_s / duration_s
-	ReqPerCPUSec     float64 `json:"req_per_server_cpu_s"`
-	RSSStartBytes    int64   `json:"server_rss_start_bytes"` // VmRSS at the start of the window
-	RSSEndBytes      int64   `json:"server_rss_end_bytes"`   // VmRSS at the end
-	Threads          int     `json:"server_threads"`         // OS threads at the end
+	PID           int     `json:"server_pid"`
+	CPU           float64 `json:"server_cpu_s"`    // user+system time in the window
+	CPUUtil       float64 `json:"server_cpu_util"` // server_cpu_s / duration_s
+	ReqPerCPUSec  float64 `json:"req_per_server_cpu_s"`
+	RSSStartBytes int64   `json:"server_rss_start_bytes"` // VmRSS at the start of the window
+	RSSEndBytes   int64   `json:"server_rss_end_bytes"`   // VmRSS at the end
+	Threads       int     `json:"server_threads"`         // OS threads at the end
 }
 
 // IdleResult is the outcome of an idle-memory run (mode "echo", -idle).
@@ -76,24 +83,26 @@ type IdleResult struct {
 	PID            int     `json:"server_pid,omitempty"`
 	// Server VmRSS before connecting and with all connections open and
 	// idle, and their difference per connection.
-	RSSBefore   int64   `json:"server_rss_before_bytes,omitempty"`
-	RSSIdle     int64   `json:"server_rss_idle_bytes,omitempty"`
+	RSSBefore    int64   `json:"server_rss_before_bytes,omitempty"`
+	RSSIdle      int64   `json:"server_rss_idle_bytes,omitempty"`
 	BytesPerConn float64 `json:"server_bytes_per_conn,omitempty"`
-	Threads     int     `json:"server_threads,omitempty"` // with all connections open
+	Threads      int     `json:"server_threads,omitempty"` // with all connections open
 }
 
 // window samples the server and the load generator at the edges of the
 // measured window.
 type window struct {
-	pid    int
-	start  time.Time
-	self0  time.Duration
-	server procstat.Sample
-	err    error
+	pid      int
+	start    time.Time
+	self0    time.Duration
+	machine0 time.Duration
+	server   procstat.Sample
+	err      error
 }
 
 func openWindow(pid int) *window {
 	w := &window{pid: pid, self0: procstat.SelfCPU()}
+	w.machine0, _ = procstat.MachineBusy()
 	if pid > 0 {
 		w.server, w.err = procstat.Read(pid)
 	}
@@ -105,21 +114,24 @@ func openWindow(pid int) *window {
 // server's figures (nil without a pid) for the given request count.
 func (w *window) close(requests int64) (time.Duration, LoadCPU, *ServerWindow, error) {
 	d := time.Since(w.start)
+	var end procstat.Sample
+	if w.pid > 0 && w.err == nil {
+		end, w.err = procstat.Read(w.pid)
+	}
 	self := procstat.SelfCPU() - w.self0
+	machine, _ := procstat.MachineBusy()
 	cpus := max(1, procstat.AllowedCPUs())
 	cpus = min(cpus, gomaxprocs())
 	lc := LoadCPU{LoadCPU: self.Seconds(), LoadCPUs: cpus, LoadCPUUtil: self.Seconds() / d.Seconds() / float64(cpus)}
-	if w.pid <= 0 {
-		return d, lc, nil, nil
-	}
-	if w.err != nil {
+	if w.pid <= 0 || w.err != nil {
 		return d, lc, nil, w.err
 	}
-	end, err := procstat.Read(w.pid)
-	if err != nil {
-		return d, lc, nil, err
-	}
 	cpu := (end.CPU - w.server.CPU).Seconds()
+	if machine > 0 {
+		// Clamped at zero: the three counters tick separately, so a quiet
+		// machine shows a few ticks either way.
+		lc.OtherCPU = max(0, (machine-w.machine0).Seconds()-cpu-self.Seconds())
+	}
 	sw := &ServerWindow{
 		PID:           w.pid,
 		CPU:           cpu,

@@ -3,6 +3,7 @@ package procstat
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -105,6 +106,33 @@ func AllowedCPUs() int {
 		return 0
 	}
 	return set.Count()
+}
+
+// MachineBusy returns the CPU time all CPUs have spent not idle since
+// boot (user, nice, system, irq, softirq and steal in /proc/stat): the
+// benchmark subtracts the server's and its own share to see what else ran.
+func MachineBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := bytes.Fields(line)
+	if len(f) < 9 || string(f[0]) != "cpu" {
+		return 0, errors.New("procstat: malformed /proc/stat")
+	}
+	var ticks uint64
+	for i, v := range f[1:9] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, err := strconv.ParseUint(string(v), 10, 64)
+		if err != nil {
+			return 0, errors.New("procstat: malformed /proc/stat")
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / time.Duration(ClockTicks()), nil
 }
 
 // Somaxconn returns the kernel's cap on a listen backlog

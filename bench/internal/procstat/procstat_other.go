@@ -16,5 +16,8 @@ func SelfCPU() time.Duration { return 0 }
 // AllowedCPUs is only implemented on Linux.
 func AllowedCPUs() int { return 0 }
 
+// MachineBusy is only implemented on Linux.
+func MachineBusy() (time.Duration, error) { return 0, ErrUnsupported }
+
 // Somaxconn is only implemented on Linux.
 func Somaxconn() int { return 0 }

@@ -1,0 +1,75 @@
+// Command run is the benchmark runner: it builds serve and load, measures
+// every scenario (echo throughput, idle memory) against every
+// implementation, each server in its own process pinned to its own CPU,
+// repeats with the implementations alternating, and prints a table of
+// medians with ratios against gnet. See bench/DESIGN.md.
+//
+//	cd bench && go run ./cmd/run                       # the default: gale, gnet, std; 3 repetitions
+//	go run ./cmd/run -impls gnet,std -reps 5 -duration 20s -json results.json
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gale-io/gale/bench/internal/runner"
+)
+
+func main() {
+	o := &runner.Options{Log: os.Stderr, Out: os.Stdout}
+	var impls, scenarios string
+	flag.StringVar(&impls, "impls", "gale,gnet,std", "implementations, comma-separated")
+	flag.StringVar(&o.Baseline, "baseline", "gnet", "implementation the ratios are against")
+	flag.StringVar(&scenarios, "scenarios", "echo,idle", "scenarios, comma-separated: echo, idle")
+	flag.IntVar(&o.Reps, "reps", 3, "samples per scenario and implementation (the table shows medians)")
+	flag.IntVar(&o.Retries, "retries", 2, "extra attempts for a sample disturbed by other processes")
+	flag.DurationVar(&o.QuietWait, "quiet-wait", 30*time.Second, "before an echo sample, wait up to this long "+
+		"for other processes to use less than -noise of a CPU")
+	flag.Float64Var(&o.NoiseLimit, "noise", 0.10, "share of one CPU other processes may use during a window "+
+		"before a sample counts as disturbed")
+	flag.IntVar(&o.Conns, "conns", 1000, "echo: connections")
+	flag.IntVar(&o.Size, "size", 64, "echo and idle: bytes per message")
+	flag.IntVar(&o.Pipeline, "pipeline", 1, "echo: messages in flight per connection")
+	flag.DurationVar(&o.Duration, "duration", 10*time.Second, "echo: measured window")
+	flag.DurationVar(&o.Warmup, "warmup", 2*time.Second, "echo: traffic before the window, not counted")
+	flag.IntVar(&o.IdleConns, "idle-conns", 10000, "idle: connections held open")
+	flag.DurationVar(&o.Settle, "settle", time.Second, "idle: wait with all connections open before reading VmRSS")
+	flag.BoolVar(&o.TLS, "tls", false, "serve and drive over TLS (implementations without TLS are not available)")
+	flag.IntVar(&o.Loops, "loops", 1, "serve -loops")
+	flag.IntVar(&o.ServerProcs, "server-procs", 1, "server GOMAXPROCS")
+	flag.IntVar(&o.LoadProcs, "load-procs", 1, "load generator GOMAXPROCS")
+	flag.StringVar(&o.ServerCPUs, "server-cpus", "0", "CPUs for the server (taskset -c list); empty with -load-cpus empty: no pinning")
+	flag.StringVar(&o.LoadCPUs, "load-cpus", "1", "CPUs for the load generator (taskset -c list)")
+	flag.StringVar(&o.BenchDir, "bench-dir", "", "the bench module directory; found from the working directory by default")
+	flag.StringVar(&o.JSON, "json", "", "write every sample, with the machine and options, to this JSON file")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "run: unexpected arguments %q\n", flag.Args())
+		os.Exit(2)
+	}
+	o.Impls = split(impls)
+	o.Scenarios = split(scenarios)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if _, err := runner.Run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		os.Exit(1)
+	}
+}
+
+func split(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,116 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gale-io/gale/bench/internal/benchtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(benchtest.Main(m)) }
+
+func sample(sc, impl string, rep, attempt int, noisy bool, fields map[string]float64) *Sample {
+	r := Result{}
+	for k, v := range fields {
+		r[k] = v
+	}
+	return &Sample{Scenario: sc, Impl: impl, Rep: rep, Attempt: attempt, Noisy: noisy, Result: r}
+}
+
+func TestTable(t *testing.T) {
+	o := &Options{
+		Impls: []string{"gale", "gnet", "std"}, Baseline: "gnet", Scenarios: []string{"echo", "idle"}, Reps: 3,
+		Conns: 1000, Size: 64, Pipeline: 1, Duration: 10 * time.Second, Warmup: 2 * time.Second,
+		IdleConns: 10000, Loops: 1, ServerProcs: 1, LoadProcs: 1,
+	}
+	echo := func(rps, cpu float64) map[string]float64 {
+		return map[string]float64{"req_per_s": rps, "server_cpu_s": cpu, "req_per_server_cpu_s": rps * 10 / cpu,
+			"lat_p99_us": 10000, "load_cpu_util": 0.9, "other_cpu_s": 0.1, "duration_s": 10}
+	}
+	rep := &Report{
+		GoVersion: "go1.26", CPUs: 2, Options: o, Unavailable: map[string]string{"gale": "gale echo server: not built yet"},
+		Samples: []*Sample{
+			sample("echo", "gnet", 1, 1, false, echo(100000, 10)),
+			sample("echo", "gnet", 2, 1, false, echo(120000, 10)),
+			sample("echo", "gnet", 3, 1, true, echo(10000, 10)),   // disturbed,
+			sample("echo", "gnet", 3, 2, false, echo(110000, 10)), // measured again
+			sample("echo", "std", 1, 1, false, echo(90000, 10)),
+			sample("echo", "std", 2, 1, false, echo(99000, 10)),
+			{Scenario: "echo", Impl: "std", Rep: 3, Attempt: 1, Error: "load generator: exit status 1"},
+			sample("idle", "gnet", 1, 1, false, map[string]float64{"server_bytes_per_conn": 500}),
+			sample("idle", "std", 1, 1, false, map[string]float64{"server_bytes_per_conn": 8000}),
+		},
+	}
+	var out bytes.Buffer
+	o.Out = &out
+	printTable(o, rep)
+	got := out.String()
+	for _, want := range []string{
+		"echo: 1000 connections, 64-byte messages",
+		"gale  not available: gale echo server: not built yet",
+		"110,000 [100,000-120,000]", // the disturbed attempt is replaced by its retry
+		"94,500 [90,000-99,000]",    // median of the two valid repetitions
+		"0.86x",                     // 94,500 / 110,000
+		"req/s vs gnet",
+		"std: 1 repetitions failed",
+		"500 B", "7.8 KiB", "16.00x",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// TestRunEndToEnd builds serve and load and runs both scenarios briefly,
+// with an implementation that does not exist among them.
+func TestRunEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries")
+	}
+	var out, log bytes.Buffer
+	jsonPath := filepath.Join(t.TempDir(), "samples.json")
+	o := &Options{
+		Impls: []string{"nosuch", "gnet", "std"}, Baseline: "gnet", Scenarios: []string{"echo", "idle"},
+		Reps: 2, Retries: 0, NoiseLimit: 1e9,
+		Conns: 20, Size: 64, Pipeline: 1, Duration: 300 * time.Millisecond, Warmup: 100 * time.Millisecond,
+		IdleConns: 200, Settle: 10 * time.Millisecond,
+		Loops: 1, ServerProcs: 1, LoadProcs: 1, JSON: jsonPath, Log: &log, Out: &out,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, o)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if why := rep.Unavailable["nosuch"]; !strings.Contains(why, "unknown implementation") {
+		t.Errorf("nosuch: %q", why)
+	}
+	if len(rep.Samples) != 2*2*2 {
+		t.Errorf("%d samples, want 8:\n%s", len(rep.Samples), log.String())
+	}
+	for _, s := range rep.Samples {
+		if s.Error != "" {
+			t.Errorf("%s %s rep %d: %s", s.Scenario, s.Impl, s.Rep, s.Error)
+		}
+	}
+	table := out.String()
+	for _, want := range []string{"nosuch  not available", "gnet  ", "std  ", "1.00x", "mem/idle conn"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved Report
+	if err := json.Unmarshal(b, &saved); err != nil || len(saved.Samples) != len(rep.Samples) {
+		t.Errorf("samples file: %v, %d samples", err, len(saved.Samples))
+	}
+}

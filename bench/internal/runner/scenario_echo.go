@@ -1,0 +1,43 @@
+package runner
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// echo: Conns connections in request/response, Size-byte messages.
+func init() {
+	register(&Scenario{
+		Name: "echo",
+		Mode: "echo",
+		Describe: func(o *Options) string {
+			return fmt.Sprintf("echo: %d connections, %d-byte messages, pipeline %d, %v measured after %v warmup",
+				o.Conns, o.Size, o.Pipeline, o.Duration, o.Warmup)
+		},
+		LoadArgs: func(o *Options) []string {
+			args := []string{
+				"-conns", strconv.Itoa(o.Conns), "-size", strconv.Itoa(o.Size),
+				"-pipeline", strconv.Itoa(o.Pipeline),
+				"-duration", o.Duration.String(), "-warmup", o.Warmup.String(),
+			}
+			if o.TLS {
+				args = append(args, "-tls")
+			}
+			return args
+		},
+		Timeout:  func(o *Options) time.Duration { return o.Warmup + o.Duration + 90*time.Second },
+		Estimate: func(o *Options) time.Duration { return o.Warmup + o.Duration + 2*time.Second },
+		Noisy: func(o *Options, r Result) bool {
+			return r.Num("other_cpu_s")/r.Num("duration_s") > o.NoiseLimit
+		},
+		Columns: []Column{
+			{Title: "req/s", Field: "req_per_s", Format: fmtCount, Better: "higher", Ratio: true},
+			{Title: "server CPU", Field: "server_cpu_s", Format: fmtSeconds, Better: "lower"},
+			{Title: "req/server-CPU-s", Field: "req_per_server_cpu_s", Format: fmtCount, Better: "higher", Ratio: true},
+			{Title: "p99", Field: "lat_p99_us", Format: fmtMicros, Better: "lower", Ratio: true},
+			{Title: "load CPU util", Field: "load_cpu_util", Format: fmtFraction, Better: "lower"},
+			{Title: "other CPU", Field: "other_cpu_s", Format: fmtSeconds, Better: "lower"},
+		},
+	})
+}

@@ -1,0 +1,165 @@
+package runner
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// cell is the summary of one (scenario, implementation, column).
+type cell struct {
+	median, lo, hi float64
+	n              int // samples summarised
+}
+
+// summarize picks one sample per repetition of impl in sc: the attempt the
+// machine did not disturb, else the least disturbed one. noisy counts the
+// repetitions that had only disturbed attempts, failed those with none
+// valid.
+func summarize(rep *Report, sc *Scenario, impl string) (samples []*Sample, noisy, failed int) {
+	byRep := map[int][]*Sample{}
+	var reps []int
+	for _, s := range rep.Samples {
+		if s.Scenario == sc.Name && s.Impl == impl {
+			if byRep[s.Rep] == nil {
+				reps = append(reps, s.Rep)
+			}
+			byRep[s.Rep] = append(byRep[s.Rep], s)
+		}
+	}
+	for _, r := range reps {
+		var best *Sample
+		for _, s := range byRep[r] {
+			switch {
+			case s.Error != "":
+			case best == nil,
+				best.Noisy && !s.Noisy,
+				best.Noisy && s.Noisy && s.Result.Num("other_cpu_s") < best.Result.Num("other_cpu_s"):
+				best = s
+			}
+		}
+		switch {
+		case best == nil:
+			failed++
+		case best.Noisy:
+			noisy++
+			fallthrough
+		default:
+			samples = append(samples, best)
+		}
+	}
+	return samples, noisy, failed
+}
+
+func summarizeColumn(samples []*Sample, c Column) cell {
+	var v []float64
+	for _, s := range samples {
+		if x := s.Result.Num(c.Field); !math.IsNaN(x) {
+			v = append(v, x)
+		}
+	}
+	if len(v) == 0 {
+		return cell{median: math.NaN()}
+	}
+	slices.Sort(v)
+	m := v[len(v)/2]
+	if len(v)%2 == 0 {
+		m = (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return cell{median: m, lo: v[0], hi: v[len(v)-1], n: len(v)}
+}
+
+// printTable writes one table per scenario: the median of every column
+// over the repetitions with its range, and ratios against the baseline.
+func printTable(o *Options, rep *Report) {
+	w := o.Out
+	fmt.Fprintf(w, "\n%s, %d CPUs; server: GOMAXPROCS=%d -loops %d", rep.GoVersion, rep.CPUs, o.ServerProcs, o.Loops)
+	if rep.Pinned {
+		fmt.Fprintf(w, " on CPU %s, load generator GOMAXPROCS=%d on CPU %s", o.ServerCPUs, o.LoadProcs, o.LoadCPUs)
+	} else {
+		fmt.Fprintf(w, ", load generator GOMAXPROCS=%d, not pinned", o.LoadProcs)
+	}
+	if o.TLS {
+		fmt.Fprint(w, "; TLS")
+	}
+	fmt.Fprintf(w, "\nmedians of %d repetitions [min-max]; ratios are impl / %s\n", o.Reps, o.Baseline)
+	for _, name := range o.Scenarios {
+		sc := scenarios[name]
+		fmt.Fprintf(w, "\n%s\n", sc.Describe(o))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		header := []string{"impl"}
+		for _, c := range sc.Columns {
+			header = append(header, c.Title)
+		}
+		var legend []string
+		for _, c := range sc.Columns {
+			if c.Ratio {
+				header = append(header, fmt.Sprintf("%s vs %s", c.Title, o.Baseline))
+				legend = append(legend, fmt.Sprintf("%s: %s is better", c.Title, c.Better))
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+		base := map[string]cell{}
+		if s, _, _ := summarize(rep, sc, o.Baseline); len(s) > 0 && rep.Unavailable[o.Baseline] == "" {
+			for _, c := range sc.Columns {
+				base[c.Field] = summarizeColumn(s, c)
+			}
+		}
+		var notes []string
+		for _, impl := range o.Impls {
+			row := []string{impl}
+			if why, ok := rep.Unavailable[impl]; ok {
+				row = append(row, "not available: "+why)
+				fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+				continue
+			}
+			samples, noisy, failed := summarize(rep, sc, impl)
+			if len(samples) == 0 {
+				row = append(row, fmt.Sprintf("all %d repetitions failed (see the log)", failed))
+				fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+				continue
+			}
+			if noisy > 0 {
+				notes = append(notes, fmt.Sprintf("%s: %d of %d repetitions were disturbed by other processes "+
+					"in every attempt; their least disturbed attempt is used", impl, noisy, len(samples)))
+			}
+			if failed > 0 {
+				notes = append(notes, fmt.Sprintf("%s: %d repetitions failed and are left out (see the log)", impl, failed))
+			}
+			var ratios []string
+			for _, c := range sc.Columns {
+				v := summarizeColumn(samples, c)
+				row = append(row, formatCell(c, v))
+				if c.Ratio {
+					b := base[c.Field]
+					if b.n == 0 || b.median == 0 || math.IsNaN(v.median) {
+						ratios = append(ratios, "-")
+					} else {
+						ratios = append(ratios, fmt.Sprintf("%.2fx", v.median/b.median))
+					}
+				}
+			}
+			fmt.Fprintln(tw, strings.Join(append(row, ratios...), "\t")+"\t")
+		}
+		tw.Flush()
+		if len(legend) > 0 {
+			fmt.Fprintf(w, "  (%s)\n", strings.Join(legend, "; "))
+		}
+		for _, n := range notes {
+			fmt.Fprintln(w, "  note: "+n)
+		}
+	}
+	fmt.Fprintf(w, "\nrun took %.0f s\n", rep.Seconds)
+}
+
+func formatCell(c Column, v cell) string {
+	if v.n == 0 {
+		return "-"
+	}
+	if v.n == 1 || c.Format(v.lo) == c.Format(v.hi) {
+		return c.Format(v.median)
+	}
+	return fmt.Sprintf("%s [%s-%s]", c.Format(v.median), c.Format(v.lo), c.Format(v.hi))
+}
