@@ -39,15 +39,15 @@ type AcceptOptions struct {
 	// MaxBackoff, starts again from MinBackoff. Defaults DefaultMinBackoff
 	// (10 ms) and DefaultMaxBackoff (1 s).
 	MinBackoff, MaxBackoff time.Duration
-	// Logger receives the acceptor's warnings, at most one line per second
-	// (each says how many it left out). Default slog.Default() at the time
-	// of logging.
+	// Logger receives the acceptor's warnings, at most one per second (each
+	// says how many it left out), and a line when accepting works again
+	// after a warning. Default slog.Default() at the time of logging.
 	Logger *slog.Logger
 	// OnError, if set, is called on the loop's goroutine with every accept
 	// error that pauses accepting (the process or system is out of
-	// descriptors or memory, or the listener itself failed), before the
-	// pause begins. Errors about one connection (ECONNABORTED, EINTR, a
-	// reset) are skipped without a report. It is not rate-limited.
+	// descriptors or memory, or the listener itself failed), as the pause
+	// begins. Errors about one connection (ECONNABORTED, EINTR, a reset)
+	// are skipped without a report. It is not rate-limited.
 	OnError func(err error)
 }
 
@@ -78,9 +78,11 @@ type Acceptor struct {
 	logger                 *slog.Logger
 	onError                func(error)
 
-	// Seams for tests: the accept system call and the clock.
-	accept func(fd poller.FD) (poller.FD, net.Addr, error)
-	now    func() time.Time
+	// Seams for tests: the accept system call, the spare's opening, and
+	// the clock.
+	accept    func(fd poller.FD) (poller.FD, net.Addr, error)
+	openSpare func() (poller.FD, error)
+	now       func() time.Time
 
 	stopped  bool
 	paused   bool
@@ -93,6 +95,7 @@ type Acceptor struct {
 	haveReserve bool
 
 	logs          logLimiter
+	inEpisode     bool // errors since the last accepted connection
 	episodeStart  time.Time
 	episodeShed   uint64
 	episodeLogged bool // a warning of this episode reached the log
@@ -115,9 +118,11 @@ type Acceptor struct {
 // EMFILE or ENFILE, the acceptor first closes the spare descriptor it keeps
 // open (on /dev/null), accepts and closes the connections waiting in the
 // backlog, so their clients learn at once that they will not be served, and
-// reopens the spare (libuv's trick). Warnings are logged at most once a
-// second. The listener is never closed, and accepting resumes by itself
-// when descriptors free up.
+// reopens the spare (libuv's trick). Before closing a connection it tries
+// to reopen the spare: if that works, descriptors have come back, so the
+// connection is served and accepting goes on without a pause. Warnings are
+// logged at most once a second. The listener is never closed, and accepting
+// resumes by itself when descriptors free up.
 //
 // AddAcceptHandler belongs to the loop's goroutine (or runs before Run), as
 // every loop method. Call Stop before closing the listener.
@@ -152,6 +157,7 @@ func AddAcceptHandler(l *loop.Loop, ln *Listener, cb func(fd poller.FD, peer net
 		logger:     o.Logger,
 		onError:    o.OnError,
 		accept:     acceptConn,
+		openSpare:  openReserve,
 		now:        time.Now,
 	}
 	a.h = loop.HandlerFunc(a.handle)
@@ -208,13 +214,26 @@ func (a *Acceptor) handle(fd poller.FD, _ poller.Events) {
 			case acceptSkip:
 				continue
 			case acceptExhausted:
-				a.pause(err, a.shedPending(fd))
+				shed, conn, ok := a.shedPending(fd)
+				if !ok {
+					a.pause(err, shed)
+					return
+				}
+				if shed > 0 {
+					a.startEpisode(false)
+					a.episodeShed += shed
+					if a.logf(slog.LevelWarn, "gale/netutil: out of descriptors; closed pending connections",
+						"err", err, "shed", shed) {
+						a.episodeLogged = true
+					}
+				}
+				nfd, peer = conn.fd, conn.peer
 			default:
 				a.pause(err, 0)
+				return
 			}
-			return
 		}
-		if a.delay != 0 {
+		if a.inEpisode {
 			a.recovered()
 		}
 		a.accepted.Add(1)
@@ -222,37 +241,44 @@ func (a *Acceptor) handle(fd poller.FD, _ poller.Events) {
 	}
 }
 
+type conn struct {
+	fd   poller.FD
+	peer net.Addr
+}
+
 // shedPending accepts and closes the connections waiting in the backlog,
 // with the spare descriptor freed for the purpose, and returns how many it
-// closed.
-func (a *Acceptor) shedPending(fd poller.FD) uint64 {
+// closed. Before closing one it tries to take the spare back: if that
+// works, descriptors are available again (others closed some meanwhile),
+// so it stops and returns that connection, to be served, with ok true.
+func (a *Acceptor) shedPending(fd poller.FD) (shed uint64, c conn, ok bool) {
 	if !a.haveReserve {
-		return 0
+		return 0, conn{}, false
 	}
 	a.closeReserve()
-	var n uint64
+	defer func() { a.shed.Add(shed) }()
 	for i := 0; i < a.batch; i++ {
-		nfd, _, err := a.accept(fd)
+		nfd, peer, err := a.accept(fd)
 		if err != nil {
 			if classifyAccept(err) == acceptSkip {
 				continue
 			}
 			break
 		}
+		if a.openReserve(); a.haveReserve {
+			return shed, conn{nfd, peer}, true
+		}
 		closeSocket(nfd)
-		n++
+		shed++
 	}
 	a.openReserve()
-	a.shed.Add(n)
-	return n
+	return shed, conn{}, false
 }
 
 // pause stops watching the listener for the current delay.
 func (a *Acceptor) pause(err error, shed uint64) {
-	now := a.now()
-	if a.delay == 0 || now.Sub(a.resumed) >= a.maxBackoff {
+	if a.startEpisode(a.delay == 0 || a.now().Sub(a.resumed) >= a.maxBackoff) {
 		a.delay = a.minBackoff
-		a.episodeStart, a.episodeShed, a.episodeLogged = now, 0, false
 	} else {
 		a.delay = min(2*a.delay, a.maxBackoff)
 	}
@@ -298,11 +324,22 @@ func (a *Acceptor) resume() {
 	}
 }
 
+// startEpisode starts an episode of errors unless one is under way and
+// fresh is false, and reports whether it started one.
+func (a *Acceptor) startEpisode(fresh bool) bool {
+	if a.inEpisode && !fresh {
+		return false
+	}
+	a.inEpisode = true
+	a.episodeStart, a.episodeShed, a.episodeLogged = a.now(), 0, false
+	return true
+}
+
 // recovered ends an episode of errors: an accept succeeded. It says so in
 // the log if the episode's warning got there, so at most one warning and
 // one recovery line per second reach it.
 func (a *Acceptor) recovered() {
-	a.delay = 0
+	a.delay, a.inEpisode = 0, false
 	if a.episodeLogged {
 		a.episodeLogged = false
 		a.emit(slog.LevelInfo, "gale/netutil: accepting again",
@@ -311,7 +348,7 @@ func (a *Acceptor) recovered() {
 }
 
 func (a *Acceptor) openReserve() {
-	if fd, err := openReserve(); err == nil {
+	if fd, err := a.openSpare(); err == nil {
 		a.reserve, a.haveReserve = fd, true
 	}
 }

@@ -145,9 +145,38 @@ func TestAcceptBackoff(t *testing.T) {
 	}
 }
 
+// socketPairs returns n connected pairs: the clients, closed at the end of
+// the test (with a read timeout, so a test cannot hang on them), and the
+// server ends, which stand for connections waiting in a backlog.
+func socketPairs(t *testing.T, n int) (clients, servers []int) {
+	t.Helper()
+	for range n {
+		p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tv := unix.NsecToTimeval(int64(10 * time.Second))
+		unix.SetsockoptTimeval(p[0], unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+		clients = append(clients, p[0])
+		servers = append(servers, p[1])
+		t.Cleanup(func() { unix.Close(p[0]) })
+	}
+	return clients, servers
+}
+
+// checkClosed fails the test unless each client reads end of file.
+func checkClosed(t *testing.T, clients []int) {
+	t.Helper()
+	for _, c := range clients {
+		if n, err := unix.Read(c, make([]byte, 1)); n != 0 || err != nil {
+			t.Errorf("client: read %d, %v; want end of file", n, err)
+		}
+	}
+}
+
 // On EMFILE the spare descriptor is closed before the backlog is drained,
-// every connection taken is closed at once, and the spare is open again
-// afterwards.
+// and every connection taken is closed at once while no descriptor can be
+// opened; then accepting pauses.
 func TestAcceptShedsWithReserve(t *testing.T) {
 	l, err := loop.New(nil)
 	if err != nil {
@@ -155,19 +184,7 @@ func TestAcceptShedsWithReserve(t *testing.T) {
 	}
 	defer l.Close()
 	ln := pendingListener(t)
-	// Three connected pairs stand for the waiting connections.
-	var clients [3]int
-	var servers []int
-	for i := range clients {
-		p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients[i] = p[0]
-		servers = append(servers, p[1])
-		defer unix.Close(p[0])
-	}
-	step := 0
+	clients, servers := socketPairs(t, 3)
 	a, err := AddAcceptHandler(l, ln, func(poller.FD, net.Addr) { t.Error("callback called") },
 		&AcceptOptions{Logger: slogTo(io.Discard)})
 	if err != nil {
@@ -177,6 +194,8 @@ func TestAcceptShedsWithReserve(t *testing.T) {
 	if !a.haveReserve {
 		t.Fatal("no spare descriptor")
 	}
+	a.openSpare = func() (poller.FD, error) { return -1, unix.EMFILE }
+	step := 0
 	var finish func()
 	a.accept = func(fd poller.FD) (poller.FD, net.Addr, error) {
 		step++
@@ -196,13 +215,66 @@ func TestAcceptShedsWithReserve(t *testing.T) {
 	if s := a.Stats(); s.Shed != 3 || s.Pauses != 1 || s.Accepted != 0 {
 		t.Errorf("Stats = %+v", s)
 	}
-	if !a.haveReserve {
-		t.Error("spare not reopened")
+	if a.haveReserve {
+		t.Error("spare open although opening fails")
 	}
-	for _, c := range clients {
-		if n, err := unix.Read(c, make([]byte, 1)); n != 0 || err != nil {
-			t.Errorf("client: read %d, %v; want end of file", n, err)
+	checkClosed(t, clients)
+}
+
+// When descriptors come back while the backlog is being shed (the spare
+// opens again), the connection in hand is served instead of closed, and
+// accepting goes on without a pause.
+func TestAcceptShedStopsWhenDescriptorsReturn(t *testing.T) {
+	l, err := loop.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ln := pendingListener(t)
+	clients, servers := socketPairs(t, 3)
+	var logs syncBuffer
+	var served []poller.FD
+	a, err := AddAcceptHandler(l, ln, func(fd poller.FD, _ net.Addr) { served = append(served, fd) },
+		&AcceptOptions{Logger: slogTo(&logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	opens := 0
+	a.openSpare = func() (poller.FD, error) {
+		if opens++; opens == 1 {
+			return -1, unix.EMFILE // still short after the first connection
 		}
+		return openReserve()
+	}
+	step := 0
+	var finish func()
+	a.accept = func(fd poller.FD) (poller.FD, net.Addr, error) {
+		step++
+		switch {
+		case step == 1:
+			return -1, nil, unix.EMFILE
+		case step-2 < len(servers):
+			return servers[step-2], nil, nil
+		case step-2 == len(servers):
+			l.Post(func() { finish() })
+		}
+		return -1, nil, unix.EAGAIN
+	}
+	runLoop(t, l, func(done func()) { finish = done })
+	if s := a.Stats(); s.Shed != 1 || s.Pauses != 0 || s.Accepted != 2 {
+		t.Errorf("Stats = %+v", s)
+	}
+	if !a.haveReserve || len(served) != 2 || served[0] != servers[1] || served[1] != servers[2] {
+		t.Errorf("spare %v, served %v of %v", a.haveReserve, served, servers)
+	}
+	for _, fd := range served {
+		unix.Close(fd)
+	}
+	checkClosed(t, clients)
+	out := logs.String()
+	if !strings.Contains(out, "closed pending connections") || !strings.Contains(out, "accepting again") {
+		t.Errorf("log:\n%s", out)
 	}
 }
 

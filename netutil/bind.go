@@ -28,9 +28,9 @@ type BindOptions struct {
 	// DragonFly the kernel balances new connections across them by a hash
 	// of the connection's addresses and ports; on FreeBSD gale also sets
 	// SO_REUSEPORT_LB for the same effect. On macOS, NetBSD and OpenBSD
-	// the sockets may share the port but the kernel does not balance (one
-	// socket gets the connections), so one listener shared by the loops is
-	// the better design there. Where SO_REUSEPORT does not exist (Solaris,
+	// the sockets may share the port but the kernel does not balance the
+	// connections across them, so one listener shared by the loops is the
+	// better design there. Where SO_REUSEPORT does not exist (Solaris,
 	// illumos, Windows) BindSockets fails with an error wrapping
 	// ErrUnsupported.
 	ReusePort bool

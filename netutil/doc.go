@@ -23,7 +23,9 @@
 //   - It keeps one spare descriptor open (libuv's trick). On EMFILE it
 //     closes the spare, accepts and at once closes the connections waiting
 //     in the backlog, so their clients see a prompt end of file instead of
-//     hanging until they time out, and then reopens the spare.
+//     hanging until they time out, and then reopens the spare. (It serves a
+//     connection instead if the spare can be reopened while it holds it:
+//     the shortage is over.)
 //   - It stops watching the listener for a short delay (AcceptOptions:
 //     10 ms, doubling up to 1 s while the shortage lasts) and then watches it
 //     again, so a listener that stays readable cannot keep the loop at 100%
