@@ -49,6 +49,11 @@ type AcceptOptions struct {
 	// begins. Errors about one connection (ECONNABORTED, EINTR, a reset)
 	// are skipped without a report. It is not rate-limited.
 	OnError func(err error)
+	// NoPeerAddr makes the callback's peer nil: the acceptor does not
+	// build a net.Addr for every connection (an allocation a busy server
+	// can do without; the address is still there, from getpeername, for
+	// whoever asks, e.g. stream.Stream.RemoteAddr). Default false.
+	NoPeerAddr bool
 }
 
 // AcceptStats counts what an Acceptor did.
@@ -80,7 +85,8 @@ type Acceptor struct {
 
 	// Seams for tests: the accept system call, the spare's opening, and
 	// the clock.
-	accept    func(fd poller.FD) (poller.FD, net.Addr, error)
+	accept    func(fd poller.FD, peer bool) (poller.FD, net.Addr, error)
+	noPeer    bool
 	openSpare func() (poller.FD, error)
 	now       func() time.Time
 
@@ -157,6 +163,7 @@ func AddAcceptHandler(l *loop.Loop, ln *Listener, cb func(fd poller.FD, peer net
 		logger:     o.Logger,
 		onError:    o.OnError,
 		accept:     acceptConn,
+		noPeer:     o.NoPeerAddr,
 		openSpare:  openReserve,
 		now:        time.Now,
 	}
@@ -206,7 +213,7 @@ func (a *Acceptor) handle(fd poller.FD, _ poller.Events) {
 		return
 	}
 	for i := 0; i < a.batch && !a.stopped; i++ {
-		nfd, peer, err := a.accept(fd)
+		nfd, peer, err := a.accept(fd, !a.noPeer)
 		if err != nil {
 			switch classifyAccept(err) {
 			case acceptAgain:
@@ -258,7 +265,7 @@ func (a *Acceptor) shedPending(fd poller.FD) (shed uint64, c conn, ok bool) {
 	a.closeReserve()
 	defer func() { a.shed.Add(shed) }()
 	for i := 0; i < a.batch; i++ {
-		nfd, peer, err := a.accept(fd)
+		nfd, peer, err := a.accept(fd, !a.noPeer)
 		if err != nil {
 			if classifyAccept(err) == acceptSkip {
 				continue

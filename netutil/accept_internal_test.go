@@ -109,12 +109,12 @@ func TestAcceptBackoff(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Stop()
-	a.accept = func(fd poller.FD) (poller.FD, net.Addr, error) {
+	a.accept = func(fd poller.FD, peer bool) (poller.FD, net.Addr, error) {
 		calls++
 		if failing {
 			return -1, nil, unix.EMFILE
 		}
-		return acceptConn(fd)
+		return acceptConn(fd, true)
 	}
 	runLoop(t, l, func(done func()) { finish = done })
 	want := []time.Duration{1, 2, 4, 8, 8, 8, 8, 8}
@@ -197,7 +197,7 @@ func TestAcceptShedsWithReserve(t *testing.T) {
 	a.openSpare = func() (poller.FD, error) { return -1, unix.EMFILE }
 	step := 0
 	var finish func()
-	a.accept = func(fd poller.FD) (poller.FD, net.Addr, error) {
+	a.accept = func(fd poller.FD, peer bool) (poller.FD, net.Addr, error) {
 		step++
 		switch {
 		case step == 1:
@@ -249,7 +249,7 @@ func TestAcceptShedStopsWhenDescriptorsReturn(t *testing.T) {
 	}
 	step := 0
 	var finish func()
-	a.accept = func(fd poller.FD) (poller.FD, net.Addr, error) {
+	a.accept = func(fd poller.FD, peer bool) (poller.FD, net.Addr, error) {
 		step++
 		switch {
 		case step == 1:

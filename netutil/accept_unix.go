@@ -3,21 +3,12 @@
 package netutil
 
 import (
-	"net"
 	"syscall"
 
 	"github.com/gale-io/gale/poller"
 	"golang.org/x/sys/unix"
 )
 
-// acceptConn accepts one connection: non-blocking, close-on-exec.
-func acceptConn(fd poller.FD) (poller.FD, net.Addr, error) {
-	nfd, sa, err := accept(fd)
-	if err != nil {
-		return -1, nil, err
-	}
-	return nfd, netAddrOf(sa), nil
-}
 
 // acceptLegacy accepts where accept4 is missing: close-on-exec is set under
 // syscall.ForkLock, so a concurrent fork+exec cannot inherit the socket.

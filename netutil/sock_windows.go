@@ -120,7 +120,7 @@ var procAccept = windows.NewLazySystemDLL("ws2_32.dll").NewProc("accept")
 
 // acceptConn accepts one connection and makes it non-blocking. (Winsock's
 // accept has no flags; the socket inherits the listener's properties.)
-func acceptConn(fd poller.FD) (poller.FD, net.Addr, error) {
+func acceptConn(fd poller.FD, _ bool) (poller.FD, net.Addr, error) {
 	invalid := poller.FD(windows.InvalidHandle)
 	var rsa windows.RawSockaddrAny
 	n := int32(unsafe.Sizeof(rsa))

@@ -84,5 +84,19 @@ func (s *Stream) SetKeepAlive(on bool, idle time.Duration) error {
 // LocalAddr returns the socket's own address, or nil.
 func (s *Stream) LocalAddr() net.Addr { return sysLocalAddr(s.fd) }
 
-// RemoteAddr returns the peer's address, or nil.
-func (s *Stream) RemoteAddr() net.Addr { return sysRemoteAddr(s.fd) }
+// RemoteAddr returns the peer's address (asked of the kernel each time), or
+// the one SetRemoteAddr gave, or nil.
+func (s *Stream) RemoteAddr() net.Addr {
+	if s.x != nil && s.x.remote != nil {
+		return s.x.remote
+	}
+	if s.flags&fClosed != 0 {
+		return nil
+	}
+	return sysRemoteAddr(s.fd)
+}
+
+// SetRemoteAddr overrides what RemoteAddr reports: the client's address
+// when a proxy relays the connection (tcpserver sets it from a PROXY
+// protocol header).
+func (s *Stream) SetRemoteAddr(addr net.Addr) { s.ext().remote = addr }

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"bytes"
+	"net"
 	"io"
 	"log/slog"
 	"regexp"
@@ -41,6 +42,7 @@ type extra struct {
 	intoCb  func(int, error)
 	connect func(error) // a Connect in progress
 	tls     *tlsState   // after StartTLS
+	remote  net.Addr    // SetRemoteAddr's override
 }
 
 // ext returns the stream's extra, allocating it on first use.

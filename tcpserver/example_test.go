@@ -11,7 +11,7 @@ import (
 
 // A line-based upper-casing server on two loops.
 func Example() {
-	srv := tcpserver.New(func(s *stream.Stream, peer net.Addr) {
+	srv := tcpserver.New(func(s *stream.Stream) {
 		var serve func()
 		serve = func() {
 			s.ReadUntil([]byte("\n"), 1024, func(line []byte, err error) {

@@ -15,8 +15,8 @@ import (
 )
 
 // whoami answers every connection with the peer address it was given.
-func whoami(s *stream.Stream, peer net.Addr) {
-	s.Write([]byte(peer.String()+"\n"), func(error) { s.CloseWrite() })
+func whoami(s *stream.Stream) {
+	s.Write([]byte(s.RemoteAddr().String()+"\n"), func(error) { s.CloseWrite() })
 }
 
 func TestProxyProtocol(t *testing.T) {

@@ -20,9 +20,10 @@ import (
 )
 
 // Handler serves one connection: it is called on the connection's loop with
-// the new stream and the peer's address, and owns the stream from then on
-// (it must close it, or let the peer or an error close it).
-type Handler func(s *stream.Stream, peer net.Addr)
+// the new stream, and owns it from then on (it must close it, or let the
+// peer or an error close it). s.RemoteAddr() is the client's address: the
+// socket's peer, or the client a trusted proxy named in a PROXY header.
+type Handler func(s *stream.Stream)
 
 // Options configure a Server. A nil *Options gives the defaults documented
 // on each field.
@@ -276,7 +277,7 @@ func (s *Server) startAccepting(i int) error {
 	w.l.Post(func() {
 		a, err := netutil.AddAcceptHandler(w.l, ln, func(fd poller.FD, peer net.Addr) {
 			s.accept(w, fd, peer)
-		}, &netutil.AcceptOptions{Logger: s.opts.Logger})
+		}, &netutil.AcceptOptions{Logger: s.opts.Logger, NoPeerAddr: !s.opts.Proxy.Enabled()})
 		if err == nil {
 			w.acceptors = append(w.acceptors, a)
 		}
@@ -326,7 +327,7 @@ func (s *Server) serve(w *worker, fd poller.FD, peer net.Addr) {
 		s.readProxyHeader(w, st, peer)
 		return
 	}
-	s.startConn(w, st, peer)
+	s.startConn(w, st)
 }
 
 // readProxyHeader reads a trusted peer's PROXY header in place from the
@@ -355,10 +356,10 @@ func (s *Server) readProxyHeader(w *worker, st *stream.Stream, peer net.Addr) {
 		st.Consume(n)
 		if h.Command == netutil.ProxyCommandProxy && !h.Unknown() {
 			if src, _ := h.Addrs(); src != nil {
-				peer = src
+				st.SetRemoteAddr(src)
 			}
 		}
-		s.startConn(w, st, peer)
+		s.startConn(w, st)
 	}
 	st.Peek(1, next)
 }
@@ -366,9 +367,9 @@ func (s *Server) readProxyHeader(w *worker, st *stream.Stream, peer net.Addr) {
 var errProxyTimeout = errors.New("tcpserver: PROXY header timed out")
 
 // startConn runs the TLS handshake if configured, then the handler.
-func (s *Server) startConn(w *worker, st *stream.Stream, peer net.Addr) {
+func (s *Server) startConn(w *worker, st *stream.Stream) {
 	if s.opts.TLS == nil {
-		s.handler(st, peer)
+		s.handler(st)
 		return
 	}
 	timeout := s.opts.HandshakeTimeout
@@ -381,7 +382,7 @@ func (s *Server) startConn(w *worker, st *stream.Stream, peer net.Addr) {
 	if err := st.StartTLS(s.opts.TLS, true, func(err error) {
 		timer.Cancel()
 		if err == nil {
-			s.handler(st, peer)
+			s.handler(st)
 		}
 	}); err != nil {
 		timer.Cancel()

@@ -22,7 +22,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(leakcheck.Main(m)) }
 
 // echo serves a connection by writing back every byte.
-func echo(s *stream.Stream, _ net.Addr) {
+func echo(s *stream.Stream) {
 	s.ReadStream(func(chunk []byte, err error) {
 		if err == nil {
 			s.Write(chunk, nil)
@@ -57,11 +57,11 @@ func roundTrip(t *testing.T, c net.Conn, msg string) {
 func TestEchoManyConnectionsAcrossLoops(t *testing.T) {
 	var mu sync.Mutex
 	perLoop := map[*loop.Loop]int{}
-	srv, addr := start(t, func(s *stream.Stream, peer net.Addr) {
+	srv, addr := start(t, func(s *stream.Stream) {
 		mu.Lock()
 		perLoop[s.Loop()]++
 		mu.Unlock()
-		echo(s, peer)
+		echo(s)
 	}, &tcpserver.Options{Loops: 4})
 	const conns = 200
 	var wg sync.WaitGroup
@@ -112,11 +112,11 @@ func TestEchoManyConnectionsAcrossLoops(t *testing.T) {
 func TestReusePortSpreadsConnections(t *testing.T) {
 	var mu sync.Mutex
 	perLoop := map[*loop.Loop]int{}
-	srv := tcpserver.New(func(s *stream.Stream, peer net.Addr) {
+	srv := tcpserver.New(func(s *stream.Stream) {
 		mu.Lock()
 		perLoop[s.Loop()]++
 		mu.Unlock()
-		echo(s, peer)
+		echo(s)
 	}, &tcpserver.Options{Loops: 4, ReusePort: true})
 	if err := srv.Listen("127.0.0.1:0"); errors.Is(err, errors.ErrUnsupported) {
 		t.Skipf("this platform has no SO_REUSEPORT (%v); the default round robin serves it", err)
@@ -231,9 +231,9 @@ func TestGracefulShutdownWaitsForHandlers(t *testing.T) {
 
 func TestShutdownForcesAtDeadline(t *testing.T) {
 	var closedCount atomic.Int32
-	srv, addr := start(t, func(s *stream.Stream, peer net.Addr) {
+	srv, addr := start(t, func(s *stream.Stream) {
 		s.SetCloseCallback(func(error) { closedCount.Add(1) })
-		echo(s, peer)
+		echo(s)
 	}, &tcpserver.Options{Loops: 2})
 	var conns []net.Conn
 	for range 4 {

@@ -35,7 +35,7 @@ func (g *galeServer) Start(cfg server.Config) (net.Addr, error) {
 	return g.srv.Addrs()[0], nil
 }
 
-func serveEcho(s *stream.Stream, _ net.Addr) {
+func serveEcho(s *stream.Stream) {
 	s.ReadStream(func(chunk []byte, err error) {
 		if err == nil {
 			s.Write(chunk, nil)

@@ -137,7 +137,7 @@ type conn struct {
 }
 
 // serve is the tcpserver.Handler: it runs on the connection's loop.
-func (srv *Server) serve(s *stream.Stream, _ net.Addr) {
+func (srv *Server) serve(s *stream.Stream) {
 	c := &conn{srv: srv, s: s}
 	c.onData, c.onDrain, c.onSent, c.onIdle = c.read, c.drain, c.sent, c.idleTimeout
 	set := srv.connsOn(s.Loop())
