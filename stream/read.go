@@ -2,11 +2,12 @@ package stream
 
 import (
 	"bytes"
-	"net"
 	"io"
 	"log/slog"
+	"net"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 type readKind uint8
@@ -43,6 +44,7 @@ type extra struct {
 	connect func(error) // a Connect in progress
 	tls     *tlsState   // after StartTLS
 	remote  net.Addr    // SetRemoteAddr's override
+	err     error       // what closed the stream (nil for a local Close)
 }
 
 // ext returns the stream's extra, allocating it on first use.
@@ -53,13 +55,39 @@ func (s *Stream) ext() *extra {
 	return s.x
 }
 
-func (s *Stream) unread() int { return len(s.rbuf) - s.rpos }
+// readBuf is a stream's read buffer while it holds data: the unread bytes
+// are b[pos:]. It (with its pooled bytes) goes back to a pool once empty.
+type readBuf struct {
+	b   []byte
+	pos int
+}
+
+var readBufPool = sync.Pool{New: func() any { return new(readBuf) }}
+
+func (s *Stream) unread() int {
+	if s.rb == nil {
+		return 0
+	}
+	return len(s.rb.b) - s.rb.pos
+}
+
+// consume drops n buffered bytes (n <= unread).
+func (s *Stream) consume(n int) {
+	if n > 0 {
+		s.rb.pos += n
+	}
+}
 
 // Buffered returns the bytes read from the peer and not yet consumed,
 // without copying. The slice stays valid until the stream reads again or
 // the caller returns to the loop; it must not be modified. With Consume it
 // is the codec-facing view: parse in place, then Consume what was used.
-func (s *Stream) Buffered() []byte { return s.rbuf[s.rpos:] }
+func (s *Stream) Buffered() []byte {
+	if s.rb == nil {
+		return nil
+	}
+	return s.rb.b[s.rb.pos:]
+}
 
 // Consume discards the first n buffered bytes (see Buffered and Peek). It
 // panics if n is negative or more than is buffered.
@@ -67,7 +95,7 @@ func (s *Stream) Consume(n int) {
 	if n < 0 || n > s.unread() {
 		panic("stream: Consume(" + strconv.Itoa(n) + ") with " + strconv.Itoa(s.unread()) + " bytes buffered")
 	}
-	s.rpos += n
+	s.consume(n)
 	if s.rd.kind == rUntil {
 		s.x.scanned = max(0, s.x.scanned-n)
 	}
@@ -232,7 +260,7 @@ func (s *Stream) completeRead() {
 	case rBytes:
 		if avail >= rd.n || (rd.partial && avail > 0) {
 			n := min(avail, rd.n)
-			s.rpos += n
+			s.consume(n)
 			rd.cb(buf[:n], nil)
 			return
 		}
@@ -258,14 +286,14 @@ func (s *Stream) completeRead() {
 			return
 		}
 		if end >= 0 {
-			s.rpos += end
+			s.consume(end)
 			rd.cb(buf[:end], nil)
 			return
 		}
 	case rInto:
 		x := s.x
 		n := copy(x.into[x.filled:], buf)
-		s.rpos += n
+		s.consume(n)
 		filled, full, cb := x.filled+n, x.filled+n == len(x.into), x.intoCb
 		x.into, x.filled, x.intoCb = nil, 0, nil
 		if full || (rd.partial && filled > 0) {
@@ -275,17 +303,17 @@ func (s *Stream) completeRead() {
 		cb(filled, s.eofOrClosedErr())
 		return
 	case rUntilClose:
-		s.rpos += avail
+		s.consume(avail)
 		rd.cb(buf, nil)
 		return
 	case rStream:
 		if avail > 0 {
-			s.rpos += avail
+			s.consume(avail)
 			rd.cb(buf, nil)
 			return
 		}
 		s.rd = readOp{}
-		if s.err == io.EOF || (s.flags&fEOF != 0 && s.flags&fClosed == 0) {
+		if s.Err() == io.EOF || (s.flags&fEOF != 0 && s.flags&fClosed == 0) {
 			rd.cb(nil, io.EOF)
 		} else {
 			rd.cb(nil, s.closedErr())
@@ -359,8 +387,9 @@ func (s *Stream) readOnce() (int, bool) {
 			return 0, false
 		}
 		s.makeRoom()
-		room := min(cap(s.rbuf)-len(s.rbuf), s.o.chunk, s.o.maxBuffer-s.unread())
-		dst = s.rbuf[len(s.rbuf) : len(s.rbuf)+room]
+		b := s.rb.b
+		room := min(cap(b)-len(b), s.o.chunk, s.o.maxBuffer-s.unread())
+		dst = b[len(b) : len(b)+room]
 	}
 	if len(dst) == 0 {
 		return 0, false
@@ -385,7 +414,7 @@ func (s *Stream) readOnce() (int, bool) {
 	if direct {
 		s.x.filled += n
 	} else {
-		s.rbuf = s.rbuf[:len(s.rbuf)+n]
+		s.rb.b = s.rb.b[:len(s.rb.b)+n]
 	}
 	return n, n == len(dst)
 }
@@ -395,32 +424,34 @@ func (s *Stream) readOnce() (int, bool) {
 // moves them to a larger buffer.
 func (s *Stream) makeRoom() {
 	chunk := s.o.chunk
-	if s.rbuf == nil {
-		s.rbuf = getBuf(chunk)
-		s.rpos = 0
+	if s.rb == nil {
+		s.rb = readBufPool.Get().(*readBuf)
+		s.rb.b, s.rb.pos = getBuf(chunk), 0
 		return
 	}
-	if cap(s.rbuf)-len(s.rbuf) >= chunk {
+	rb := s.rb
+	if cap(rb.b)-len(rb.b) >= chunk {
 		return
 	}
 	unread := s.unread()
-	if s.rpos > 0 && cap(s.rbuf)-unread >= chunk {
-		copy(s.rbuf, s.rbuf[s.rpos:])
-		s.rbuf = s.rbuf[:unread]
-		s.rpos = 0
+	if rb.pos > 0 && cap(rb.b)-unread >= chunk {
+		copy(rb.b, rb.b[rb.pos:])
+		rb.b, rb.pos = rb.b[:unread], 0
 		return
 	}
 	grown := getBuf(unread + chunk)
-	grown = append(grown, s.rbuf[s.rpos:]...)
-	putBuf(s.rbuf)
-	s.rbuf, s.rpos = grown, 0
+	grown = append(grown, rb.b[rb.pos:]...)
+	putBuf(rb.b)
+	rb.b, rb.pos = grown, 0
 }
 
 // releaseReadBuffer gives an empty read buffer back to the pool.
 func (s *Stream) releaseReadBuffer() {
-	if s.rbuf != nil && s.rpos == len(s.rbuf) {
-		putBuf(s.rbuf)
-		s.rbuf, s.rpos = nil, 0
+	if rb := s.rb; rb != nil && rb.pos == len(rb.b) {
+		putBuf(rb.b)
+		rb.b, rb.pos = nil, 0
+		readBufPool.Put(rb)
+		s.rb = nil
 	}
 }
 

@@ -25,17 +25,14 @@ type Stream struct {
 	o  *resolved
 	fd poller.FD
 
-	// Read side. The unread bytes are rbuf[rpos:]. rbuf comes from a pool
-	// and goes back as soon as it is empty.
-	rbuf []byte
-	rpos int
-	rd   readOp
+	// Read side: the buffer is nil while empty (idle streams hold none).
+	rb *readBuf
+	rd readOp
 
 	wq *writeQueue // nil while nothing waits to be written
 	x  *extra      // nil until a read or Connect needs it
 
 	closeCb func(error)
-	err     error // what closed the stream (nil for a local Close)
 
 	interest poller.Events // registered with the loop
 	flags    flags
@@ -96,7 +93,12 @@ func (s *Stream) Closed() bool { return s.flags&fClosed != 0 }
 
 // Err returns what closed the stream: nil while open or after a local Close,
 // io.EOF if the peer closed it, or the error that did.
-func (s *Stream) Err() error { return s.err }
+func (s *Stream) Err() error {
+	if s.x == nil {
+		return nil
+	}
+	return s.x.err
+}
 
 // Reading reports whether a read is pending.
 func (s *Stream) Reading() bool { return s.rd.kind != rNone }
@@ -135,7 +137,9 @@ func (s *Stream) closeWith(cause error) {
 		return
 	}
 	s.flags |= fClosed
-	s.err = cause
+	if cause != nil {
+		s.ext().err = cause
+	}
 	if s.flags&fRegistered != 0 {
 		s.l.RemoveHandler(s.fd)
 		s.flags &^= fRegistered
@@ -168,7 +172,7 @@ func (s *Stream) fail(err error) {
 	s.closeWith(err)
 }
 
-func (s *Stream) closedErr() error { return &ClosedError{Cause: s.err} }
+func (s *Stream) closedErr() error { return &ClosedError{Cause: s.Err()} }
 
 // settle makes sure run happens soon: now if a stream callback is running
 // (its run loop will pick the change up), else on the loop's next turn.
@@ -224,10 +228,10 @@ func (s *Stream) run() {
 		case s.readComplete():
 			s.completeRead()
 		case s.wq.due(s.flags&fClosed != 0):
-			s.wq.fire(s.flags&fClosed != 0, s.err)
+			s.wq.fire(s.flags&fClosed != 0, s.Err())
 		case s.closeDue():
 			s.flags |= fCloseNotified
-			cb, err := s.closeCb, s.err
+			cb, err := s.closeCb, s.Err()
 			s.l.Post(func() { cb(err) })
 		default:
 			s.flags &^= fInRun

@@ -70,7 +70,7 @@ func (s *Stream) StartTLS(config *tls.Config, server bool, cb func(err error)) e
 	t.cond.L = &t.mu
 	if buf := s.Buffered(); len(buf) > 0 {
 		t.in = append([]byte(nil), buf...)
-		s.rpos = len(s.rbuf)
+		s.consume(len(buf))
 		s.releaseReadBuffer()
 	}
 	tr := &tlsTransport{t: t, local: s.LocalAddr(), remote: s.RemoteAddr()}
