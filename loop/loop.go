@@ -3,6 +3,7 @@ package loop
 import (
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,6 +174,12 @@ func (l *Loop) Stop() {
 // Run runs the loop on the calling goroutine until Stop. It returns
 // ErrRunning if the loop is running already, ErrClosed after Close, and the
 // poller's error if waiting fails.
+//
+// While it runs, the goroutine is locked to its OS thread
+// (runtime.LockOSThread): a loop spends its idle time blocked in the
+// poller, and without the lock the goroutine would often come back from
+// that system call on another thread, a switch that costs about a tenth of
+// the CPU per message of a busy echo server (measured in bench/).
 func (l *Loop) Run() error {
 	if l.isClosed() {
 		return ErrClosed
@@ -181,6 +188,8 @@ func (l *Loop) Run() error {
 		return ErrRunning
 	}
 	defer l.running.Store(false)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	for !l.stopReq.Swap(false) {
 		if err := l.iterate(); err != nil {
 			return err
