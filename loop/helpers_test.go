@@ -7,43 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-io/gale/internal/testloop"
 	"github.com/gale-io/gale/loop"
 )
 
 // newLoop returns a loop closed at the end of the test.
-func newLoop(t testing.TB, opts *loop.Options) *loop.Loop {
-	t.Helper()
-	l, err := loop.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
+func newLoop(t testing.TB, opts *loop.Options) *loop.Loop { return testloop.New(t, opts) }
 
 // start runs l on a new goroutine and returns a function that stops it and
 // waits for Run to return.
-func start(t testing.TB, l *loop.Loop) (stop func()) {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- l.Run() }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			l.Stop()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Errorf("Run did not return after Stop")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
-}
+func start(t testing.TB, l *loop.Loop) (stop func()) { return testloop.Start(t, l) }
 
 // await fails the test if ch is not closed or sent to within 10 seconds.
 func await[T any](t testing.TB, ch <-chan T, what string) T {
@@ -77,14 +50,5 @@ func (b *logBuffer) String() string {
 
 func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
 
-// runFor runs f on l (which must not be running) via RunSync with a
-// generous timeout, failing the test on error.
-func runFor(t testing.TB, l *loop.Loop, f func(done func())) {
-	t.Helper()
-	_, err := loop.RunSync(l, 20*time.Second, func(done func(struct{}, error)) {
-		f(func() { done(struct{}{}, nil) })
-	})
-	if err != nil {
-		t.Fatalf("RunSync: %v", err)
-	}
-}
+// runFor runs f on l (which must not be running) until it calls done.
+func runFor(t testing.TB, l *loop.Loop, f func(done func())) { testloop.Run(t, l, f) }

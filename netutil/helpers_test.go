@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-io/gale/internal/testloop"
 	"github.com/gale-io/gale/loop"
 	"github.com/gale-io/gale/netutil"
 )
@@ -17,38 +18,10 @@ import (
 const wait = 10 * time.Second
 
 // newLoop returns a loop closed at the end of the test.
-func newLoop(t testing.TB) *loop.Loop {
-	t.Helper()
-	l, err := loop.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
+func newLoop(t testing.TB) *loop.Loop { return testloop.New(t, nil) }
 
 // start runs l on a new goroutine until the test ends (or stop is called).
-func start(t testing.TB, l *loop.Loop) (stop func()) {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- l.Run() }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			l.Stop()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(wait):
-				t.Errorf("Run did not return after Stop")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
-}
+func start(t testing.TB, l *loop.Loop) (stop func()) { return testloop.Start(t, l) }
 
 // onLoop runs f on the running loop l and returns its error.
 func onLoop(t testing.TB, l *loop.Loop, f func() error) {
