@@ -9,7 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-
 // acceptLegacy accepts where accept4 is missing: close-on-exec is set under
 // syscall.ForkLock, so a concurrent fork+exec cannot inherit the socket.
 func acceptLegacy(fd int) (int, unix.Sockaddr, error) {
