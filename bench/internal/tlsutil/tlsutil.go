@@ -17,6 +17,7 @@ func SelfSigned() (*tls.Config, error) {
 	}
 	return ss.Server, nil
 }
+
 // Client returns the load generator's client configuration. The server's
 // certificate is generated when it starts and is not known here, so it is
 // not verified: this is a benchmark on loopback, not a security boundary.
