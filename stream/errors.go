@@ -54,3 +54,11 @@ type UnsatisfiableReadError struct {
 func (e *UnsatisfiableReadError) Error() string {
 	return fmt.Sprintf("stream: unsatisfiable read: %s not found within %d bytes", e.What, e.MaxBytes)
 }
+
+// PanicError is the cause of the close when one of the stream's callbacks
+// panicked; the panic itself goes on to the loop, which logs it.
+type PanicError struct {
+	Value any
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("stream: callback panicked: %v", e.Value) }

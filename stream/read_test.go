@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/gale-io/gale/internal/testloop"
+	"github.com/gale-io/gale/loop"
 	"github.com/gale-io/gale/stream"
 )
 
@@ -351,5 +353,33 @@ func TestReadBufferCap(t *testing.T) {
 	})
 	if !errors.Is(gotErr, stream.ErrBufferFull) || !errors.Is(gotErr, stream.ErrClosed) {
 		t.Fatalf("err %v, want ErrClosed caused by ErrBufferFull", gotErr)
+	}
+}
+
+// A callback that panics closes its stream (the loop logs the panic); the
+// loop and the other streams go on.
+func TestCallbackPanicClosesStream(t *testing.T) {
+	l := testloop.New(t, &loop.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a, b := pair(t, l, nil)
+	c, d := pair(t, l, nil)
+	var peerErr error
+	var other string
+	testloop.Run(t, l, func(done func()) {
+		a.ReadBytes(1, false, func([]byte, error) { panic("boom in a read callback") })
+		mustWrite(t, b, "x")
+		b.ReadStream(func(_ []byte, err error) {
+			if err != nil {
+				peerErr = err
+				mustWrite(t, d, "still fine")
+				c.ReadBytes(10, false, func(data []byte, err error) { other = string(data); done() })
+			}
+		})
+	})
+	var pe *stream.PanicError
+	if !a.Closed() || !errors.As(a.Err(), &pe) {
+		t.Fatalf("panicking stream: closed %v, err %v", a.Closed(), a.Err())
+	}
+	if peerErr != io.EOF || other != "still fine" {
+		t.Fatalf("peer saw %v; other stream read %q", peerErr, other)
 	}
 }

@@ -163,6 +163,17 @@ func (s *Stream) closeWith(cause error) {
 	s.settle()
 }
 
+// recoverPanic closes a stream whose callback panicked (its state is
+// unknown), then lets the panic go on to the loop, which logs it and serves
+// the other descriptors.
+func (s *Stream) recoverPanic() {
+	if r := recover(); r != nil {
+		s.flags &^= fInRun
+		s.closeWith(&PanicError{Value: r})
+		panic(r)
+	}
+}
+
 // fail closes the stream after an I/O error, logging it unless it only says
 // the peer went away (Tornado logs the others as warnings).
 func (s *Stream) fail(err error) {
@@ -217,6 +228,7 @@ func (s *Stream) closeDue() bool {
 // another read or write that completes at once; then it releases an empty
 // read buffer and updates the loop registration.
 func (s *Stream) run() {
+	defer s.recoverPanic()
 	s.flags |= fInRun
 	pumped := false
 	for {
@@ -247,6 +259,7 @@ func (s *Stream) run() {
 }
 
 func (s *Stream) handleEvents(ev poller.Events) {
+	defer s.recoverPanic()
 	s.flags |= fInRun
 	if s.flags&fConnecting != 0 {
 		if ev&(poller.Writable|poller.Error|poller.Hangup) != 0 {

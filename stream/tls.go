@@ -133,6 +133,7 @@ func (s *Stream) feedHandshake() {
 
 // finishHandshake runs on the loop once the handshake goroutine is done.
 func (s *Stream) finishHandshake(err error) {
+	defer s.recoverPanic()
 	t := s.x.tls
 	t.mu.Lock()
 	t.handshaking = false
