@@ -39,7 +39,8 @@ wine:
 ## bench: the short C10K run (README's main command): gale, gnet and Go's net
 ## as echo servers on one pinned core each, 1,000 connections exchanging
 ## 64-byte messages, then 10,000 idle connections for memory; prints a table
-## of medians and ratios. See bench/DESIGN.md for the full suite's flags.
+## of medians and ratios, and writes results.json, table.txt and SVG charts to
+## bench/results/<UTC timestamp>/. See docs/benchmarks.md and bench/DESIGN.md.
 BENCHRUN ?= -reps 1 -duration 5s -quiet-wait 20s
 bench:
 	cd bench && $(GO) run ./cmd/run $(BENCHRUN)

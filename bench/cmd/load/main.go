@@ -3,7 +3,8 @@
 // bench/DESIGN.md and bench/internal/load/result.go).
 //
 //	load -mode echo -addr 127.0.0.1:PORT -conns 1000 -size 64 -duration 10s -warmup 2s -server-pid PID
-//	load -mode echo -idle -addr 127.0.0.1:PORT -conns 10000 -server-pid PID
+//	load -mode echo -idle -addr 127.0.0.1:PORT -conns 10000 -server-pid PID [-hold 10s -keepalive 5s -probe 10ms]
+//	load -mode echo -idle -sync -source 127.0.0.2 -addr 127.0.0.1:PORT -conns 15000   (paced by the runner)
 //
 // It exits 0 after a clean run, 1 when the run had errors (a wrong or
 // missing echo; the result line is still printed), and 2 when it could not
@@ -11,6 +12,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -18,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,7 +46,15 @@ func run() int {
 		idle      = flag.Bool("idle", false, "idle-memory run: open -conns connections, echo once on each, "+
 			"and report the server's VmRSS per connection")
 		settle  = flag.Duration("settle", time.Second, "with -idle: wait with all connections open before reading VmRSS")
-		hold    = flag.Duration("hold", 0, "with -idle: keep the connections open this much longer")
+		hold    = flag.Duration("hold", 0, "with -idle: keep the connections open this much longer, with keep-alives and the probe")
+		keepalv = flag.Duration("keepalive", 5*time.Second, "with -idle: each connection echoes a message this often "+
+			"(spread evenly over the period) until the hold ends; 0 for none")
+		probe = flag.Duration("probe", 10*time.Millisecond, "with -idle: one extra connection echoes a message this often "+
+			"during the hold and reports its latency; 0 for none")
+		source = flag.String("source", "", "local IP address to connect from (bind before connect), e.g. 127.0.0.2; "+
+			"each source address has its own ephemeral ports")
+		syncIn = flag.Bool("sync", false, "with -idle: paced by whoever runs load (the runner): print \"connected N\" "+
+			"once all connections are open, begin the hold at a line \"hold\" on stdin, end it at \"release\" or EOF")
 		useTLS  = flag.Bool("tls", false, "speak TLS (the server's certificate is not verified)")
 		dialers = flag.Int("dialers", load.DefaultDialers, "connections opened at once (kept under somaxconn)")
 		driver  = flag.String("driver", load.DefaultDriver, "how connections are driven: epoll (Linux; a few goroutines "+
@@ -90,6 +101,7 @@ func run() int {
 		r, err = load.RunIdle(ctx, load.IdleConfig{
 			Addr: *addr, Conns: *conns, Size: *size, Settle: *settle, Hold: *hold,
 			TLS: tlsConf, Dialers: *dialers, ServerPID: *serverPID,
+			Keepalive: *keepalv, ProbeEvery: *probe, Source: *source, Sync: stdinSync(*syncIn, *conns),
 		})
 		if r != nil {
 			result, errs = r, r.Errors
@@ -131,6 +143,41 @@ func firstError(r any) string {
 		return r.Error
 	}
 	return ""
+}
+
+// stdinSync paces an idle run by stdin (-sync): see the flag.
+func stdinSync(on bool, conns int) *load.IdleSync {
+	if !on {
+		return nil
+	}
+	hold, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(os.Stdin)
+		held := false
+		for sc.Scan() {
+			switch strings.TrimSpace(sc.Text()) {
+			case "hold":
+				if !held {
+					close(hold)
+					held = true
+				}
+			case "release":
+				if !held {
+					close(hold)
+				}
+				close(release)
+				return
+			}
+		}
+		if !held {
+			close(hold)
+		}
+		close(release)
+	}()
+	return &load.IdleSync{
+		Connected: func() { fmt.Printf("connected %d\n", conns) },
+		Hold:      hold, Release: release,
+	}
 }
 
 // explicit reports whether a flag was given on the command line.

@@ -6,20 +6,28 @@
 //
 //	cd bench && go run ./cmd/run                       # the default: gale, gnet, std; 3 repetitions
 //	go run ./cmd/run -impls gnet,std -reps 5 -duration 20s -json results.json
+//	go run ./cmd/run -out ../docs/benchmarks          # results folder: JSON, table, SVG charts
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/gale-io/gale/bench/internal/report"
 	"github.com/gale-io/gale/bench/internal/runner"
 )
+
+// defaultOut stands for bench/results/<UTC timestamp>.
+const defaultOut = "results/<UTC timestamp>"
 
 func main() {
 	o := &runner.Options{Log: os.Stderr, Out: os.Stdout}
@@ -48,6 +56,8 @@ func main() {
 	flag.StringVar(&o.LoadCPUs, "load-cpus", "1", "CPUs for the load generator (taskset -c list)")
 	flag.StringVar(&o.BenchDir, "bench-dir", "", "the bench module directory; found from the working directory by default")
 	flag.StringVar(&o.JSON, "json", "", "write every sample, with the machine and options, to this JSON file")
+	out := flag.String("out", defaultOut, "results folder (results.json, table.txt, one SVG chart per scenario), "+
+		"relative to bench/ by default; \"\" for none")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "run: unexpected arguments %q\n", flag.Args())
@@ -58,10 +68,29 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if _, err := runner.Run(ctx, o); err != nil {
+	var table bytes.Buffer
+	o.Out = io.MultiWriter(os.Stdout, &table)
+	rep, err := runner.Run(ctx, o)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
 		os.Exit(1)
 	}
+	if *out == "" {
+		return
+	}
+	dir, err := runner.BenchDir(o.BenchDir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		os.Exit(1)
+	}
+	if *out == defaultOut {
+		*out = filepath.Join(dir, "results", rep.Started.UTC().Format("20060102T150405Z"))
+	}
+	if _, err := report.Write(*out, report.New(rep, dir), table.Bytes()); err != nil {
+		fmt.Fprintln(os.Stderr, "run: writing the results:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "bench: results, table and charts written to %s\n", *out)
 }
 
 func split(s string) []string {

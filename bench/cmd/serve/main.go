@@ -1,7 +1,7 @@
 // Command serve runs one benchmark server (bench/DESIGN.md, "The bench
 // interface"):
 //
-//	serve -impl gale|gnet|std -mode echo -addr HOST:PORT [-loops N] [-tls]
+//	serve -impl gale|gnet|std -mode echo -addr HOST:PORT [-loops N] [-tls] [-reuseport]
 //
 // It prints one line "ready HOST:PORT" to stdout once the server accepts
 // connections (with the real port when -addr asked for port 0), runs until
@@ -40,6 +40,7 @@ func run() int {
 		addr   = flag.String("addr", "127.0.0.1:0", "listen address HOST:PORT; port 0 picks a free port")
 		loops  = flag.Int("loops", runtime.GOMAXPROCS(0), "event loops (gale, gnet); std ignores it")
 		useTLS = flag.Bool("tls", false, "serve TLS with a self-signed certificate for localhost and 127.0.0.1")
+		reuse  = flag.Bool("reuseport", false, "set SO_REUSEPORT, so that several serve processes can share -addr's port")
 	)
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -58,7 +59,7 @@ func run() int {
 	if _, err := procstat.RaiseNoFile(); err != nil && err != procstat.ErrUnsupported {
 		fmt.Fprintln(os.Stderr, "serve: raising RLIMIT_NOFILE:", err)
 	}
-	cfg := server.Config{Addr: *addr, Loops: *loops}
+	cfg := server.Config{Addr: *addr, Loops: *loops, ReusePort: *reuse}
 	if *useTLS {
 		if cfg.TLS, err = tlsutil.SelfSigned(); err != nil {
 			fmt.Fprintln(os.Stderr, "serve:", err)

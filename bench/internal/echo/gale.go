@@ -24,7 +24,8 @@ type galeServer struct {
 }
 
 func (g *galeServer) Start(cfg server.Config) (net.Addr, error) {
-	g.srv = tcpserver.New(serveEcho, &tcpserver.Options{Loops: cfg.Loops, Backlog: 4096, NoDelay: true, TLS: cfg.TLS})
+	g.srv = tcpserver.New(serveEcho, &tcpserver.Options{Loops: cfg.Loops, Backlog: 4096, NoDelay: true, TLS: cfg.TLS,
+		ReusePort: cfg.ReusePort})
 	if err := g.srv.Listen(cfg.Addr); err != nil {
 		return nil, err
 	}

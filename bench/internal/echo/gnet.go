@@ -68,6 +68,8 @@ func (s *gnetServer) Start(cfg server.Config) (net.Addr, error) {
 		s.done <- gnet.Run(h, "tcp://"+addr,
 			gnet.WithMulticore(true),
 			gnet.WithNumEventLoop(cfg.Loops),
+			// Always on: one listener per loop (see above); it is also
+			// what Config.ReusePort asks, several processes on one port.
 			gnet.WithReusePort(true),
 			gnet.WithLockOSThread(true),
 			gnet.WithLogger(gnetLogger{}),

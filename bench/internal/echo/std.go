@@ -32,7 +32,11 @@ type stdServer struct {
 }
 
 func (s *stdServer) Start(cfg server.Config) (net.Addr, error) {
-	ln, err := net.Listen("tcp", cfg.Addr)
+	var lc net.ListenConfig
+	if cfg.ReusePort {
+		lc.Control = reusePortControl
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
 	}

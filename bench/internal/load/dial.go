@@ -26,8 +26,13 @@ const dialTimeout = 10 * time.Second
 // dialAll opens n connections to addr, at most dialers at a time, and runs
 // each through setup (which may be nil). It returns the connections in
 // index order, or closes them all and returns the first error.
-func dialAll(ctx context.Context, addr string, n, dialers int, tlsConf *tls.Config,
+//
+// d is the dialer (nil: a plain one with dialTimeout); see newDialer.
+func dialAll(ctx context.Context, d *net.Dialer, addr string, n, dialers int, tlsConf *tls.Config,
 	setup func(i int, c net.Conn) error) ([]net.Conn, error) {
+	if d == nil {
+		d = &net.Dialer{Timeout: dialTimeout}
+	}
 	if dialers <= 0 {
 		dialers = DefaultDialers
 	}
@@ -46,7 +51,6 @@ func dialAll(ctx context.Context, addr string, n, dialers int, tlsConf *tls.Conf
 	fail := func(err error) {
 		errOnce.Do(func() { firstErr = err; cancel() })
 	}
-	d := &net.Dialer{Timeout: dialTimeout}
 	for range min(dialers, n) {
 		wg.Add(1)
 		go func() {
@@ -82,6 +86,28 @@ func dialAll(ctx context.Context, addr string, n, dialers int, tlsConf *tls.Conf
 	return conns, nil
 }
 
+// newDialer returns a dialer whose connections come from the local IP
+// address source ("" for the kernel's choice). Binding before connecting is
+// how one load process gets its own ephemeral ports: the kernel keeps a
+// separate port space per source address (ip_local_port_range, about
+// 28,000 ports here), so several load processes on 127.0.0.1, 127.0.0.2, ...
+// together open more connections to one server port than one address
+// could. On Linux the bind sets IP_BIND_ADDRESS_NO_PORT, so the port is
+// chosen at connect time and not reserved for every destination.
+func newDialer(source string) (*net.Dialer, error) {
+	d := &net.Dialer{Timeout: dialTimeout}
+	if source == "" {
+		return d, nil
+	}
+	ip := net.ParseIP(source)
+	if ip == nil {
+		return nil, fmt.Errorf("load: source address %q is not an IP address", source)
+	}
+	d.LocalAddr = &net.TCPAddr{IP: ip}
+	d.Control = bindNoPortControl
+	return d, nil
+}
+
 func dialOne(ctx context.Context, d *net.Dialer, addr string, tlsConf *tls.Config) (net.Conn, error) {
 	if tlsConf == nil {
 		return d.DialContext(ctx, "tcp", addr)
@@ -107,8 +133,12 @@ func explainDialErr(err error) error {
 		return fmt.Errorf("%w (out of file descriptors: RLIMIT_NOFILE is %d; raise the hard limit, "+
 			"e.g. ulimit -Hn, or split the connections over several load processes)", err, lim)
 	case errors.Is(err, syscall.EADDRNOTAVAIL):
-		return fmt.Errorf("%w (out of ephemeral ports: see /proc/sys/net/ipv4/ip_local_port_range, "+
-			"or use several 127.0.0.x source addresses)", err)
+		return fmt.Errorf("%w (out of ephemeral ports, about %d per source address: widen "+
+			"/proc/sys/net/ipv4/ip_local_port_range, or split the connections over several load processes, "+
+			"each with its own 127.0.0.x source address (load -source, run -idle-loaders))", err, EphemeralPorts())
+	case errors.Is(err, syscall.ENOMEM), errors.Is(err, syscall.ENOBUFS):
+		return fmt.Errorf("%w (out of memory for sockets: see free -m and /proc/sys/net/ipv4/tcp_mem; "+
+			"lower the connection count or free memory)", err)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Errorf("%w (is the server running?)", err)
 	}

@@ -101,7 +101,7 @@ func RunEcho(ctx context.Context, cfg EchoConfig) (*EchoResult, error) {
 		return nil, fmt.Errorf("load: unknown driver %q (net, epoll)", cfg.Driver)
 	}
 
-	conns, err := dialAll(ctx, cfg.Addr, cfg.Conns, cfg.Dialers, cfg.TLS, nil)
+	conns, err := dialAll(ctx, nil, cfg.Addr, cfg.Conns, cfg.Dialers, cfg.TLS, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -87,6 +87,32 @@ type IdleResult struct {
 	RSSIdle      int64   `json:"server_rss_idle_bytes,omitempty"`
 	BytesPerConn float64 `json:"server_bytes_per_conn,omitempty"`
 	Threads      int     `json:"server_threads,omitempty"` // with all connections open
+	// Source is the local address the connections were bound to ("" for
+	// the kernel's choice).
+	Source string `json:"source_addr,omitempty"`
+	// HoldSeconds is how long the connections were held after the
+	// measurement, with keep-alives and the probe.
+	HoldSeconds float64 `json:"hold_s"`
+	// Keepalive is the period of each connection's keep-alive message
+	// (0: none); KeepaliveSent counts the messages sent and
+	// KeepaliveFailures those whose echo failed (each is also a failed
+	// connection in Errors).
+	Keepalive         float64 `json:"keepalive_s"`
+	KeepaliveSent     int64   `json:"keepalive_sent"`
+	KeepaliveFailures int64   `json:"keepalive_failures"`
+	*ProbeResult      `json:",omitempty"`
+}
+
+// ProbeResult is the latency of the probe connection, which echoes one
+// message every probe_every_us during the hold while the idle connections
+// are open.
+type ProbeResult struct {
+	Every    float64 `json:"probe_every_us"`
+	Requests int64   `json:"probe_requests"`
+	P50      float64 `json:"probe_p50_us"`
+	P99      float64 `json:"probe_p99_us"`
+	Max      float64 `json:"probe_max_us"`
+	Error    string  `json:"probe_error,omitempty"`
 }
 
 // window samples the server and the load generator at the edges of the

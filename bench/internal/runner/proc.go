@@ -130,7 +130,10 @@ func (p pinSpec) command(cpus string, procs int, bin string, args ...string) *ex
 // the server. startErr is set when the server did not start (the
 // implementation is not available); err when the sample failed.
 func runOnce(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Scenario, impl string) (res Result, startErr, err error) {
-	srv, err := startServer(ctx, o, pin, bins, sc.Mode, impl)
+	if sc.Run != nil {
+		return sc.Run(ctx, o, pin, bins, sc, impl)
+	}
+	srv, err := startServer(ctx, o, pin, bins, sc.Mode, impl, "127.0.0.1:0", false)
 	if err != nil {
 		return nil, err, nil
 	}
@@ -146,10 +149,15 @@ type serverProc struct {
 	done   chan error // Wait's result
 }
 
-func startServer(ctx context.Context, o *Options, pin pinSpec, bins binaries, mode, impl string) (*serverProc, error) {
-	args := []string{"-impl", impl, "-mode", mode, "-addr", "127.0.0.1:0", "-loops", strconv.Itoa(o.Loops)}
+// startServer starts serve on addr (with SO_REUSEPORT when reuse) and
+// waits for its ready line.
+func startServer(ctx context.Context, o *Options, pin pinSpec, bins binaries, mode, impl, addr string, reuse bool) (*serverProc, error) {
+	args := []string{"-impl", impl, "-mode", mode, "-addr", addr, "-loops", strconv.Itoa(o.Loops)}
 	if o.TLS {
 		args = append(args, "-tls")
+	}
+	if reuse {
+		args = append(args, "-reuseport")
 	}
 	cmd := pin.command(o.ServerCPUs, o.ServerProcs, bins.serve, args...)
 	s := &serverProc{cmd: cmd, stderr: new(tail), done: make(chan error, 1)}

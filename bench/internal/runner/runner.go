@@ -41,6 +41,7 @@ type Options struct {
 	Duration, Warmup      time.Duration // echo
 	IdleConns             int           // idle
 	Settle                time.Duration // idle
+	Idle                  IdleOptions   // idle: processes, hold, keep-alives, probe
 	TLS                   bool
 
 	Loops       int    // serve -loops
@@ -90,6 +91,9 @@ func Run(ctx context.Context, o *Options) (*Report, error) {
 	}
 	if len(o.Impls) == 0 || o.Reps < 1 {
 		return nil, errors.New("runner: need at least one implementation and one repetition")
+	}
+	if o.Idle == (IdleOptions{}) && idleFlags != nil {
+		o.Idle = *idleFlags
 	}
 	rep := &Report{
 		Started: time.Now(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -26,6 +27,11 @@ type Scenario struct {
 	// machine and should be measured again; nil means never.
 	Noisy   func(o *Options, r Result) bool
 	Columns []Column
+	// Run, when not nil, takes the sample itself instead of one server and
+	// one load generator run with LoadArgs (the idle scenario, which may
+	// use several of each). startErr means the implementation is not
+	// available; err that the sample failed.
+	Run func(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Scenario, impl string) (res Result, startErr, err error)
 }
 
 // Result is one load generator result line, decoded.

@@ -128,6 +128,10 @@ func printTable(o *Options, rep *Report) {
 			if failed > 0 {
 				notes = append(notes, fmt.Sprintf("%s: %d repetitions failed and are left out (see the log)", impl, failed))
 			}
+			if saturated(samples) {
+				u := summarizeColumn(samples, Column{Field: "load_cpu_util"})
+				notes = append(notes, fmt.Sprintf("%s: %s (its CPU utilisation: median %.2f)", impl, saturatedNote, u.median))
+			}
 			var ratios []string
 			for _, c := range sc.Columns {
 				v := summarizeColumn(samples, c)

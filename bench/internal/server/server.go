@@ -31,6 +31,11 @@ type Config struct {
 	// (it holds a certificate). Implementations without TLS return
 	// ErrNoTLS from Start.
 	TLS *tls.Config
+	// ReusePort sets SO_REUSEPORT on the listening socket(s), so that
+	// several server processes can listen on one port and the kernel
+	// spreads the connections over them: how the idle scenario goes beyond
+	// one process's file descriptors. Unix only.
+	ReusePort bool
 }
 
 // Server is one benchmark server. Start and Stop are called once each, from
