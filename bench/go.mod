@@ -4,6 +4,7 @@ go 1.25.0
 
 require (
 	github.com/gale-io/gale v0.0.0-00010101000000-000000000000
+	github.com/lesismal/nbio v1.6.7
 	github.com/panjf2000/gnet/v2 v2.10.0
 	golang.org/x/sys v0.46.0
 )

@@ -202,7 +202,7 @@ func TestServeRejects(t *testing.T) {
 		{[]string{"-impl", "std", "-mode", "http"}, 2, `mode "http" is not implemented yet`},
 		{[]string{"-impl", "std", "-mode", "ws"}, 2, `mode "ws" is not implemented yet`},
 		{[]string{"-impl", "std", "-mode", "gopher"}, 2, "unknown mode"},
-		{[]string{"-impl", "nbio"}, 2, "unknown implementation"},
+		{[]string{"-impl", "nope"}, 2, "unknown implementation"},
 		{[]string{"-impl", "std", "-loops", "0"}, 2, "-loops"},
 		{[]string{"-impl", "gnet", "-tls"}, 1, "TLS is not supported"},
 		{[]string{"-impl", "std", "-addr", "127.0.0.1:99999"}, 1, "invalid port"},

@@ -152,12 +152,12 @@ func TestGnetHasNoTLS(t *testing.T) {
 }
 
 func TestRegistry(t *testing.T) {
-	for _, impl := range []string{"gale", "gnet", "std"} {
+	for _, impl := range []string{"gale", "gnet", "nbio", "std"} {
 		if _, err := server.New("echo", impl); err != nil {
 			t.Errorf("echo %s: %v", impl, err)
 		}
 	}
-	for _, c := range []struct{ mode, impl string }{{"http", "std"}, {"ws", "gale"}, {"smtp", "std"}, {"echo", "nbio"}} {
+	for _, c := range []struct{ mode, impl string }{{"http", "std"}, {"ws", "gale"}, {"smtp", "std"}, {"echo", "nope"}} {
 		if _, err := server.New(c.mode, c.impl); err == nil {
 			t.Errorf("%s %s: no error", c.mode, c.impl)
 		}
