@@ -45,6 +45,22 @@ BENCHRUN ?= -reps 1 -duration 5s -quiet-wait 20s
 bench:
 	cd bench && $(GO) run ./cmd/run $(BENCHRUN)
 
+## bench-long: the long suite (about 15 minutes): gale, gnet and Go's net,
+## 3 repetitions of 10 s, echo at 1,000 and at 10,000 connections (one runner
+## invocation each: the runner takes one -conns), then 100,000 idle
+## connections across 6 server processes (SO_REUSEPORT; 20,000 descriptors
+## each at most) and 8 load processes (127.0.0.1-8: connect() takes the 14,116
+## even ports of ip_local_port_range first, so at most ~14,000 per source
+## address). Each invocation writes its own bench/results/<UTC timestamp>/.
+## See the "long suite" in docs/benchmarks.md and bench/DESIGN.md.
+.PHONY: bench-long
+BENCHLONG ?= -reps 3 -duration 10s
+BENCHLONG_IDLE ?= -idle-conns 100000 -idle-servers 6 -idle-loaders 8
+bench-long:
+	cd bench && $(GO) run ./cmd/run $(BENCHLONG) -scenarios echo -conns 1000
+	cd bench && $(GO) run ./cmd/run $(BENCHLONG) -scenarios echo -conns 10000
+	cd bench && $(GO) run ./cmd/run $(BENCHLONG) -scenarios idle $(BENCHLONG_IDLE)
+
 ## bench-micro: the package benchmarks (loop, poller, stream) on the default
 ## backend and on poll(2), with benchstat's medians side by side.
 BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20231127181059-b53752263861

@@ -110,10 +110,18 @@ func idleLimits(o *Options, nofile uint64, ports int, fileMax, memAvail int64) e
 		}
 	}
 	if ports > 0 {
-		if per := (n + l - 1) / l; per > ports-fdMargin {
+		// connect() takes the even half of the range first (Linux >= 4.6)
+		// and, once a source address has used it up, scans all of it again
+		// for every further connection before trying an odd port: connecting
+		// drops to a few hundred per second and dials time out. So one
+		// source address gets half the range.
+		usable := connectPorts(ports) - fdMargin
+		if per := (n + l - 1) / l; per > usable {
 			errs = append(errs, fmt.Errorf("ephemeral ports: %d connections over %d load processes (one source address each) "+
-				"is %d per address, over the %d ports of /proc/sys/net/ipv4/ip_local_port_range: use -idle-loaders >= %d, "+
-				"or widen the range", n, l, per, ports, n/(ports-fdMargin)+1))
+				"is %d per address, over the %d ports connect() takes first (the even half of the %d of "+
+				"/proc/sys/net/ipv4/ip_local_port_range; beyond them every connect scans them all and dials time out): "+
+				"use -idle-loaders >= %d, or widen the range for the run (%s)", n, l, per, usable+fdMargin, ports,
+				n/usable+1, portRangeAdvice))
 		}
 	}
 	if fileMax > 0 && int64(2*n+2*fdMargin) > fileMax {
@@ -152,6 +160,14 @@ func machineLimits() (nofile uint64, ports int, fileMax, memAvail int64) {
 	}
 	return
 }
+
+// connectPorts is how many ports of an ephemeral range of size ports
+// connect() picks from first: the even ones.
+func connectPorts(ports int) int { return ports / 2 }
+
+// portRangeAdvice is the temporary sysctl that gives each source address
+// more ports (undone by writing back the old range, or by a reboot).
+const portRangeAdvice = "sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\", as root; it does not persist"
 
 func ephemeralPorts() int {
 	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
@@ -218,6 +234,7 @@ func runIdle(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Sc
 		}
 	}
 
+	overflowsBefore := tcpExt("ListenOverflows")
 	deadline := time.NewTimer(sc.Timeout(o))
 	defer deadline.Stop()
 	loaders := make([]*loaderProc, nl)
@@ -258,7 +275,8 @@ func runIdle(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Sc
 		case <-l.connected:
 		case <-l.done:
 			killLoaders()
-			return fail(fmt.Errorf("load process %d of %d exited before connecting: %v: %s", k+1, nl, l.err, l.why()))
+			return fail(fmt.Errorf("load process %d of %d exited before connecting: %v: %s%s", k+1, nl, l.err, l.why(),
+				dialAdvice(o, l.why(), ports, overflowsBefore)))
 		case <-deadline.C:
 			killLoaders()
 			return fail(fmt.Errorf("load processes not connected after %v", sc.Timeout(o)))
@@ -453,3 +471,80 @@ var idleFlags *IdleOptions
 // SetIdleFlags gives Run the idle options to use when Options.Idle is
 // zero: cmd/run passes the variables its flags parse into.
 func SetIdleFlags(p *IdleOptions) { idleFlags = p }
+
+// dialAdvice explains a load process's dial failure (a timeout) from the
+// kernel's figures: the source address's share of the connect() ports, the
+// listen queue overflows during the ramp, and TIME_WAIT sockets.
+func dialAdvice(o *Options, why string, ports int, overflowsBefore int64) string {
+	if !strings.Contains(why, "i/o timeout") {
+		return ""
+	}
+	var notes []string
+	per := (o.IdleConns + max(1, o.Idle.Loaders) - 1) / max(1, o.Idle.Loaders)
+	if cp := connectPorts(ports); ports > 0 && per > cp-fdMargin {
+		notes = append(notes, fmt.Sprintf("each source address needs %d ports but connect() takes only the %d even ports of "+
+			"ip_local_port_range first, then scans them all for every connection: use -idle-loaders >= %d, or widen the "+
+			"range for the run (%s)", per, cp, o.IdleConns/(cp-fdMargin)+1, portRangeAdvice))
+	}
+	if ov := tcpExt("ListenOverflows"); ov >= 0 && overflowsBefore >= 0 && ov > overflowsBefore {
+		notes = append(notes, fmt.Sprintf("%d listen queue overflows during the ramp (TcpExtListenOverflows): the servers "+
+			"did not accept fast enough for net.core.somaxconn (%d); raise it for the run (sysctl -w net.core.somaxconn=65535) "+
+			"or use more -idle-servers", ov-overflowsBefore, procstat.Somaxconn()))
+	}
+	if tw := timeWait(); tw >= 0 {
+		notes = append(notes, fmt.Sprintf("%d TIME_WAIT sockets (/proc/net/sockstat; net.ipv4.tcp_max_tw_buckets caps them, "+
+			"and beyond it sockets close at once, which does not stop a dial)", tw))
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(notes, "; ") + ")"
+}
+
+// tcpExt reads a TcpExt counter from /proc/net/netstat; -1 when unknown.
+func tcpExt(name string) int64 {
+	b, err := os.ReadFile("/proc/net/netstat")
+	if err != nil {
+		return -1
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		if !strings.HasPrefix(lines[i], "TcpExt:") || !strings.HasPrefix(lines[i+1], "TcpExt:") {
+			continue
+		}
+		names, vals := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		for j := range names {
+			if names[j] == name && j < len(vals) {
+				v, err := strconv.ParseInt(vals[j], 10, 64)
+				if err != nil {
+					return -1
+				}
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+// timeWait is the TIME_WAIT socket count of /proc/net/sockstat; -1 when
+// unknown.
+func timeWait() int64 {
+	b, err := os.ReadFile("/proc/net/sockstat")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "TCP:"); ok {
+			f := strings.Fields(rest)
+			for j := 0; j+1 < len(f); j++ {
+				if f[j] == "tw" {
+					v, err := strconv.ParseInt(f[j+1], 10, 64)
+					if err == nil {
+						return v
+					}
+				}
+			}
+		}
+	}
+	return -1
+}
