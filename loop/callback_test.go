@@ -169,7 +169,7 @@ func TestPostAfterClose(t *testing.T) {
 
 func TestPanicsAreLoggedAndLoopLives(t *testing.T) {
 	var logs logBuffer
-	l := newLoop(t, &loop.Options{Logger: logs.logger()})
+	l := newLoop(t, &loop.Options{Logger: logs.Logger()})
 	var after, timerAfter bool
 	runFor(t, l, func(done func()) {
 		l.Post(func() { panic("boom-callback") })

@@ -197,7 +197,7 @@ func TestBusyDescriptorDoesNotStarveOthers(t *testing.T) {
 
 func TestHandlerPanicIsRecovered(t *testing.T) {
 	var logs logBuffer
-	l := newLoop(t, &loop.Options{Logger: logs.logger()})
+	l := newLoop(t, &loop.Options{Logger: logs.Logger()})
 	a, b := pollertest.SocketPair(t)
 	c, d := pollertest.SocketPair(t)
 	write(t, b, "x")

@@ -1,9 +1,6 @@
 package loop_test
 
 import (
-	"bytes"
-	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,25 +27,8 @@ func await[T any](t testing.TB, ch <-chan T, what string) T {
 	}
 }
 
-// logBuffer is a goroutine-safe slog destination for asserting on logs.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+// logBuffer captures logs (testloop.LogBuffer).
+type logBuffer = testloop.LogBuffer
 
 // runFor runs f on l (which must not be running) until it calls done.
 func runFor(t testing.TB, l *loop.Loop, f func(done func())) { testloop.Run(t, l, f) }

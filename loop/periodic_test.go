@@ -50,7 +50,7 @@ func TestPeriodicSkipsMissedRuns(t *testing.T) {
 }
 
 func TestPeriodicPanicKeepsSchedule(t *testing.T) {
-	l := newLoop(t, &loop.Options{Logger: (&logBuffer{}).logger()})
+	l := newLoop(t, &loop.Options{Logger: (&logBuffer{}).Logger()})
 	n := 0
 	runFor(t, l, func(done func()) {
 		var p *loop.Periodic

@@ -182,7 +182,7 @@ func emfileServer(t *testing.T) {
 	var logs logBuffer
 	held := make(chan poller.FD, 64)
 	a, err := netutil.AddAcceptHandler(l, ln, func(fd poller.FD, _ net.Addr) { held <- fd },
-		&netutil.AcceptOptions{Logger: logs.logger()})
+		&netutil.AcceptOptions{Logger: logs.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,7 @@
 package netutil_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"net"
 	"sync"
 	"testing"
@@ -83,25 +81,8 @@ func needIPv6(t testing.TB) {
 	}
 }
 
-// logBuffer is a goroutine-safe slog destination.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+// logBuffer captures logs (testloop.LogBuffer).
+type logBuffer = testloop.LogBuffer
 
 func tcpAddr(t testing.TB, ln *netutil.Listener) *net.TCPAddr {
 	t.Helper()

@@ -17,30 +17,18 @@ import (
 
 var zero byte
 
-func sysRead(fd int, p []byte) (int, error) {
-	ptr := unsafe.Pointer(&zero)
-	if len(p) > 0 {
-		ptr = unsafe.Pointer(&p[0])
-	}
-	for {
-		n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(ptr), uintptr(len(p)))
-		switch e {
-		case 0:
-			return int(n), nil
-		case unix.EINTR:
-			continue
-		}
-		return 0, e
-	}
-}
+func sysRead(fd int, p []byte) (int, error) { return rawIO(unix.SYS_READ, fd, p) }
 
-func sysWrite(fd int, p []byte) (int, error) {
+func sysWrite(fd int, p []byte) (int, error) { return rawIO(unix.SYS_WRITE, fd, p) }
+
+// rawIO makes a read or write system call, retrying on EINTR.
+func rawIO(trap uintptr, fd int, p []byte) (int, error) {
 	ptr := unsafe.Pointer(&zero)
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
 	}
 	for {
-		n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+		n, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)))
 		switch e {
 		case 0:
 			return int(n), nil
