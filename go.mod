@@ -2,4 +2,7 @@ module github.com/gale-io/gale
 
 go 1.25.0
 
-require golang.org/x/sys v0.46.0
+require (
+	github.com/klauspost/compress v1.18.5
+	golang.org/x/sys v0.46.0
+)

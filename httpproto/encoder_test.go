@@ -1,0 +1,219 @@
+package httpproto
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestEncoderResponses(t *testing.T) {
+	hdr := func(kv ...string) *Headers {
+		var h Headers
+		for i := 0; i < len(kv); i += 2 {
+			h.Add(kv[i], kv[i+1])
+		}
+		return &h
+	}
+	http11 := RequestInfo{KeepAlive: true}
+	for _, tc := range []struct {
+		name   string
+		req    RequestInfo
+		status int
+		h      *Headers
+		body   []string
+		want   string
+		keep   bool
+	}{
+		{"sized", http11, 200, hdr("Content-Length", "5"), []string{"he", "llo"},
+			"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", true},
+		{"chunked by default", http11, 200, nil, []string{"abc", "", "de"},
+			"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", true},
+		{"explicit chunked", http11, 200, hdr("Transfer-Encoding", "chunked"), []string{"x"},
+			"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", true},
+		{"http10 close-delimited", RequestInfo{HTTP10: true, KeepAlive: true}, 200, nil, []string{"abc"},
+			"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc", false},
+		{"http10 keep-alive sized", RequestInfo{HTTP10: true, KeepAlive: true}, 200, hdr("Content-Length", "1"), []string{"a"},
+			"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\na", true},
+		{"request said close", RequestInfo{}, 200, hdr("Content-Length", "0"), nil,
+			"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", false},
+		{"handler said close", http11, 200, hdr("Content-Length", "0", "Connection", "close"), nil,
+			"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", false},
+		{"204", http11, 204, nil, nil, "HTTP/1.1 204 No Content\r\n\r\n", true},
+		{"304 keeps length", http11, 304, hdr("Content-Length", "10"), nil,
+			"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", true},
+		{"HEAD keeps length", RequestInfo{Head: true, KeepAlive: true}, 200, hdr("Content-Length", "10"), nil,
+			"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true},
+		{"custom reason", http11, 299, hdr("Content-Length", "0"), nil, "HTTP/1.1 299 Fine\r\nContent-Length: 0\r\n\r\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var e Encoder
+			reason := ""
+			if tc.status == 299 {
+				reason = "Fine"
+			}
+			out, err := e.AppendResponseHead(nil, tc.req, tc.status, reason, tc.h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range tc.body {
+				if out, err = e.AppendBody(out, []byte(b)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if out, err = e.AppendEnd(out, nil); err != nil {
+				t.Fatal(err)
+			}
+			if string(out) != tc.want {
+				t.Errorf("got  %q\nwant %q", out, tc.want)
+			}
+			if e.KeepAlive() != tc.keep {
+				t.Errorf("KeepAlive = %v, want %v", e.KeepAlive(), tc.keep)
+			}
+			if e.InBody() {
+				t.Error("still in body after AppendEnd")
+			}
+		})
+	}
+}
+
+func TestEncoderInterimAndSwitch(t *testing.T) {
+	var e Encoder
+	out, err := e.AppendResponseHead(nil, RequestInfo{KeepAlive: true}, 103, "", nil)
+	if err != nil || string(out) != "HTTP/1.1 103 Early Hints\r\n\r\n" || e.InBody() {
+		t.Fatalf("interim: %q %v %v", out, err, e.InBody())
+	}
+	var h Headers
+	h.Add("Upgrade", "websocket")
+	h.Add("Connection", "Upgrade")
+	out, err = e.AppendResponseHead(out[:0], RequestInfo{KeepAlive: true}, 101, "", &h)
+	if err != nil || string(out) != "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n" {
+		t.Fatalf("101: %q %v", out, err)
+	}
+	if e.KeepAlive() {
+		t.Error("101 keeps the HTTP connection alive")
+	}
+}
+
+func TestEncoderMisuse(t *testing.T) {
+	sized := func() *Encoder {
+		var h Headers
+		h.Add("Content-Length", "3")
+		var e Encoder
+		if _, err := e.AppendResponseHead(nil, RequestInfo{KeepAlive: true}, 200, "", &h); err != nil {
+			t.Fatal(err)
+		}
+		return &e
+	}
+	e := sized()
+	if _, err := e.AppendBody(nil, []byte("toolong")); !errors.Is(err, ErrInvalidOutput) {
+		t.Errorf("overlong body: %v", err)
+	}
+	if _, err := e.AppendEnd(nil, nil); err == nil || e.KeepAlive() {
+		t.Errorf("encoder usable after a failure: %v", err)
+	}
+	e = sized()
+	e.AppendBody(nil, []byte("ab"))
+	if _, err := e.AppendEnd(nil, nil); !errors.Is(err, ErrInvalidOutput) {
+		t.Errorf("short body: %v", err)
+	}
+	var h Headers
+	h.Add("X", "a\r\nb")
+	var e2 Encoder
+	if out, err := e2.AppendResponseHead([]byte("keep"), RequestInfo{}, 200, "", &h); !errors.Is(err, ErrInvalidOutput) || string(out) != "keep" {
+		t.Errorf("header injection: %q %v", out, err)
+	}
+	for _, kv := range [][2]string{{"Transfer-Encoding", "gzip"}, {"Content-Length", "x"}, {"Content-Length", "-1"}} {
+		var h Headers
+		h.Add(kv[0], kv[1])
+		var e Encoder
+		if _, err := e.AppendResponseHead(nil, RequestInfo{}, 200, "", &h); !errors.Is(err, ErrInvalidOutput) {
+			t.Errorf("%s: %s accepted: %v", kv[0], kv[1], err)
+		}
+	}
+	var e3 Encoder
+	if _, err := e3.AppendResponseHead(nil, RequestInfo{Head: true, KeepAlive: true}, 200, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e3.AppendBody(nil, []byte("x")); !errors.Is(err, ErrInvalidOutput) {
+		t.Errorf("body on HEAD: %v", err)
+	}
+	var e4 Encoder
+	if _, err := e4.AppendResponseHead(nil, RequestInfo{}, 1000, "", nil); err == nil {
+		t.Error("status 1000 accepted")
+	}
+	if _, err := e4.AppendResponseHead(nil, RequestInfo{}, 200, "bad\r\n", nil); err == nil {
+		t.Error("reason with CRLF accepted")
+	}
+}
+
+func TestEncoderRequests(t *testing.T) {
+	for _, tc := range []struct {
+		method string
+		size   int64
+		keep   bool
+		body   string
+		want   string
+	}{
+		{"GET", 0, true, "", "GET /p HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"POST", 0, true, "", "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"},
+		{"POST", 3, false, "abc", "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"},
+		{"PUT", -1, true, "abc", "PUT /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+	} {
+		var h Headers
+		h.Add("Host", "h")
+		var e Encoder
+		out, err := e.AppendRequestHead(nil, tc.method, "/p", &h, tc.size, tc.keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ = e.AppendBody(out, []byte(tc.body))
+		out, err = e.AppendEnd(out, nil)
+		if err != nil || string(out) != tc.want {
+			t.Errorf("%s %d: got %q (%v)\nwant %q", tc.method, tc.size, out, err, tc.want)
+		}
+	}
+	var e Encoder
+	if _, err := e.AppendRequestHead(nil, "GE T", "/", nil, 0, true); err == nil {
+		t.Error("invalid method accepted")
+	}
+	if _, err := e.AppendRequestHead(nil, "GET", "/a b", nil, 0, true); err == nil {
+		t.Error("target with a space accepted")
+	}
+}
+
+func TestEncoderTrailers(t *testing.T) {
+	var e Encoder
+	out, _ := e.AppendResponseHead(nil, RequestInfo{KeepAlive: true}, 200, "", nil)
+	out, _ = e.AppendBody(out[:0], []byte("x"))
+	var tr Headers
+	tr.Add("x-checksum", "abc")
+	out, err := e.AppendEnd(out, &tr)
+	if err != nil || string(out) != "1\r\nx\r\n0\r\nX-Checksum: abc\r\n\r\n" {
+		t.Errorf("trailers: %q %v", out, err)
+	}
+}
+
+func TestEncoderAllocs(t *testing.T) {
+	var h Headers
+	buf := make([]byte, 0, 512)
+	body := []byte("Hello, World!")
+	n := testing.AllocsPerRun(200, func() {
+		var e Encoder
+		h.Reset()
+		h.Add("Content-Type", "text/plain")
+		h.Add("Content-Length", "13")
+		buf, _ = e.AppendResponseHead(buf[:0], RequestInfo{KeepAlive: true}, 200, "", &h)
+		buf, _ = e.AppendBody(buf, body)
+		buf, _ = e.AppendEnd(buf, nil)
+	})
+	if n != 0 {
+		t.Errorf("a typical response allocates %v times", n)
+	}
+}
+
+func TestStatusText(t *testing.T) {
+	for code, want := range map[int]string{200: "OK", 404: "Not Found", 431: "Request Header Fields Too Large", 599: "Unknown", 99: "Unknown", 700: "Unknown"} {
+		if got := StatusText(code); got != want {
+			t.Errorf("StatusText(%d) = %q", code, got)
+		}
+	}
+}

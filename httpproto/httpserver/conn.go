@@ -1,0 +1,611 @@
+package httpserver
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/loop"
+	"github.com/gale-io/gale/stream"
+)
+
+// connState is where a connection is in its request cycle.
+//
+//	stIdle     waiting for a request; no byte of it yet  → stHead, stBody, stHandling, closed
+//	stHead     part of a request head has arrived         → stBody, stHandling, closed
+//	stBody     reading a request body                     → stHandling, closed
+//	stHandling the request is read; awaiting its response → stIdle (kept alive), stClosing, detached
+//	stClosing  the last response is being flushed         → closed
+//	stDetached handed to another protocol (Detach)        (terminal)
+type connState uint8
+
+const (
+	stIdle connState = iota
+	stHead
+	stBody
+	stHandling
+	stClosing
+	stDetached
+)
+
+// conn is one HTTP connection, driven on its loop: the parser reads
+// requests from the stream's buffer in place, the handler answers through
+// the reused ResponseWriter, and responses gather in out until the end of
+// the turn (so pipelined requests answered together go out in one write).
+type conn struct {
+	srv *Server
+	ls  *loopState
+	s   *stream.Stream
+	p   httpproto.Parser
+	enc httpproto.Encoder
+	req Request
+	w   ResponseWriter
+
+	state     connState
+	inData    bool // inside onData: output is flushed at its end
+	paused    bool // a BodyDelegate paused the body
+	closed    bool
+	closing   bool // Shutdown asked, or the response must be the last
+	retained  bool // the head was copied out of the stream's buffer
+	earlyEnd  bool // answered from the StreamHandler of a bodiless request
+	lingering bool // finishClose ran: flushing the last bytes, then closing
+
+	delegate BodyDelegate
+	bodyView []byte // a body that is one view of the input so far
+	bodyBuf  []byte // a body gathered from several pieces
+	arena    []byte // retained request-line bytes
+
+	out  []byte // response bytes not yet handed to the stream
+	used int    // input parsed in this onData turn, not yet consumed
+	// starved: the parser has seen all buffered input and needs more.
+	starved bool
+
+	deadline time.Time // when the current timed state expires
+	timer    loop.Timer
+	timerAt  time.Time // when timer fires
+	onDataFn func([]byte, error)
+	timerFn  func()
+
+	remoteIP   netip.Addr
+	remoteAddr net.Addr
+	scheme     string
+}
+
+func (s *Server) serve(st *stream.Stream) {
+	ls := s.loopState(st.Loop())
+	c := &conn{srv: s, ls: ls, s: st}
+	c.p.InitRequest(&s.opts.Limits)
+	c.onDataFn = c.onData
+	c.timerFn = c.onTimer
+	c.scheme = "http"
+	if _, ok := st.TLSState(); ok {
+		c.scheme = "https"
+	}
+	c.remoteAddr = st.RemoteAddr()
+	if ap, ok := addrPort(c.remoteAddr); ok {
+		c.remoteIP = ap.Addr().Unmap()
+	}
+	ls.conns[st] = c
+	st.SetCloseCallback(c.onClose)
+	c.setDeadline(s.opts.IdleTimeout)
+	c.read()
+}
+
+func addrPort(a net.Addr) (netip.AddrPort, bool) {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.AddrPort(), true
+	case interface{ AddrPort() netip.AddrPort }:
+		return a.AddrPort(), true
+	}
+	return netip.AddrPort{}, false
+}
+
+// read asks the stream for input. When the parser has seen everything
+// buffered and needs more (c.starved), it asks for one byte beyond it, so
+// that a parser waiting for the rest of a head is called only when
+// something new arrived; otherwise (pipelined requests waiting while a
+// response was in progress) whatever is buffered.
+func (c *conn) read() {
+	if c.closed || c.s.Reading() {
+		return
+	}
+	want := 1
+	if c.starved {
+		want = len(c.s.Buffered()) + 1
+	}
+	if err := c.s.Peek(want, c.onDataFn); err != nil && !errors.Is(err, stream.ErrClosed) {
+		c.s.CloseWithError(err)
+	}
+}
+
+// onData parses what the stream holds, runs handlers, and gathers their
+// responses; at the end it consumes what was parsed, flushes the output
+// and asks for more input if the connection is waiting for some.
+func (c *conn) onData(buf []byte, rerr error) {
+	c.inData = true
+	c.used = 0
+	c.starved = false
+	for !c.closed {
+		if c.state == stHandling || c.state == stClosing || c.state == stDetached || c.paused {
+			break
+		}
+		ev, n, err := c.p.Next(buf[c.used:])
+		c.used += n
+		if err != nil {
+			c.protocolError(err)
+			break
+		}
+		if ev.Kind == httpproto.None {
+			if n == 0 {
+				c.starved = true
+				break
+			}
+			continue
+		}
+		c.event(ev)
+	}
+	if c.state == stIdle && c.used < len(buf) && !c.closed {
+		c.state = stHead // bytes of the next request's head are here
+		c.setDeadline(c.srv.opts.HeaderTimeout)
+	}
+	// A request still being read or handled must not keep views into the
+	// stream's buffer past this turn.
+	if (c.state == stBody || c.state == stHandling) && !c.retained {
+		c.retain()
+	}
+	if c.bodyView != nil && c.state == stBody {
+		c.bodyBuf = append(c.bodyBuf[:0], c.bodyView...)
+		c.bodyView = nil
+	}
+	c.inData = false
+	if !c.closed && !c.s.Closed() {
+		c.s.Consume(c.used)
+	}
+	c.used = 0
+	if c.closed || c.state == stDetached {
+		return
+	}
+	if c.state == stClosing {
+		c.finishClose() // flushes the output, then closes
+		return
+	}
+	if len(c.out) > 0 {
+		c.flushOut(nil)
+	}
+	if rerr != nil {
+		// The peer shut down its side (the stream is half-open, so the
+		// answers to what it sent still go out) or the stream failed.
+		// A request cut short gets no answer.
+		c.closing = true
+		switch c.state {
+		case stHandling, stClosing:
+			// The response in progress goes out, then the connection
+			// closes.
+		default:
+			if c.s.Closed() {
+				return
+			}
+			c.finishClose()
+		}
+		return
+	}
+	switch c.state {
+	case stIdle, stHead:
+		c.read()
+	case stBody:
+		if !c.paused {
+			c.read()
+		}
+	}
+}
+
+// event handles one parser event.
+func (c *conn) event(ev httpproto.Event) {
+	switch ev.Kind {
+	case httpproto.HeadDone:
+		c.startRequest()
+	case httpproto.BodyData:
+		c.setDeadline(c.srv.opts.BodyTimeout)
+		if c.delegate != nil {
+			c.delegate.Data(ev.Data)
+			return
+		}
+		c.gatherBody(ev.Data)
+	case httpproto.MessageDone:
+		c.endRequest()
+	case httpproto.Switched:
+		// Not produced for requests; nothing to do.
+	}
+}
+
+func (c *conn) startRequest() {
+	srv := c.srv
+	r := &c.req
+	*r = Request{Request: c.p.Request(), c: c, Scheme: c.scheme, RemoteIP: c.remoteIP, RemoteAddr: c.remoteAddr}
+	r.splitTarget()
+	r.applyXHeaders(srv.opts.TrustedProxies)
+	c.w.reset(c)
+	c.enc.Reset()
+	c.retained = false
+	c.earlyEnd = false
+	c.delegate = nil
+	c.bodyView = nil
+	c.bodyBuf = c.bodyBuf[:0]
+	if cap(c.bodyBuf) > 1<<20 {
+		c.bodyBuf = nil
+	}
+	hasBody := r.ContentLength != 0
+	c.state = stBody
+	if hasBody {
+		c.setDeadline(srv.opts.BodyTimeout)
+	}
+	if srv.opts.StreamHandler != nil {
+		c.delegate = srv.opts.StreamHandler(&c.w, r)
+		if c.closed || c.state == stDetached {
+			return
+		}
+	}
+	if c.delegate == nil && srv.gz != nil && !srv.gz.opts.NoRequestBodies && hasBody {
+		c.delegate = srv.gz.requestDecoder(c, r)
+	}
+	if hasBody && r.Expect100 && !c.w.headSent && !c.w.finished {
+		c.out = append(c.out, httpproto.Continue100...)
+	}
+}
+
+// gatherBody keeps a body that arrives in one piece as a view (no copy);
+// a second piece starts a copy.
+func (c *conn) gatherBody(p []byte) {
+	if c.bodyView == nil && len(c.bodyBuf) == 0 {
+		c.bodyView = p
+		return
+	}
+	if c.bodyView != nil {
+		c.bodyBuf = append(c.bodyBuf[:0], c.bodyView...)
+		c.bodyView = nil
+	}
+	c.bodyBuf = append(c.bodyBuf, p...)
+}
+
+func (c *conn) endRequest() {
+	r := &c.req
+	c.state = stHandling
+	c.cancelDeadline()
+	if t := c.p.Trailers(); t != nil {
+		r.Trailers = *t
+	}
+	if c.earlyEnd {
+		// Answered at the head of a request without a body.
+		c.nextRequest()
+		return
+	}
+	if c.delegate != nil {
+		c.delegate.Finish()
+		return
+	}
+	if c.bodyView != nil {
+		r.Body = c.bodyView
+	} else if len(c.bodyBuf) > 0 {
+		r.Body = c.bodyBuf
+	}
+	if c.srv.h == nil {
+		c.w.Error(404, false)
+		return
+	}
+	c.srv.h(&c.w, r)
+}
+
+// retain copies the request's views out of the stream's buffer, which the
+// next read may reuse.
+func (c *conn) retain() {
+	r := &c.req
+	c.retained = true
+	r.Header.Retain()
+	r.Trailers.Retain()
+	a := c.arena[:0]
+	need := len(r.RawMethod) + len(r.Target) + len(r.Host)
+	if cap(a) < need {
+		a = make([]byte, 0, need)
+	}
+	own := func(b []byte) []byte {
+		if b == nil {
+			return nil
+		}
+		s := len(a)
+		a = append(a, b...)
+		return a[s:len(a):len(a)]
+	}
+	r.RawMethod = own(r.RawMethod)
+	r.Target = own(r.Target)
+	r.Host = own(r.Host)
+	c.arena = a
+	r.splitTarget()
+	if c.bodyView != nil && c.state == stHandling {
+		c.bodyBuf = append(c.bodyBuf[:0], c.bodyView...)
+		c.bodyView = nil
+		r.Body = c.bodyBuf
+	}
+}
+
+// appendBody frames p into the output, flushing past the threshold.
+func (c *conn) appendBody(p []byte) error {
+	var err error
+	c.out, err = c.enc.AppendBody(c.out, p)
+	if err != nil {
+		return err
+	}
+	if len(c.out) >= flushThreshold {
+		c.flushOut(nil)
+	}
+	return nil
+}
+
+// flushOut hands the gathered output to the stream (which copies what the
+// kernel does not take at once, so out is reused straight away).
+func (c *conn) flushOut(cb func(error)) {
+	if c.closed {
+		if cb != nil {
+			c.ls.l.Post(func() { cb(ErrConnClosed) })
+		}
+		return
+	}
+	if len(c.out) == 0 && cb == nil {
+		return
+	}
+	err := c.s.Write(c.out, cb)
+	if len(c.out) > 4*flushThreshold {
+		c.out = nil
+	} else {
+		c.out = c.out[:0]
+	}
+	if err != nil && !errors.Is(err, stream.ErrClosed) {
+		c.s.CloseWithError(err)
+	}
+}
+
+// noKeepAlive: the response being written must be the last. It is when
+// the server is shutting down, or the response comes before the request
+// body was read (it will not be).
+func (c *conn) noKeepAlive() bool {
+	return c.closing || c.srv.opts.NoKeepAlive || c.state == stBody && c.req.ContentLength != 0
+}
+
+// responseDone runs when the handler finished its response.
+func (c *conn) responseDone() {
+	switch c.state {
+	case stBody, stHead:
+		if c.req.ContentLength == 0 {
+			// Answered from the StreamHandler of a request without a
+			// body: it completes at the request's end, just after.
+			c.earlyEnd = true
+			return
+		}
+		// Answered before the body was read in full: as Tornado does,
+		// this is the last response; the rest of the body is not read.
+		c.closing = true
+		c.finishClose()
+	case stClosing:
+		c.finishClose()
+	case stHandling:
+		c.nextRequest()
+	}
+}
+
+// nextRequest: the response is complete; read the next request, or close.
+func (c *conn) nextRequest() {
+	if !c.enc.KeepAlive() || c.closing {
+		c.state = stClosing
+		if !c.inData {
+			c.finishClose()
+		}
+		return
+	}
+	if c.p.State() == httpproto.StatePaused {
+		c.p.Resume() // an upgrade or CONNECT the handler declined
+	}
+	c.state = stIdle
+	c.setDeadline(c.srv.opts.IdleTimeout)
+	if !c.inData {
+		c.flushOut(nil)
+		c.read()
+	}
+}
+
+// finishClose flushes the last response and then closes gracefully: it
+// shuts down the write side and drains what the client still sends for a
+// moment, so that unread input does not make the kernel reset the
+// connection (and destroy the response) before the client reads it.
+func (c *conn) finishClose() {
+	if c.lingering {
+		return
+	}
+	c.lingering = true
+	c.state = stClosing
+	c.cancelDeadline()
+	c.flushOut(func(err error) {
+		if err != nil || c.closed {
+			c.s.Close()
+			return
+		}
+		c.lingerClose()
+	})
+}
+
+const (
+	lingerTime  = time.Second
+	lingerBytes = 256 << 10
+)
+
+func (c *conn) lingerClose() {
+	if err := c.s.CloseWrite(); err != nil {
+		c.s.Close()
+		return
+	}
+	drained := 0
+	c.timer = c.ls.l.CallLater(lingerTime, c.s.Close)
+	var drain func([]byte, error)
+	drain = func(chunk []byte, err error) {
+		drained += len(chunk)
+		if err != nil || drained > lingerBytes {
+			c.s.Close()
+		}
+	}
+	if len(c.s.Buffered()) > 0 {
+		c.s.Consume(len(c.s.Buffered()))
+	}
+	if err := c.s.ReadStream(drain); err != nil {
+		c.s.Close()
+	}
+}
+
+// protocolError answers a malformed request with its status and closes.
+func (c *conn) protocolError(err error) {
+	var pe *httpproto.Error
+	status := 400
+	if errors.As(err, &pe) {
+		status = pe.Status()
+	}
+	c.srv.log.Debug("gale/httpserver: malformed request", "remote", c.s.RemoteAddr(), "error", err)
+	c.closing = true
+	if c.w.headSent || c.state == stHandling {
+		// Too late for an error response: the pipelined request after
+		// a response in progress. Close once that response is done.
+		c.state = stClosing
+		if c.w.finished {
+			c.finishClose()
+		}
+		return
+	}
+	c.writeError(status)
+}
+
+// writeError sends a bare error response outside the handler's flow.
+func (c *conn) writeError(status int) {
+	c.enc.Reset()
+	var h httpproto.Headers
+	h.Add("Content-Type", "text/plain; charset=utf-8")
+	h.Add("Connection", "close")
+	text := httpproto.StatusText(status)
+	var num [20]byte
+	h.AddBytes(contentLengthName, appendInt(num[:0], len(text)+1))
+	date := c.ls.date
+	h.AddBytes(dateName, date[6:len(date)-2])
+	c.out, _ = c.enc.AppendResponseHead(c.out, httpproto.RequestInfo{}, status, "", &h)
+	c.out, _ = c.enc.AppendBody(c.out, []byte(text+"\n"))
+	c.out, _ = c.enc.AppendEnd(c.out, nil)
+	c.finishClose()
+}
+
+func appendInt(dst []byte, n int) []byte {
+	if n >= 10 {
+		dst = appendInt(dst, n/10)
+	}
+	return append(dst, byte('0'+n%10))
+}
+
+// failOutput: the handler broke the response's framing; close after what
+// was sent.
+func (c *conn) failOutput(err error) {
+	c.srv.log.Warn("gale/httpserver: invalid response", "remote", c.s.RemoteAddr(), "error", err)
+	c.closing = true
+	if !c.inData {
+		c.finishClose()
+	} else {
+		c.state = stClosing
+		c.finishClose()
+	}
+}
+
+func (c *conn) detach() *stream.Stream {
+	c.state = stDetached
+	c.cancelDeadline()
+	if !c.retained {
+		c.retain()
+	}
+	if c.inData {
+		// Consume the request now: the new owner's first read must see
+		// only what followed it.
+		c.s.Consume(c.used)
+		c.used = 0
+	}
+	st := c.s
+	delete(c.ls.conns, st)
+	st.SetCloseCallback(nil)
+	if len(c.out) > 0 {
+		c.flushOut(nil)
+	}
+	return st
+}
+
+// shutdown: Server.Shutdown began. An idle connection closes now; one
+// with a request in progress closes after its response.
+func (c *conn) shutdown() {
+	c.closing = true
+	if c.state == stIdle {
+		c.s.Close()
+	}
+}
+
+func (c *conn) onClose(err error) {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.timer.Cancel()
+	delete(c.ls.conns, c.s)
+	if c.state == stHandling && !c.w.finished && c.w.onClose != nil {
+		cb := c.w.onClose
+		c.w.onClose = nil
+		if err == nil {
+			err = io.EOF
+		}
+		cb(err)
+	}
+}
+
+// Deadlines. One timer per connection, armed lazily: moving a deadline
+// is a field write, and only an expired timer looks at it again.
+
+func (c *conn) setDeadline(d time.Duration) {
+	c.deadline = c.ls.now.Add(d)
+	// The coarse clock lags by up to a second: the timer fires a second
+	// late rather than early, and re-arms if the deadline moved on.
+	fire := c.deadline.Add(time.Second)
+	if c.timer.Pending() && !c.timerAt.After(fire) {
+		return
+	}
+	c.timer.Cancel()
+	c.timerAt = fire
+	c.timer = c.ls.l.CallLater(d+time.Second, c.timerFn)
+}
+
+func (c *conn) cancelDeadline() { c.deadline = time.Time{} }
+
+func (c *conn) onTimer() {
+	if c.closed || c.state == stDetached || c.state == stClosing {
+		return
+	}
+	if c.deadline.IsZero() {
+		return // no timed state now; the next one re-arms
+	}
+	now := time.Now()
+	if left := c.deadline.Sub(now); left > 0 {
+		c.timerAt = now.Add(left + 100*time.Millisecond)
+		c.timer = c.ls.l.CallLater(left+100*time.Millisecond, c.timerFn)
+		return
+	}
+	switch c.state {
+	case stIdle:
+		c.s.Close()
+	case stHead:
+		c.closing = true
+		c.writeError(408)
+	case stBody:
+		c.srv.log.Debug("gale/httpserver: timeout reading body", "remote", c.s.RemoteAddr())
+		c.s.Close()
+	}
+}

@@ -1,0 +1,163 @@
+package httpserver
+
+import (
+	"crypto/tls"
+	"net"
+	"net/netip"
+
+	"github.com/gale-io/gale/httpproto"
+)
+
+// Request is one request, Tornado's HTTPServerRequest. It embeds the
+// parsed head (method, target, version, Header, Host, framing) and adds
+// what the connection knows.
+//
+// Lifetime: a Request and every slice in it are valid until the response
+// to it is finished (ResponseWriter.Finish); the server then reuses them
+// for the next request on the connection. Copy what must outlive that.
+// Like everything of a connection, it belongs to the connection's loop.
+type Request struct {
+	*httpproto.Request
+
+	// Path and RawQuery split Target at the first '?' (still
+	// percent-encoded; httpproto.ParseQuery decodes the query).
+	Path, RawQuery []byte
+	// Body is the whole request body for a Handler (decompressed when gzip
+	// request decoding is on); nil with a BodyDelegate.
+	Body []byte
+	// Trailers holds the trailer fields of a chunked body (empty if none).
+	Trailers httpproto.Headers
+
+	// RemoteAddr is the peer's address (the client's, behind a trusted
+	// PROXY-protocol balancer).
+	RemoteAddr net.Addr
+	// RemoteIP is the client's IP: the peer's, or for a connection from
+	// Options.TrustedProxies the one X-Real-Ip or X-Forwarded-For gives.
+	RemoteIP netip.Addr
+	// Scheme is "http" or "https": the connection's, or for a trusted
+	// proxy the one X-Scheme or X-Forwarded-Proto gives.
+	Scheme string
+
+	c *conn
+}
+
+// TLS returns the connection's TLS state, and false for plain HTTP.
+func (r *Request) TLS() (tls.ConnectionState, bool) { return r.c.s.TLSState() }
+
+// PauseBody stops delivering body chunks to a BodyDelegate (and reading
+// from the client) until ResumeBody: request-body backpressure, as when
+// Tornado's data_received returns an awaitable.
+func (r *Request) PauseBody() { r.c.paused = true }
+
+// ResumeBody resumes delivery after PauseBody.
+func (r *Request) ResumeBody() {
+	c := r.c
+	if !c.paused {
+		return
+	}
+	c.paused = false
+	if !c.inData && c.state == stBody {
+		c.read()
+	}
+}
+
+// SetMaxBodySize changes the body limit for this request only, from a
+// StreamHandler (Tornado's set_max_body_size); beyond it the server
+// answers 413.
+func (r *Request) SetMaxBodySize(n int64) { r.c.p.SetMaxBodySize(n) }
+
+// splitTarget sets Path and RawQuery.
+func (r *Request) splitTarget() {
+	t := r.Target
+	for i, c := range t {
+		if c == '?' {
+			r.Path, r.RawQuery = t[:i], t[i+1:]
+			return
+		}
+	}
+	r.Path, r.RawQuery = t, nil
+}
+
+// applyXHeaders sets RemoteIP and Scheme from the proxy fields when the
+// peer is a trusted proxy (Tornado's xheaders): X-Real-Ip wins over
+// X-Forwarded-For, which is walked from the right past trusted proxies;
+// X-Scheme wins over X-Forwarded-Proto, whose last element counts; only
+// valid IP literals and "http"/"https" are taken.
+func (r *Request) applyXHeaders(trusted []netip.Prefix) {
+	if len(trusted) == 0 || !inPrefixes(r.RemoteIP, trusted) {
+		return
+	}
+	h := &r.Header
+	if v := h.Get("X-Real-Ip"); v != nil {
+		if ip, err := netip.ParseAddr(string(trimSpace(v))); err == nil {
+			r.RemoteIP = ip.Unmap()
+		}
+	} else {
+		var vals [][]byte
+		var buf [4][]byte
+		vals = h.AppendValues(buf[:0], "X-Forwarded-For")
+		found := false
+		for i := len(vals) - 1; i >= 0 && !found; i-- {
+			v := vals[i]
+			for len(v) > 0 {
+				j := len(v) - 1
+				for j >= 0 && v[j] != ',' {
+					j--
+				}
+				elem := trimSpace(v[j+1:])
+				if j < 0 {
+					v = v[:0]
+				} else {
+					v = v[:j]
+				}
+				ip, err := netip.ParseAddr(string(elem))
+				if err != nil {
+					found = true // a garbled hop: stop, keep what we have
+					break
+				}
+				r.RemoteIP = ip.Unmap()
+				if !inPrefixes(r.RemoteIP, trusted) {
+					found = true
+					break
+				}
+			}
+		}
+	}
+	scheme := h.Get("X-Scheme")
+	if scheme == nil {
+		scheme = h.Get("X-Forwarded-Proto")
+		if scheme != nil {
+			for i := len(scheme) - 1; i >= 0; i-- {
+				if scheme[i] == ',' {
+					scheme = scheme[i+1:]
+					break
+				}
+			}
+		}
+	}
+	switch s := trimSpace(scheme); {
+	case httpproto.EqualFold(s, "http"):
+		r.Scheme = "http"
+	case httpproto.EqualFold(s, "https"):
+		r.Scheme = "https"
+	}
+}
+
+func inPrefixes(ip netip.Addr, ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}

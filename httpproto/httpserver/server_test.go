@@ -1,0 +1,517 @@
+package httpserver
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/internal/leakcheck"
+	"github.com/gale-io/gale/tcpserver"
+)
+
+func TestMain(m *testing.M) { os.Exit(leakcheck.Main(m)) }
+
+// start runs a one-loop server on 127.0.0.1:0 and stops it at the end of
+// the test.
+func start(t *testing.T, h Handler, opts *Options) (*Server, string) {
+	t.Helper()
+	if opts == nil {
+		opts = &Options{}
+	}
+	if opts.TCP.Loops == 0 {
+		opts.TCP.Loops = 1
+	}
+	s := New(h, opts)
+	if err := s.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, s.Addrs()[0].String()
+}
+
+type client struct {
+	t  *testing.T
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dial(t *testing.T, addr string) *client {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return &client{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+func (c *client) send(s string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.c, s); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// response reads one response (method is the request's, for HEAD).
+func (c *client) response(method string) (*http.Response, string) {
+	c.t.Helper()
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: method})
+	if err != nil {
+		c.t.Fatalf("reading response: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatalf("reading body: %v", err)
+	}
+	return resp, string(body)
+}
+
+// expectClosed asserts that the server closes the connection.
+func (c *client) expectClosed() {
+	c.t.Helper()
+	rest, err := io.ReadAll(c.br)
+	if err != nil && !isReset(err) {
+		c.t.Fatalf("waiting for close: %v", err)
+	}
+	if len(rest) > 0 {
+		c.t.Fatalf("unexpected bytes before close: %q", rest)
+	}
+}
+
+func isReset(err error) bool { return strings.Contains(err.Error(), "reset") }
+
+var helloBody = []byte("Hello, World!")
+
+func hello(w *ResponseWriter, r *Request) {
+	switch string(r.Path) {
+	case "/plaintext":
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write(helloBody)
+		w.Finish()
+	case "/echo":
+		w.Write(r.Body)
+		w.Finish()
+	default:
+		w.Error(404, false)
+	}
+}
+
+func TestKeepAliveAndPipelining(t *testing.T) {
+	_, addr := start(t, hello, &Options{ServerName: "gale"})
+	c := dial(t, addr)
+	c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, body := c.response("GET")
+	if resp.StatusCode != 200 || body != "Hello, World!" || resp.Header.Get("Server") != "gale" ||
+		resp.Header.Get("Date") == "" || resp.ContentLength != 13 || resp.Header.Get("Content-Type") != "text/plain" {
+		t.Fatalf("first response: %v %q %v", resp.Status, body, resp.Header)
+	}
+	var b strings.Builder
+	for i := range 16 {
+		fmt.Fprintf(&b, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\nbody-%d", len(fmt.Sprint(i))+5, i)
+	}
+	c.send(b.String())
+	for i := range 16 {
+		resp, body := c.response("POST")
+		if want := fmt.Sprintf("body-%d", i); resp.StatusCode != 200 || body != want {
+			t.Fatalf("pipelined response %d: %v %q, want %q", i, resp.Status, body, want)
+		}
+	}
+}
+
+func TestAsyncHandlerKeepsOrder(t *testing.T) {
+	n := 0
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		n++
+		delay := time.Duration(5-n%5) * time.Millisecond
+		path := string(r.Path) // read now; the request stays valid until Finish anyway
+		w.c.ls.l.CallLater(delay, func() {
+			w.Write([]byte(path + "|" + string(r.Target) + "|" + r.Header.GetString("X-I")))
+			w.Finish()
+		})
+	}, nil)
+	c := dial(t, addr)
+	var b strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&b, "GET /r%d HTTP/1.1\r\nHost: x\r\nX-I: %d\r\n\r\n", i, i)
+	}
+	c.send(b.String())
+	for i := range 10 {
+		_, body := c.response("GET")
+		if want := fmt.Sprintf("/r%d|/r%d|%d", i, i, i); body != want {
+			t.Fatalf("response %d = %q, want %q", i, body, want)
+		}
+	}
+}
+
+func TestChunkedRequestAndStreamedResponse(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		w.Write(r.Body)
+		w.Flush(nil)
+		w.Write([]byte("+tail"))
+		w.Finish()
+	}, nil)
+	c := dial(t, addr)
+	c.send("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n4\r\ndefg\r\n0\r\nX-Trailer: t\r\n\r\n")
+	resp, body := c.response("POST")
+	if body != "abcdefg+tail" || len(resp.TransferEncoding) != 1 || resp.TransferEncoding[0] != "chunked" {
+		t.Fatalf("got %q %v", body, resp.TransferEncoding)
+	}
+}
+
+func TestMalformedRequests(t *testing.T) {
+	_, addr := start(t, hello, &Options{Limits: httpproto.Limits{MaxRequestLine: 100, MaxHeaderBytes: 400, MaxBodySize: 10}})
+	for _, tc := range []struct {
+		name, req string
+		status    int
+	}{
+		{"no host", "GET / HTTP/1.1\r\n\r\n", 400},
+		{"space before colon", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\n", 400},
+		{"plus length", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n", 400},
+		{"space in name", "GET / HTTP/1.1\r\nHost: x\r\nX Y: 1\r\n\r\n", 400},
+		{"http/2.0", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+		{"uri too long", "GET /" + strings.Repeat("a", 200) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+		{"head too large", "GET / HTTP/1.1\r\nHost: x\r\nX-A: " + strings.Repeat("b", 500) + "\r\n\r\n", 431},
+		{"body too large", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", 413},
+		{"te and cl", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+		{"gzip te", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+		{"bare cr", "GET / HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, addr)
+			c.send(tc.req)
+			resp, _ := c.response("GET")
+			if resp.StatusCode != tc.status || !resp.Close {
+				t.Fatalf("status %d close %v, want %d and close", resp.StatusCode, resp.Close, tc.status)
+			}
+			c.expectClosed()
+		})
+	}
+	// A well-behaved connection next to them is untouched.
+	c := dial(t, addr)
+	c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, body := c.response("GET"); resp.StatusCode != 200 || body != "Hello, World!" {
+		t.Fatalf("good request after bad ones: %v %q", resp.Status, body)
+	}
+}
+
+func TestBareLFAndHTTP12(t *testing.T) {
+	_, addr := start(t, hello, nil)
+	c := dial(t, addr)
+	c.send("GET /plaintext HTTP/1.1\nHost: x\n\n")
+	if resp, body := c.response("GET"); resp.StatusCode != 200 || body != "Hello, World!" {
+		t.Fatalf("bare LF: %v %q", resp.Status, body)
+	}
+	c.send("GET /plaintext HTTP/1.2\r\nHost: x\r\n\r\n")
+	line, err := c.br.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 200 OK\r\n" {
+		t.Fatalf("HTTP/1.2 answered with %q (%v)", line, err)
+	}
+}
+
+func TestHTTP10(t *testing.T) {
+	_, addr := start(t, hello, nil)
+	c := dial(t, addr)
+	c.send("GET /plaintext HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+	resp, body := c.response("GET")
+	if body != "Hello, World!" || resp.Close || resp.Header.Get("Connection") != "keep-alive" {
+		t.Fatalf("1.0 keep-alive: %q close=%v %v", body, resp.Close, resp.Header)
+	}
+	c.send("GET /plaintext HTTP/1.0\r\n\r\n")
+	if resp, body := c.response("GET"); body != "Hello, World!" || !resp.Close {
+		t.Fatalf("1.0 close: %q close=%v", body, resp.Close)
+	}
+	c.expectClosed()
+}
+
+func TestExpectContinue(t *testing.T) {
+	_, addr := start(t, hello, nil)
+	c := dial(t, addr)
+	c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	line, err := c.br.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+		t.Fatalf("interim: %q %v", line, err)
+	}
+	if blank, _ := c.br.ReadString('\n'); blank != "\r\n" {
+		t.Fatalf("interim not ended: %q", blank)
+	}
+	c.send("hello")
+	if _, body := c.response("POST"); body != "hello" {
+		t.Fatalf("body %q", body)
+	}
+}
+
+func TestHeadResponse(t *testing.T) {
+	_, addr := start(t, hello, nil)
+	c := dial(t, addr)
+	c.send("HEAD /plaintext HTTP/1.1\r\nHost: x\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, body := c.response("HEAD")
+	if resp.ContentLength != 13 || body != "" {
+		t.Fatalf("HEAD: length %d body %q", resp.ContentLength, body)
+	}
+	if _, body := c.response("GET"); body != "Hello, World!" {
+		t.Fatalf("GET after HEAD: %q", body)
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	_, addr := start(t, hello, &Options{HeaderTimeout: 300 * time.Millisecond, IdleTimeout: 300 * time.Millisecond,
+		BodyTimeout: 300 * time.Millisecond})
+	t.Run("slowloris gets 408", func(t *testing.T) {
+		c := dial(t, addr)
+		c.send("GET / HTTP/1.1\r\nHost: x\r\n")
+		resp, _ := c.response("GET")
+		if resp.StatusCode != 408 || !resp.Close {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		c.expectClosed()
+	})
+	t.Run("idle closed", func(t *testing.T) {
+		c := dial(t, addr)
+		c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.response("GET")
+		c.expectClosed()
+	})
+	t.Run("stalled body closed", func(t *testing.T) {
+		c := dial(t, addr)
+		c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+		c.expectClosed()
+	})
+}
+
+type uploadDelegate struct {
+	w      *ResponseWriter
+	chunks int
+	n      int
+}
+
+func (d *uploadDelegate) Data(p []byte) { d.chunks++; d.n += len(p) }
+func (d *uploadDelegate) Finish() {
+	fmt.Fprintf(d.w, "%d bytes", d.n)
+	d.w.Finish()
+}
+
+func TestStreamHandler(t *testing.T) {
+	_, addr := start(t, hello, &Options{StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+		switch string(r.Path) {
+		case "/upload":
+			return &uploadDelegate{w: w}
+		case "/deny":
+			w.Error(401, false)
+			return nil
+		}
+		return nil
+	}})
+	c := dial(t, addr)
+	body := strings.Repeat("x", 1<<20)
+	c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" + body)
+	if _, got := c.response("POST"); got != "1048576 bytes" {
+		t.Fatalf("upload: %q", got)
+	}
+	// Not streamed: the Handler gets the whole body.
+	c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+	if _, got := c.response("POST"); got != "abc" {
+		t.Fatalf("echo: %q", got)
+	}
+	// Answered before the body: the connection closes after.
+	c2 := dial(t, addr)
+	c2.send("POST /deny HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+	if resp, _ := c2.response("POST"); resp.StatusCode != 401 || !resp.Close {
+		t.Fatalf("deny: %v close=%v", resp.Status, resp.Close)
+	}
+	c2.expectClosed()
+	// Answered at the head of a bodiless request: kept alive.
+	c3 := dial(t, addr)
+	c3.send("GET /deny HTTP/1.1\r\nHost: x\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := c3.response("GET"); resp.StatusCode != 401 || resp.Close {
+		t.Fatalf("deny GET: %v close=%v", resp.Status, resp.Close)
+	}
+	if _, got := c3.response("GET"); got != "Hello, World!" {
+		t.Fatalf("after deny: %q", got)
+	}
+}
+
+func TestGzip(t *testing.T) {
+	big := strings.Repeat("compress me ", 500)
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		switch string(r.Path) {
+		case "/big":
+			w.Write([]byte(big))
+		case "/stream":
+			w.Write([]byte(big))
+			w.Flush(nil)
+			w.Write([]byte(big))
+		case "/echo":
+			w.Write(r.Body)
+		}
+		w.Finish()
+	}, &Options{Gzip: &GzipOptions{}, Limits: httpproto.Limits{MaxBodySize: 1 << 16}})
+	c := dial(t, addr)
+	for _, path := range []string{"/big", "/stream"} {
+		c.send("GET " + path + " HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate\r\n\r\n")
+		resp, body := c.response("GET")
+		if resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("%s: not compressed: %v", path, resp.Header)
+		}
+		zr, err := gzip.NewReader(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		want := big
+		if path == "/stream" {
+			want = big + big
+		}
+		if err != nil || string(plain) != want {
+			t.Fatalf("%s: inflated %d bytes, %v", path, len(plain), err)
+		}
+	}
+	c.send("GET /big HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip;q=0\r\n\r\n")
+	if resp, body := c.response("GET"); resp.Header.Get("Content-Encoding") != "" || body != big {
+		t.Fatalf("q=0 compressed anyway")
+	}
+	// Request bodies are inflated, within the limit.
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write([]byte("inflated body"))
+	zw.Close()
+	c.send(fmt.Sprintf("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", zb.Len(), zb.String()))
+	if _, body := c.response("POST"); body != "inflated body" {
+		t.Fatalf("inflated request: %q", body)
+	}
+	zb.Reset()
+	zw = gzip.NewWriter(&zb)
+	zw.Write(make([]byte, 1<<20)) // a bomb: 1 MiB of zeros in ~1 KiB
+	zw.Close()
+	c.send(fmt.Sprintf("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", zb.Len(), zb.String()))
+	if resp, _ := c.response("POST"); resp.StatusCode != 413 {
+		t.Fatalf("bomb: %v", resp.Status)
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		fmt.Fprintf(w, "%s %s", r.RemoteIP, r.Scheme)
+		w.Finish()
+	}, &Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}})
+	c := dial(t, addr)
+	for _, tc := range []struct{ headers, want string }{
+		{"", "127.0.0.1 http"},
+		{"X-Forwarded-For: 1.2.3.4, 10.0.0.7\r\nX-Forwarded-Proto: http, https\r\n", "1.2.3.4 https"},
+		{"X-Real-Ip: 5.6.7.8\r\nX-Forwarded-For: 1.2.3.4\r\nX-Scheme: https\r\n", "5.6.7.8 https"},
+		{"X-Forwarded-For: garbage\r\nX-Forwarded-Proto: gopher\r\n", "127.0.0.1 http"},
+	} {
+		c.send("GET / HTTP/1.1\r\nHost: x\r\n" + tc.headers + "\r\n")
+		if _, body := c.response("GET"); body != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.headers, body, tc.want)
+		}
+	}
+}
+
+func TestDetach(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		if !r.Upgrade {
+			w.Error(400, false)
+			return
+		}
+		w.SetStatus(101, "")
+		w.Header().Set("Upgrade", "echo")
+		w.Header().Set("Connection", "Upgrade")
+		if err := w.SendHead(); err != nil {
+			t.Error(err)
+		}
+		st, err := w.Detach()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		st.ReadStream(func(chunk []byte, err error) {
+			if err == nil {
+				st.Write(bytes.ToUpper(chunk), nil)
+			}
+		})
+	}, nil)
+	c := dial(t, addr)
+	c.send("GET /up HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nleftover")
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	got := make([]byte, len("LEFTOVER"))
+	if _, err := io.ReadFull(c.br, got); err != nil || string(got) != "LEFTOVER" {
+		t.Fatalf("leftover: %q %v", got, err)
+	}
+	c.send("more")
+	if _, err := io.ReadFull(c.br, got[:4]); err != nil || string(got[:4]) != "MORE" {
+		t.Fatalf("after: %q %v", got[:4], err)
+	}
+}
+
+func TestShutdownGraceful(t *testing.T) {
+	var pending *ResponseWriter
+	started := make(chan struct{})
+	s, addr := start(t, func(w *ResponseWriter, r *Request) {
+		pending = w
+		close(started)
+	}, nil)
+	idle := dial(t, addr)
+	busy := dial(t, addr)
+	busy.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(context.Background()) }()
+	idle.expectClosed()
+	// The request in progress finishes, with Connection: close.
+	s.Loops()[0].Post(func() {
+		pending.Write([]byte("late"))
+		pending.Finish()
+	})
+	resp, body := busy.response("GET")
+	if body != "late" || !resp.Close {
+		t.Fatalf("in-flight response: %q close=%v", body, resp.Close)
+	}
+	busy.expectClosed()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHalfClosedClientGetsAnswers(t *testing.T) {
+	_, addr := start(t, hello, nil)
+	c := dial(t, addr)
+	c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.c.(*net.TCPConn).CloseWrite()
+	for range 2 {
+		if _, body := c.response("GET"); body != "Hello, World!" {
+			t.Fatalf("got %q", body)
+		}
+	}
+	c.expectClosed()
+}
+
+func TestMaxConnsUnaffectedByHTTP(t *testing.T) {
+	s, addr := start(t, hello, &Options{TCP: tcpserver.Options{MaxConns: 1}})
+	c := dial(t, addr)
+	c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.response("GET")
+	c2 := dial(t, addr)
+	c2.expectClosed()
+	if st := s.Stats(); st.Rejected != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -1,0 +1,141 @@
+package httpproto
+
+import "testing"
+
+// Request smuggling: inputs that a proxy in front and this parser could
+// frame differently. Each must be refused (with the status to answer) or
+// framed the one way RFC 9112 allows; the cases run through runCases, so
+// also byte by byte and split at every index.
+
+const smugglePrefix = "POST / HTTP/1.1\r\nHost: a\r\n"
+
+var smugglingCases = []parseCase{
+	// CL.TE and TE.CL: both framings present.
+	{name: "CL.TE", in: smugglePrefix + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG",
+		err: CodeBadTransferEncoding, status: 400},
+	{name: "TE.CL", in: smugglePrefix + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+	{name: "TE.CL with CL 0", in: smugglePrefix + "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+
+	// TE.TE: Transfer-Encoding obfuscated so that one parser sees chunked
+	// and the other does not.
+	{name: "xchunked", in: smugglePrefix + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+	{name: "chunk", in: smugglePrefix + "Transfer-Encoding: chunk\r\n\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+	{name: "quoted chunked", in: smugglePrefix + "Transfer-Encoding: \"chunked\"\r\n\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+	{name: "space before the colon", in: smugglePrefix + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+		err: CodeBadHeader, status: 400},
+	{name: "tab before the colon", in: smugglePrefix + "Transfer-Encoding\t: chunked\r\n\r\n0\r\n\r\n",
+		err: CodeBadHeader, status: 400},
+	{name: "tab as OWS is valid", in: smugglePrefix + "Transfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2", "done"}},
+	{name: "no space after the colon is valid", in: smugglePrefix + "Transfer-Encoding:chunked\r\n\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2", "done"}},
+	{name: "vertical tab before the value", in: smugglePrefix + "Transfer-Encoding: \x0bchunked\r\n\r\n0\r\n\r\n",
+		err: CodeBadHeader, status: 400},
+	{name: "form feed after the value", in: smugglePrefix + "Transfer-Encoding: chunked\x0c\r\n\r\n0\r\n\r\n",
+		err: CodeBadHeader, status: 400},
+	{name: "NUL after the value", in: smugglePrefix + "Transfer-Encoding: chunked\x00\r\n\r\n0\r\n\r\n",
+		err: CodeBadHeader, status: 400},
+	{name: "non-breaking space before the value", in: smugglePrefix + "Transfer-Encoding: \xa0chunked\r\n\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+	{name: "non-ASCII in the name", in: smugglePrefix + "Transfer-Encodin\xc4\x9f: chunked\r\n\r\n0\r\n\r\n",
+		err: CodeBadHeader, status: 400},
+	// Transfer_Encoding is some other field: no body, and "0" is then the
+	// next request line, an invalid one. It is never read as framing.
+	{name: "underscore is another field", in: smugglePrefix + "Transfer_Encoding: chunked\r\n\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 cl=0 h=2", "done"}, err: CodeBadRequestLine, status: 400},
+	{name: "obs-fold continues Transfer-Encoding", in: smugglePrefix + "Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
+		err: CodeBadHeader, status: 400},
+	{name: "obs-fold hides Transfer-Encoding", in: smugglePrefix + "X: y\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		err: CodeBadHeader, status: 400},
+	{name: "chunked then identity lines", in: smugglePrefix + "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+	{name: "identity then chunked lines", in: smugglePrefix + "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		err: CodeUnsupportedTransferEncoding, status: 501},
+	{name: "chunked, identity", in: smugglePrefix + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+	{name: "chunked with an empty element", in: smugglePrefix + "Transfer-Encoding: chunked,\r\n\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+	{name: "empty element then chunked", in: smugglePrefix + "Transfer-Encoding: , chunked\r\n\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+	{name: "chunked twice on two lines", in: smugglePrefix + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+	{name: "bare CR splits the Transfer-Encoding line", in: smugglePrefix + "X: y\rTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		err: CodeBadHeader, status: 400},
+	{name: "Transfer-Encoding in HTTP/1.0", in: "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+		err: CodeBadTransferEncoding, status: 400},
+
+	// Content-Length variants.
+	{name: "CL with a space before the colon (nbio accepts it)", in: smugglePrefix + "Content-Length : 5\r\n\r\nhello",
+		err: CodeBadHeader, status: 400},
+	{name: "CL with a plus sign (nbio accepts it)", in: smugglePrefix + "Content-Length: +5\r\n\r\nhello",
+		err: CodeBadContentLength, status: 400},
+	{name: "CL list of equal values", in: smugglePrefix + "Content-Length: 5, 5\r\n\r\nhello",
+		want: []string{"req POST / HTTP/1.1 cl=5 h=2", `body "hello"`, "done"}},
+	{name: "CL list of differing values", in: smugglePrefix + "Content-Length: 5, 6\r\n\r\nhello!",
+		err: CodeBadContentLength, status: 400},
+	{name: "CL twice, equal", in: smugglePrefix + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+		want: []string{"req POST / HTTP/1.1 cl=5 h=3", `body "hello"`, "done"}},
+	{name: "CL twice, differing", in: smugglePrefix + "Content-Length: 5\r\nContent-Length: 50\r\n\r\nhello",
+		err: CodeBadContentLength, status: 400},
+	{name: "CL twice, one empty", in: smugglePrefix + "Content-Length: 5\r\nContent-Length:\r\n\r\nhello",
+		err: CodeBadContentLength, status: 400},
+	{name: "CL in scientific notation", in: smugglePrefix + "Content-Length: 5e0\r\n\r\nhello",
+		err: CodeBadContentLength, status: 400},
+	{name: "CL with a decimal point", in: smugglePrefix + "Content-Length: 5.0\r\n\r\nhello",
+		err: CodeBadContentLength, status: 400},
+	{name: "CL overflowing int64", in: smugglePrefix + "Content-Length: 18446744073709551621\r\n\r\nhello",
+		err: CodeBadContentLength, status: 400},
+	{name: "CL with a NUL", in: smugglePrefix + "Content-Length: 5\x00\r\n\r\nhello",
+		err: CodeBadHeader, status: 400},
+
+	// Chunk-size tricks.
+	{name: "chunk size 0x5", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2"}, err: CodeBadChunk, status: 400},
+	{name: "chunk size with a trailing space", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2"}, err: CodeBadChunk, status: 400},
+	{name: "chunk size with a leading space", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n 5\r\nhello\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2"}, err: CodeBadChunk, status: 400},
+	{name: "chunk size -1", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n-1\r\nhello\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2"}, err: CodeBadChunk, status: 400},
+	{name: "chunk size overflow to a small number", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nhello\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2"}, err: CodeBadChunk, status: 400},
+	{name: "chunk size 2^64+5 wrapping to 5", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n10000000000000005\r\nhello\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2"}, err: CodeBadChunk, status: 400},
+	{name: "chunk extension without a name", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n5;\r\nhello\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2"}, err: CodeBadChunk, status: 400},
+	{name: "bare LF after chunk data", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2", `body "hello"`}, err: CodeBadChunk, status: 400},
+	{name: "bare LF ending a chunk size", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2"}, err: CodeBadChunk, status: 400},
+	{name: "bare LF in a chunk extension", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n5;a=\"x\ny\"\r\nhello\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2"}, err: CodeBadChunk, status: 400},
+	{name: "bare LF ending the last chunk", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n0\n\nGET /x HTTP/1.1\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2"}, err: CodeBadChunk, status: 400},
+	{name: "request hidden in a trailer", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n0\r\nGET /admin HTTP/1.1\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2"}, err: CodeBadHeader, status: 400},
+	{name: "chunk data shorter than its size", in: smugglePrefix + "Transfer-Encoding: chunked\r\n\r\n6\r\nhello\r\n0\r\n\r\n",
+		want: []string{"req POST / HTTP/1.1 chunked h=2", "body \"hello\\r\""}, err: CodeBadChunk, status: 400},
+
+	// Other known parser failures (nbio's among them) gale must not share.
+	{name: "space inside a field name", in: "GET / HTTP/1.1\r\nHost: a\r\nX Y: z\r\n\r\n",
+		err: CodeBadHeader, status: 400},
+	{name: "HTTP/1.1 without Host", in: "GET / HTTP/1.1\r\nX: y\r\n\r\n",
+		err: CodeMissingHost, status: 400},
+	{name: "bare-LF request does not hang", in: "GET / HTTP/1.1\nHost: a\n\n",
+		want: []string{"req GET / HTTP/1.1 cl=0 h=1", "done"}},
+	{name: "HTTP/1.2 is answered as HTTP/1.1", in: "GET / HTTP/1.2\r\nHost: a\r\n\r\n",
+		want: []string{"req GET / HTTP/1.1 cl=0 h=1", "done"}},
+	{name: "two Host fields", in: "GET / HTTP/1.1\r\nHost: a\r\nHost: evil\r\n\r\n",
+		err: CodeBadHost, status: 400},
+	{name: "Host with a comma", in: "GET / HTTP/1.1\r\nHost: a, evil\r\n\r\n",
+		err: CodeBadHost, status: 400},
+	{name: "request line with a bare CR", in: "GET / HTTP/1.1\rHost: a\r\n\r\n",
+		err: CodeBadRequestLine, status: 400},
+}
+
+func TestSmuggling(t *testing.T) { runCases(t, false, smugglingCases) }
