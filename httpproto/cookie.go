@@ -116,10 +116,11 @@ type SetCookie struct {
 	// ASCII except control bytes and ';'.
 	Path string
 	// Expires is the expiry in Unix seconds (UTC), written as an
-	// IMF-fixdate. Zero means no Expires attribute (a session cookie,
-	// unless MaxAge is set); so the epoch itself cannot be expressed: use
-	// any other past time, or MaxAge < 0, to delete a cookie. Years 1601
-	// to 9999 are allowed.
+	// IMF-fixdate by AppendHTTPDate. Zero means no Expires attribute (a
+	// session cookie, unless MaxAge is set). A negative value means "in
+	// the past" and is written as the epoch, Thu, 01 Jan 1970 00:00:00
+	// GMT: set Expires to -1 (or MaxAge < 0) to delete a cookie. Times
+	// after 9999 are refused.
 	Expires int64
 	// MaxAge is the lifetime in seconds. Zero means no Max-Age attribute;
 	// a negative value writes Max-Age=0, which deletes the cookie.
@@ -144,7 +145,7 @@ type SetCookie struct {
 // browser would misread or silently drop: a name that is not a token, a
 // value outside cookie-octets, a Domain or Path with a forbidden byte
 // (';', control bytes, and for Domain anything but letters, digits, '-',
-// '_' and '.'), an Expires outside years 1601-9999, SameSite=None or
+// '_' and '.'), an Expires after 9999, SameSite=None or
 // Partitioned without Secure, a "__Secure-" name without Secure, and a
 // "__Host-" name without Secure, with a Domain or with a Path other than
 // "/".
@@ -165,7 +166,7 @@ func AppendSetCookie(dst []byte, c *SetCookie) ([]byte, error) {
 	}
 	if c.Expires != 0 {
 		dst = append(dst, "; Expires="...)
-		dst = cookieAppendDate(dst, c.Expires)
+		dst = AppendHTTPDate(dst, max(c.Expires, 0))
 	}
 	if c.MaxAge > 0 {
 		dst = append(dst, "; Max-Age="...)
@@ -189,11 +190,8 @@ func AppendSetCookie(dst []byte, c *SetCookie) ([]byte, error) {
 	return dst, nil
 }
 
-// Unix seconds of 1601-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
-const (
-	minCookieDate = -11644473600
-	maxCookieDate = 253402300799
-)
+// maxCookieDate is 9999-12-31T23:59:59Z in Unix seconds.
+const maxCookieDate = 253402300799
 
 func (c *SetCookie) validate() error {
 	bad := func(what string) error { return newError(CodeInvalidOutput, "cookie "+strconv.Quote(c.Name)+": "+what) }
@@ -214,8 +212,8 @@ func (c *SetCookie) validate() error {
 			return bad("invalid byte in Path")
 		}
 	}
-	if c.Expires != 0 && (c.Expires < minCookieDate || c.Expires > maxCookieDate) {
-		return bad("Expires outside years 1601-9999")
+	if c.Expires > maxCookieDate {
+		return bad("Expires after 9999")
 	}
 	if c.SameSite > SameSiteNone {
 		return bad("invalid SameSite " + c.SameSite.String())
@@ -270,8 +268,9 @@ func hasPrefixFold(s, prefix string) bool {
 //
 // Name and Value are kept as sent, quotes included. A Domain loses one
 // leading dot and is lower-cased; Expires is parsed with the cookie-date
-// algorithm of section 5.1.1 (an Expires at the epoch becomes -1, see
-// SetCookie.Expires); a Max-Age of zero or less becomes -1.
+// algorithm of section 5.1.1, and one at or before the epoch becomes -1
+// (in the past, see SetCookie.Expires); a Max-Age of zero or less
+// becomes -1.
 //
 // It fails (an *Error with CodeBadHeader) only where a user agent ignores
 // the whole header: a control byte other than HTAB, no name and no value,
@@ -317,10 +316,10 @@ func ParseSetCookie(v []byte) (SetCookie, error) {
 		switch {
 		case equalFold(an, "expires"):
 			if t, ok := parseCookieDate(aval); ok {
+				c.Expires = max(t, -1)
 				if t == 0 {
-					t = -1
+					c.Expires = -1
 				}
-				c.Expires = t
 			}
 		case equalFold(an, "max-age"):
 			if n, ok := parseMaxAge(aval); ok {
@@ -444,7 +443,7 @@ func parseCookieDate(v []byte) (int64, bool) {
 	if day < 1 || day > daysIn(month, year) || year < 1601 || hour > 23 || minute > 59 || sec > 59 {
 		return 0, false
 	}
-	return daysFromCivil(int64(year), month, day)*86400 + int64(hour*3600+minute*60+sec), true
+	return dateDaysFromCivil(int64(year), int64(month), int64(day))*86400 + int64(hour*3600+minute*60+sec), true
 }
 
 // cookieDateDelim: delimiter = %x09 / %x20-2F / %x3B-40 / %x5B-60 /
@@ -512,66 +511,4 @@ func daysIn(month, year int) int {
 		return 30
 	}
 	return 31
-}
-
-// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
-// date (H. Hinnant's algorithm).
-func daysFromCivil(y int64, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era--
-	}
-	yoe := y - era*400
-	mp := int64((m + 9) % 12)
-	doy := (153*mp+2)/5 + int64(d) - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
-}
-
-// civilFromDays is the inverse of daysFromCivil.
-func civilFromDays(days int64) (y int64, m, d int) {
-	z := days + 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era--
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = int(doy - (153*mp+2)/5 + 1)
-	m = int(mp + 3)
-	if m > 12 {
-		m -= 12
-	}
-	y = yoe + era*400
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
-
-// cookieAppendDate appends unix as an IMF-fixdate (RFC 9110 section
-// 5.6.7), "Sun, 06 Nov 1994 08:49:37 GMT"; the year must have four
-// digits.
-func cookieAppendDate(dst []byte, unix int64) []byte {
-	days := unix / 86400
-	secs := unix % 86400
-	if secs < 0 {
-		days--
-		secs += 86400
-	}
-	y, m, d := civilFromDays(days)
-	wd := (days%7 + 11) % 7 // 1970-01-01 was a Thursday
-	dst = append(dst, "SunMonTueWedThuFriSat"[3*wd:3*wd+3]...)
-	dst = append(dst, ',', ' ', byte('0'+d/10), byte('0'+d%10), ' ')
-	mn := monthNames[3*(m-1) : 3*m]
-	dst = append(dst, mn[0]-('a'-'A'), mn[1], mn[2], ' ')
-	dst = append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), ' ')
-	h, mi, s := secs/3600, secs/60%60, secs%60
-	dst = append(dst, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10))
-	return append(dst, " GMT"...)
 }

@@ -102,6 +102,57 @@ func renderResponse(r *Response) string {
 	return b.String()
 }
 
+// checkRequest checks what holds for every request head the parser
+// accepts: the fields could be sent on as they are, and the framing fields
+// agree with each other.
+func checkRequest(t testing.TB, r *Request) {
+	t.Helper()
+	if r.Method != ParseMethod(r.RawMethod) || !ValidToken(r.RawMethod) {
+		t.Errorf("Method %v for RawMethod %q", r.Method, r.RawMethod)
+	}
+	if len(r.Target) == 0 || r.Version != HTTP10 && r.Version != HTTP11 {
+		t.Errorf("target %q, version %v", r.Target, r.Version)
+	}
+	if err := r.Header.Validate(); err != nil {
+		t.Errorf("accepted a field that cannot be sent: %v", err)
+	}
+	if r.Chunked != (r.ContentLength == -1) || r.ContentLength < -1 {
+		t.Errorf("Chunked %v with ContentLength %d", r.Chunked, r.ContentLength)
+	}
+	if (r.Host != nil) != r.Header.Has("Host") || r.Version == HTTP11 && r.Host == nil {
+		t.Errorf("Host %q with %d Host fields", r.Host, r.Header.Count("Host"))
+	}
+	if r.Version == HTTP10 && (r.Upgrade || r.Expect100 || r.Chunked) {
+		t.Errorf("HTTP/1.0 request with Upgrade %v, Expect100 %v, Chunked %v", r.Upgrade, r.Expect100, r.Chunked)
+	}
+}
+
+func checkResponse(t testing.TB, r *Response) {
+	t.Helper()
+	if r.Status < 100 || r.Status > 999 || r.Version != HTTP10 && r.Version != HTTP11 {
+		t.Errorf("status %d, version %v", r.Status, r.Version)
+	}
+	if err := r.Header.Validate(); err != nil {
+		t.Errorf("accepted a field that cannot be sent: %v", err)
+	}
+	if !validReasonBytes(r.Reason) {
+		t.Errorf("reason %q", r.Reason)
+	}
+	unknown := r.Chunked || r.CloseDelimited
+	if r.Chunked && r.CloseDelimited || unknown != (r.ContentLength == -1) || r.ContentLength < -1 || r.CloseDelimited && r.KeepAlive {
+		t.Errorf("Chunked %v, CloseDelimited %v, ContentLength %d, KeepAlive %v", r.Chunked, r.CloseDelimited, r.ContentLength, r.KeepAlive)
+	}
+}
+
+func validReasonBytes(b []byte) bool {
+	for _, c := range b {
+		if !fieldVchar[c] {
+			return false
+		}
+	}
+	return true
+}
+
 // driver feeds a parser the way a connection does: unconsumed bytes stay
 // in a buffer to which each new piece is appended. It checks the Next
 // contract on every call: progress (bytes used, an event, or a request
@@ -148,12 +199,11 @@ func (d *driver) record(ev Event) {
 		d.flushBody()
 		if d.p.response {
 			r := d.p.Response()
+			checkResponse(d.t, r)
 			d.out.events = append(d.out.events, renderResponse(r))
 		} else {
 			r := d.p.Request()
-			if r.Method != ParseMethod(r.RawMethod) {
-				d.t.Errorf("Method %v for RawMethod %q", r.Method, r.RawMethod)
-			}
+			checkRequest(d.t, r)
 			d.out.events = append(d.out.events, renderRequest(r))
 		}
 	case BodyData:
@@ -369,5 +419,383 @@ func checkTrailing(t *testing.T, response bool, tc parseCase, want outcome) {
 		if !got.equal(want) {
 			t.Fatalf("with a message after it, fed %s: got%v\nwant%v", how, got, want)
 		}
+	}
+}
+
+// mustNext calls Next and fails the test on an error.
+func mustNext(t *testing.T, p *Parser, in []byte) (Event, int) {
+	t.Helper()
+	ev, n, err := p.Next(in)
+	if err != nil {
+		t.Fatalf("Next: %v", err)
+	}
+	return ev, n
+}
+
+// within reports whether b is a view into buf.
+func within(b, buf []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	for i := range buf {
+		if &buf[i] == &b[0] {
+			return i+len(b) <= len(buf)
+		}
+	}
+	return false
+}
+
+func TestHeadIsParsedInPlace(t *testing.T) {
+	in := []byte("PATCH /x?y=1 HTTP/1.1\r\nHost: example.com:8080\r\nX-Name:  value with spaces \t\r\nX-Empty:\r\n\r\n")
+	var p Parser
+	p.InitRequest(nil)
+	ev, n := mustNext(t, &p, in)
+	if ev.Kind != HeadDone || n != len(in) {
+		t.Fatalf("got %v after %d bytes, want HeadDone after %d", ev.Kind, n, len(in))
+	}
+	r := p.Request()
+	if r.Method != MethodPatch || string(r.RawMethod) != "PATCH" || string(r.Target) != "/x?y=1" || r.Version != HTTP11 {
+		t.Errorf("start line: %v %q %q %v", r.Method, r.RawMethod, r.Target, r.Version)
+	}
+	if string(r.Host) != "example.com:8080" {
+		t.Errorf("Host %q", r.Host)
+	}
+	if got := r.Header.GetString("x-name"); got != "value with spaces" {
+		t.Errorf("X-Name %q", got)
+	}
+	if v := r.Header.Get("X-Empty"); v == nil || len(v) != 0 {
+		t.Errorf("X-Empty %q (nil %v)", v, v == nil)
+	}
+	if f := r.Header.At(0); string(f.Name) != "Host" {
+		t.Errorf("first field %q, want the wire spelling Host", f.Name)
+	}
+	for _, b := range [][]byte{r.RawMethod, r.Target, r.Host, r.Header.At(0).Name, r.Header.At(1).Value} {
+		if !within(b, in) {
+			t.Errorf("%q is a copy, not a view into the input", b)
+		}
+		if cap(b) != len(b) {
+			t.Errorf("view %q has spare capacity %d: an append would write into the input", b, cap(b)-len(b))
+		}
+	}
+	// Retain makes the fields independent of the input.
+	r.Header.Retain()
+	copy(in, make([]byte, len(in)))
+	if got := r.Header.GetString("X-Name"); got != "value with spaces" {
+		t.Errorf("after Retain and a cleared input: X-Name %q", got)
+	}
+}
+
+func TestBodyDataIsAView(t *testing.T) {
+	in := []byte("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET")
+	var p Parser
+	p.InitRequest(nil)
+	_, n := mustNext(t, &p, in)
+	ev, m := mustNext(t, &p, in[n:])
+	if ev.Kind != BodyData || string(ev.Data) != "abc" || m != 3 || !within(ev.Data, in) || cap(ev.Data) != 3 {
+		t.Fatalf("got %v %q after %d bytes (cap %d)", ev.Kind, ev.Data, m, cap(ev.Data))
+	}
+	if ev, m = mustNext(t, &p, in[n+3:]); ev.Kind != MessageDone || m != 0 {
+		t.Fatalf("got %v, %d bytes; want MessageDone, 0", ev.Kind, m)
+	}
+	// The next head is incomplete: nothing is consumed.
+	if ev, m = mustNext(t, &p, in[n+3:]); ev.Kind != None || m != 0 || p.State() != StateHead {
+		t.Fatalf("got %v, %d bytes, state %v; want None, 0, head", ev.Kind, m, p.State())
+	}
+}
+
+// TestHeadScanIsLinear feeds a head one byte at a time and checks that
+// every call resumes where the previous one stopped instead of scanning
+// the head again.
+func TestHeadScanIsLinear(t *testing.T) {
+	head := "GET / HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X-Long: "+strings.Repeat("v", 200)+"\r\n", 50) + "\r\n"
+	var p Parser
+	p.InitRequest(nil)
+	for i := 1; i <= len(head); i++ {
+		before := p.scan
+		ev, n := mustNext(t, &p, []byte(head[:i]))
+		if i < len(head) {
+			if ev.Kind != None || n != 0 {
+				t.Fatalf("at %d: %v after %d bytes", i, ev.Kind, n)
+			}
+			if p.scan != i || before > i-1 {
+				t.Fatalf("at %d: scan went from %d to %d, want one byte further", i, before, p.scan)
+			}
+		} else if ev.Kind != HeadDone || n != len(head) {
+			t.Fatalf("at the end: %v after %d bytes", ev.Kind, n)
+		}
+	}
+}
+
+func TestCallerMustKeepUnconsumedBytes(t *testing.T) {
+	var p Parser
+	p.InitRequest(nil)
+	mustNext(t, &p, []byte("GET / HTTP/1.1\r\nHo"))
+	_, _, err := p.Next([]byte("GET"))
+	if !errors.Is(err, ErrUnexpectedInput) || !err.(*Error).Local() {
+		t.Fatalf("got %v, want a local CodeUnexpectedInput", err)
+	}
+}
+
+func TestUninitialisedParser(t *testing.T) {
+	var p Parser
+	if _, _, err := p.Next([]byte("GET / HTTP/1.1\r\n\r\n")); !errors.Is(err, ErrUnexpectedInput) {
+		t.Errorf("Next: %v", err)
+	}
+	if _, err := p.EOF(); !errors.Is(err, ErrUnexpectedInput) {
+		t.Errorf("EOF: %v", err)
+	}
+	p.Reset()
+	if p.State() != stateUninit || p.State().String() != "uninitialised" {
+		t.Errorf("state %v after Reset of a zero Parser", p.State())
+	}
+}
+
+func TestErrorsAreSticky(t *testing.T) {
+	var p Parser
+	p.InitRequest(nil)
+	_, _, err1 := p.Next([]byte("GET / HTTP/1.1\r\nHost : a\r\n\r\n"))
+	_, _, err2 := p.Next([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+	_, err3 := p.EOF()
+	var pe *Error
+	if !errors.As(err1, &pe) || pe.Code != CodeBadHeader || pe.Status() != 400 || pe.Local() {
+		t.Fatalf("first error %v", err1)
+	}
+	if err2 != err1 || err3 != err1 || p.State() != StateFailed {
+		t.Errorf("later calls gave %v, %v in state %v; want the first error again", err2, err3, p.State())
+	}
+	if !errors.Is(err1, ErrBadHeader) || errors.Is(err1, ErrBadHost) {
+		t.Errorf("errors.Is does not match by code")
+	}
+	if !strings.Contains(err1.Error(), "whitespace between field name and colon") {
+		t.Errorf("message %q does not say what was wrong", err1)
+	}
+	p.Reset()
+	if ev, n := mustNext(t, &p, []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n")); ev.Kind != HeadDone || n != 27 {
+		t.Errorf("after Reset: %v, %d", ev.Kind, n)
+	}
+}
+
+func TestResume(t *testing.T) {
+	in := []byte("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n")
+	var p Parser
+	p.InitRequest(nil)
+	if err := p.Resume(); !errors.Is(err, ErrUnexpectedInput) || !strings.Contains(err.Error(), "idle") || p.State() != StateIdle {
+		t.Fatalf("Resume while idle: %v, state %v", err, p.State())
+	}
+	_, n := mustNext(t, &p, in)
+	if !p.Request().Upgrade {
+		t.Fatal("no Upgrade")
+	}
+	in = in[n:]
+	if ev, _ := mustNext(t, &p, in); ev.Kind != MessageDone || p.State() != StatePaused {
+		t.Fatalf("%v in state %v, want MessageDone then paused", ev.Kind, p.State())
+	}
+	for range 3 {
+		if ev, n := mustNext(t, &p, in); ev.Kind != None || n != 0 {
+			t.Fatalf("paused parser reported %v after %d bytes", ev.Kind, n)
+		}
+	}
+	if err := p.Resume(); err != nil || p.State() != StateIdle {
+		t.Fatalf("Resume: %v, state %v", err, p.State())
+	}
+	if ev, _ := mustNext(t, &p, in); ev.Kind != HeadDone || string(p.Request().Target) != "/next" {
+		t.Fatalf("after Resume: %v %q", ev.Kind, p.Request().Target)
+	}
+
+	// A declined upgrade on a request that closes the connection.
+	p.Reset()
+	in = []byte("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade, close\r\nUpgrade: websocket\r\n\r\nGET / HTTP/1.1\r\n\r\n")
+	_, n = mustNext(t, &p, in)
+	mustNext(t, &p, in[n:])
+	if err := p.Resume(); err != nil || p.State() != StateClosed {
+		t.Fatalf("Resume: %v, state %v, want closed", err, p.State())
+	}
+	if ev, m := mustNext(t, &p, in[n:]); ev.Kind != None || m != len(in)-n {
+		t.Fatalf("closed parser: %v after %d bytes, want the bytes dropped", ev.Kind, m)
+	}
+}
+
+func TestSetMaxBodySize(t *testing.T) {
+	head := "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n"
+	body := strings.Repeat("b", 20)
+	lim := &Limits{MaxBodySize: 10}
+	var p Parser
+
+	// Raised at HeadDone for one message, then back to the limit.
+	p.InitRequest(lim)
+	in := []byte(head + body + head + body)
+	_, n := mustNext(t, &p, in)
+	p.SetMaxBodySize(20)
+	ev, m := mustNext(t, &p, in[n:])
+	if ev.Kind != BodyData || m != 20 {
+		t.Fatalf("raised limit: %v after %d bytes", ev.Kind, m)
+	}
+	in = in[n+m:]
+	mustNext(t, &p, in) // MessageDone
+	_, n = mustNext(t, &p, in)
+	if _, _, err := p.Next(in[n:]); !errors.Is(err, ErrBodyTooLarge) {
+		t.Fatalf("next message: %v, want the limit back", err)
+	}
+
+	// Lowered for a chunked body; a negative size restores the limit.
+	p.InitRequest(nil)
+	in = []byte(chunkedPost + "5\r\nhello\r\n0\r\n\r\n")
+	_, n = mustNext(t, &p, in)
+	p.SetMaxBodySize(-1)
+	p.SetMaxBodySize(4)
+	if _, _, err := p.Next(in[n:]); !errors.Is(err, ErrBodyTooLarge) {
+		t.Fatalf("lowered limit: %v", err)
+	}
+
+	// Zero allows no body byte.
+	p.InitRequest(nil)
+	in = []byte("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx")
+	_, n = mustNext(t, &p, in)
+	p.SetMaxBodySize(0)
+	if _, _, err := p.Next(in[n:]); !errors.Is(err, ErrBodyTooLarge) {
+		t.Fatalf("zero limit: %v", err)
+	}
+}
+
+func TestEOF(t *testing.T) {
+	for _, tc := range []struct {
+		name, in   string
+		response   bool
+		stopAtHead bool // stop calling Next at HeadDone
+		want       EventKind
+		code       Code
+		after      State
+	}{
+		{"before anything", "", false, false, None, 0, StateClosed},
+		{"between messages", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", false, false, None, 0, StateClosed},
+		{"body-less message not collected", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", false, true, MessageDone, 0, StateClosed},
+		{"body not complete", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\n", false, true, None, CodeIncomplete, StateFailed},
+		{"inside a head", "GET / HTTP/1.1\r\n", false, false, None, CodeIncomplete, StateFailed},
+		{"paused", "CONNECT a:1 HTTP/1.1\r\nHost: a\r\n\r\n", false, false, None, 0, StateClosed},
+		{"close-delimited body", "HTTP/1.1 200 OK\r\n\r\nabc", true, false, MessageDone, 0, StateClosed},
+		{"after a switch", "HTTP/1.1 101 Switching Protocols\r\n\r\n", true, false, None, 0, StateSwitched},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var p Parser
+			if tc.response {
+				p.InitResponse(nil)
+			} else {
+				p.InitRequest(nil)
+			}
+			buf := []byte(tc.in)
+			for {
+				ev, n, err := p.Next(buf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				buf = buf[n:]
+				if ev.Kind == None || ev.Kind == Switched || tc.stopAtHead && ev.Kind == HeadDone {
+					break
+				}
+			}
+			ev, err := p.EOF()
+			if ev.Kind != tc.want {
+				t.Errorf("EOF gave %v, want %v", ev.Kind, tc.want)
+			}
+			var pe *Error
+			if tc.code != 0 && (!errors.As(err, &pe) || pe.Code != tc.code) || tc.code == 0 && err != nil {
+				t.Errorf("EOF error %v, want code %v", err, tc.code)
+			}
+			if p.State() != tc.after {
+				t.Errorf("state %v after EOF, want %v", p.State(), tc.after)
+			}
+			if _, err := p.EOF(); tc.code == 0 && err != nil {
+				t.Errorf("second EOF: %v", err)
+			}
+		})
+	}
+}
+
+func TestExpectResponseToLastsOneFinalResponse(t *testing.T) {
+	in := []byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	var p Parser
+	p.InitResponse(nil)
+	p.ExpectResponseTo(MethodHead)
+	var got []string
+	for len(in) > 0 {
+		ev, n := mustNext(t, &p, in)
+		in = in[n:]
+		switch ev.Kind {
+		case HeadDone:
+			got = append(got, fmt.Sprintf("%d/%d", p.Response().Status, p.Response().ContentLength))
+		case BodyData:
+			got = append(got, string(ev.Data))
+		case None:
+			t.Fatal("stalled")
+		}
+	}
+	if want := []string{"100/0", "200/0", "200/2", "ok"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+
+	var q Parser
+	q.InitRequest(nil)
+	q.ExpectResponseTo(MethodHead) // ignored by a request parser
+	if q.expect != MethodOther {
+		t.Error("a request parser took ExpectResponseTo")
+	}
+}
+
+func TestTrailersAreReset(t *testing.T) {
+	in := []byte(chunkedPost + "0\r\nX-T: 1\r\n\r\n" + "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
+	var p Parser
+	p.InitRequest(nil)
+	var trailers []int
+	for len(trailers) < 2 {
+		ev, n := mustNext(t, &p, in)
+		in = in[n:]
+		if ev.Kind == MessageDone {
+			trailers = append(trailers, p.Trailers().Len())
+		}
+	}
+	if !slices.Equal(trailers, []int{1, 0}) {
+		t.Errorf("trailer counts %v, want [1 0]", trailers)
+	}
+}
+
+func TestRequestKeptUntilNextHead(t *testing.T) {
+	in := []byte("GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHo")
+	var p Parser
+	p.InitRequest(nil)
+	_, n := mustNext(t, &p, in)
+	mustNext(t, &p, in[n:]) // MessageDone
+	mustNext(t, &p, in[n:]) // the next head, incomplete
+	if string(p.Request().Target) != "/first" || !p.Request().KeepAlive {
+		t.Errorf("Request after MessageDone: %q", p.Request().Target)
+	}
+}
+
+func TestStrings(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{HTTP10.String(), "HTTP/1.0"},
+		{HTTP11.String(), "HTTP/1.1"},
+		{Version(0).String(), "Version(0)"},
+		{MethodGet.String(), "GET"},
+		{MethodOther.String(), "OTHER"},
+		{MethodPatch.String(), "PATCH"},
+		{Method(200).String(), "Method(200)"},
+		{StateChunkSize.String(), "chunk-size"},
+		{State(99).String(), "State(99)"},
+		{HeadDone.String(), "HeadDone"},
+		{EventKind(9).String(), "EventKind(?)"},
+		{trHeadChunked.String(), "head with chunked body"},
+		{trigger(99).String(), "trigger(99)"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+	for m := MethodOther + 1; m < methodCount; m++ {
+		if ParseMethod([]byte(m.String())) != m {
+			t.Errorf("ParseMethod(%q) != %v", m.String(), m)
+		}
+	}
+	if ParseMethod([]byte("get")) != MethodOther || ParseMethod(nil) != MethodOther {
+		t.Error("ParseMethod is not case-sensitive")
 	}
 }

@@ -146,7 +146,14 @@ func ParseURL(raw string) (URL, error) {
 	if r.scheme == "" {
 		return URL{}, urlErr(raw, "missing scheme")
 	}
-	return r.url(raw)
+	u, err := r.build(raw)
+	if err == nil {
+		err = u.check(raw)
+	}
+	if err != nil {
+		return URL{}, err
+	}
+	return u, nil
 }
 
 // uriRef is a URI reference split into its five components (RFC 3986
@@ -209,8 +216,8 @@ func validScheme(s string) bool {
 	return len(s) > 0
 }
 
-// url builds the URL of an absolute reference; raw is for errors.
-func (r *uriRef) url(raw string) (URL, error) {
+// build makes the URL of an absolute reference; raw is for errors.
+func (r *uriRef) build(raw string) (URL, error) {
 	u := URL{
 		Scheme:   r.scheme,
 		Path:     escapeNonASCII(r.path),
@@ -222,16 +229,16 @@ func (r *uriRef) url(raw string) (URL, error) {
 			return URL{}, err
 		}
 	}
-	return u, u.check(raw)
+	if u.Port == 0 {
+		u.Port = DefaultPort(u.Scheme)
+	}
+	return u, nil
 }
 
 // check applies the rules that hold for every URL a client may use.
 func (u *URL) check(raw string) error {
 	if u.Host == "" && DefaultPort(u.Scheme) != 0 {
 		return urlErr(raw, "missing host")
-	}
-	if u.Port == 0 {
-		u.Port = DefaultPort(u.Scheme)
 	}
 	return nil
 }
@@ -473,12 +480,26 @@ func SameOrigin(a, b URL) bool {
 
 // ResolveReference resolves ref, such as a redirect's Location, against
 // the absolute URL base (RFC 3986 section 5.2, strict: a ref with a scheme
-// is absolute, so "http:g" is not relative to an http base). Dot segments
-// are removed from the result's path (section 5.2.4). The result follows
-// ParseURL's rules. A fragment of base is not inherited; RFC 9110 section
-// 10.2.2 asks a client to keep the original fragment when a Location has
-// none, which is the client's to do.
+// is absolute). Dot segments are removed from the result's path (section
+// 5.2.4). The result must satisfy ParseURL's rules, so "http:g", which
+// RFC 3986 resolves to itself, is refused: RFC 9110 section 4.2.1 tells a
+// recipient to reject an http URI without a host. A fragment of base is
+// not inherited; RFC 9110 section 10.2.2 asks a client to keep the
+// original fragment when a Location has none, which is the client's to
+// do.
 func ResolveReference(base URL, ref string) (URL, error) {
+	t, err := resolve(base, ref)
+	if err == nil {
+		err = t.check(ref)
+	}
+	if err != nil {
+		return URL{}, err
+	}
+	return t, nil
+}
+
+// resolve is RFC 3986 section 5.2.2 without ParseURL's final check.
+func resolve(base URL, ref string) (URL, error) {
 	r, err := splitRef(ref)
 	if err != nil {
 		return URL{}, err
@@ -486,14 +507,12 @@ func ResolveReference(base URL, ref string) (URL, error) {
 	if base.Scheme == "" {
 		return URL{}, urlErr(base.String(), "base URL is not absolute")
 	}
-	if r.scheme != "" {
+	if r.scheme != "" || r.hasAuthority {
+		if r.scheme == "" {
+			r.scheme = base.Scheme
+		}
 		r.path = removeDotSegments(r.path)
-		return r.url(ref)
-	}
-	if r.hasAuthority {
-		r.scheme = base.Scheme
-		r.path = removeDotSegments(r.path)
-		return r.url(ref)
+		return r.build(ref)
 	}
 	t := base
 	t.Fragment = escapeNonASCII(r.fragment)
@@ -509,7 +528,7 @@ func ResolveReference(base URL, ref string) (URL, error) {
 		t.Path = escapeNonASCII(removeDotSegments(mergePaths(&base, r.path)))
 		t.RawQuery = escapeNonASCII(r.query)
 	}
-	return t, t.check(ref)
+	return t, nil
 }
 
 // mergePaths merges a relative-path reference with the base path (RFC

@@ -464,3 +464,21 @@ func (s *Stream) eof() {
 	}
 	s.closeWith(io.EOF)
 }
+
+// CancelRead withdraws the pending read, if any, without calling its
+// callback: the bytes buffered stay buffered for the next read. It reports
+// whether a read was pending. A protocol that watches for the peer's close
+// while it is busy (a Peek it no longer needs) cancels it this way before
+// reading for real.
+func (s *Stream) CancelRead() bool {
+	if s.rd.kind == rNone {
+		return false
+	}
+	s.rd = readOp{}
+	if s.x != nil {
+		s.x.delim, s.x.re, s.x.scanned = nil, nil, 0
+		s.x.into, s.x.filled, s.x.intoCb = nil, 0, nil
+	}
+	s.settle()
+	return true
+}

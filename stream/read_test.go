@@ -383,3 +383,34 @@ func TestCallbackPanicClosesStream(t *testing.T) {
 		t.Fatalf("peer saw %v; other stream read %q", peerErr, other)
 	}
 }
+
+func TestCancelRead(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	if r.CancelRead() {
+		t.Fatal("CancelRead with no read pending reported one")
+	}
+	var got string
+	testloop.Run(t, l, func(done func()) {
+		if err := r.ReadBytes(100, false, func([]byte, error) { t.Error("cancelled read completed") }); err != nil {
+			t.Fatal(err)
+		}
+		if !r.CancelRead() || r.Reading() {
+			t.Fatal("CancelRead did not withdraw the read")
+		}
+		// The bytes that arrive are kept for the next read.
+		if err := r.ReadUntil([]byte("!"), 0, func(b []byte, err error) {
+			if err != nil {
+				t.Error(err)
+			}
+			got = string(b)
+			done()
+		}); err != nil {
+			t.Fatal(err)
+		}
+		feed(t, w, "hello", " world!")
+	})
+	if got != "hello world!" {
+		t.Fatalf("read after cancel got %q", got)
+	}
+}

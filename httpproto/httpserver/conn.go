@@ -62,6 +62,8 @@ type conn struct {
 	used int    // input parsed in this onData turn, not yet consumed
 	// starved: the parser has seen all buffered input and needs more.
 	starved bool
+	// watching: a Peek is pending only to notice the client's close.
+	watching bool
 
 	deadline time.Time // when the current timed state expires
 	timer    loop.Timer
@@ -129,6 +131,7 @@ func (c *conn) onData(buf []byte, rerr error) {
 	c.inData = true
 	c.used = 0
 	c.starved = false
+	c.watching = false
 	for !c.closed {
 		if c.state == stHandling || c.state == stClosing || c.state == stDetached || c.paused {
 			break
@@ -182,9 +185,11 @@ func (c *conn) onData(buf []byte, rerr error) {
 		// A request cut short gets no answer.
 		c.closing = true
 		switch c.state {
-		case stHandling, stClosing:
+		case stHandling:
 			// The response in progress goes out, then the connection
-			// closes.
+			// closes; a handler that asked learns the client went away.
+			c.notifyGone(rerr)
+		case stClosing:
 		default:
 			if c.s.Closed() {
 				return
@@ -200,6 +205,47 @@ func (c *conn) onData(buf []byte, rerr error) {
 		if !c.paused {
 			c.read()
 		}
+	case stHandling:
+		if c.w.onClose != nil {
+			c.watch()
+		}
+	}
+}
+
+// watchLimit bounds what a watch buffers of the pipelined requests that
+// follow a request in progress.
+const watchLimit = 64 << 10
+
+// watch keeps a read pending while a handler works on a request, so that
+// the client's going away is noticed (Peek completes with an error) and
+// the handler told (ResponseWriter.OnClose), as net/http cancels a
+// request's context. Bytes that arrive meanwhile (pipelined requests) stay
+// buffered, up to watchLimit.
+func (c *conn) watch() {
+	if c.closed || c.s.Reading() || len(c.s.Buffered()) >= watchLimit {
+		return
+	}
+	if err := c.s.Peek(len(c.s.Buffered())+1, c.onDataFn); err == nil {
+		c.watching = true
+	}
+}
+
+// unwatch withdraws a watch's read.
+func (c *conn) unwatch() {
+	if c.watching {
+		c.watching = false
+		c.s.CancelRead()
+	}
+}
+
+// notifyGone tells a handler that asked (OnClose) that the client is gone.
+func (c *conn) notifyGone(err error) {
+	if cb := c.w.onClose; cb != nil && !c.w.finished {
+		c.w.onClose = nil
+		if err == nil {
+			err = io.EOF
+		}
+		cb(err)
 	}
 }
 
@@ -410,6 +456,7 @@ func (c *conn) nextRequest() {
 	c.state = stIdle
 	c.setDeadline(c.srv.opts.IdleTimeout)
 	if !c.inData {
+		c.unwatch()
 		c.flushOut(nil)
 		c.read()
 	}
@@ -441,6 +488,7 @@ const (
 )
 
 func (c *conn) lingerClose() {
+	c.unwatch()
 	if err := c.s.CloseWrite(); err != nil {
 		c.s.Close()
 		return
@@ -532,6 +580,7 @@ func (c *conn) detach() *stream.Stream {
 		c.s.Consume(c.used)
 		c.used = 0
 	}
+	c.unwatch()
 	st := c.s
 	delete(c.ls.conns, st)
 	st.SetCloseCallback(nil)
@@ -557,13 +606,8 @@ func (c *conn) onClose(err error) {
 	c.closed = true
 	c.timer.Cancel()
 	delete(c.ls.conns, c.s)
-	if c.state == stHandling && !c.w.finished && c.w.onClose != nil {
-		cb := c.w.onClose
-		c.w.onClose = nil
-		if err == nil {
-			err = io.EOF
-		}
-		cb(err)
+	if c.state == stHandling || c.state == stBody {
+		c.notifyGone(err)
 	}
 }
 

@@ -82,7 +82,12 @@ func (w *ResponseWriter) Finished() bool { return w.finished }
 // OnClose registers cb to be called, on the loop, if the connection closes
 // before the response is finished (the client went away, a timeout, a
 // forced shutdown): Tornado's on_connection_close.
-func (w *ResponseWriter) OnClose(cb func(err error)) { w.onClose = cb }
+func (w *ResponseWriter) OnClose(cb func(err error)) {
+	w.onClose = cb
+	if cb != nil && w.c.state == stHandling && !w.c.inData {
+		w.c.watch()
+	}
+}
 
 // Write adds p to the body. The bytes are copied; p may be reused at once.
 func (w *ResponseWriter) Write(p []byte) (int, error) {

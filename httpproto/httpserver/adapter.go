@@ -1,0 +1,380 @@
+package httpserver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"runtime/debug"
+	"sync"
+
+	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/loop"
+)
+
+// NetHTTP returns a Handler that serves h, any net/http Handler (a router,
+// middleware, a WebSocket library), on gale: the I/O stays on the loop and
+// h runs on a goroutine of its own per request, as under net/http.
+//
+// What h sees: an *http.Request with the method, URL, protocol, headers
+// (canonical keys), Host, RemoteAddr, TLS state, body and trailers, and a
+// context cancelled when the client goes away or the server closes the
+// connection. Its ResponseWriter supports http.Flusher (the body so far
+// goes out, chunked), http.Hijacker (the connection becomes a net.Conn
+// driven by the loop, as WebSocket libraries need) and
+// http.NewResponseController's Flush and Hijack. Writes pace themselves: a
+// handler that writes faster than the client reads blocks once about
+// 1 MiB waits in the connection.
+//
+// The body is read whole before h runs (within Options.Limits), so h never
+// blocks on a slow upload; stream large uploads with a StreamHandler
+// instead.
+func NetHTTP(h http.Handler) Handler {
+	return func(w *ResponseWriter, r *Request) {
+		serveNetHTTP(h, w, r)
+	}
+}
+
+// nhWriter is the goroutine side of a net/http response.
+type nhWriter struct {
+	w      *ResponseWriter // loop side; touched only on the loop
+	l      *loop.Loop
+	header http.Header
+	status int
+	wrote  bool // WriteHeader happened
+	buf    []byte
+	// sent counts bytes handed to the loop and not yet acknowledged as
+	// written to the kernel; writers wait while it is above the limit.
+	mu       sync.Mutex
+	cond     *sync.Cond
+	inFlight int
+	gone     error // the connection closed
+	hijacked bool
+	done     bool
+}
+
+const (
+	nhChunk    = 32 << 10 // body bytes gathered per hand-off to the loop
+	nhInFlight = 1 << 20  // hand-offs a writer may be ahead of the kernel
+)
+
+func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
+	c := w.c
+	req, err := newNetHTTPRequest(r)
+	if err != nil {
+		w.Error(400, true)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.s.LocalAddr())
+	req = req.WithContext(ctx)
+	nw := &nhWriter{w: w, l: c.ls.l, header: http.Header{}, status: 200}
+	nw.cond = sync.NewCond(&nw.mu)
+	w.OnClose(func(err error) {
+		cancel()
+		nw.mu.Lock()
+		nw.gone = ErrConnClosed
+		nw.cond.Broadcast()
+		nw.mu.Unlock()
+	})
+	go func() {
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				if p != http.ErrAbortHandler {
+					c.srv.log.Error("gale/httpserver: panic serving "+req.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				}
+				nw.abort()
+				return
+			}
+			nw.finish()
+		}()
+		h.ServeHTTP(nw, req)
+	}()
+}
+
+func newNetHTTPRequest(r *Request) (*http.Request, error) {
+	target := string(r.Target)
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		if r.Method != httpproto.MethodConnect {
+			return nil, err
+		}
+		u = &url.URL{Host: target}
+	}
+	hdr := make(http.Header, r.Header.Len())
+	for name, value := range r.Header.All() {
+		key := textproto.CanonicalMIMEHeaderKey(string(name))
+		hdr[key] = append(hdr[key], string(value))
+	}
+	var major, minor = 1, 1
+	proto := "HTTP/1.1"
+	if r.Version == httpproto.HTTP10 {
+		minor, proto = 0, "HTTP/1.0"
+	}
+	// The body lives in the connection's buffers until the response is
+	// finished, which is after the handler returns: no copy needed.
+	var body io.ReadCloser = http.NoBody
+	if len(r.Body) > 0 {
+		body = io.NopCloser(bytes.NewReader(r.Body))
+	}
+	req := &http.Request{
+		Method:        string(r.RawMethod),
+		URL:           u,
+		Proto:         proto,
+		ProtoMajor:    major,
+		ProtoMinor:    minor,
+		Header:        hdr,
+		Body:          body,
+		ContentLength: int64(len(r.Body)),
+		Host:          string(r.Host),
+		RemoteAddr:    r.RemoteAddr.String(),
+		RequestURI:    target,
+		Close:         !r.KeepAlive,
+	}
+	if r.Trailers.Len() > 0 {
+		req.Trailer = http.Header{}
+		for name, value := range r.Trailers.All() {
+			key := textproto.CanonicalMIMEHeaderKey(string(name))
+			req.Trailer[key] = append(req.Trailer[key], string(value))
+		}
+	}
+	if st, ok := r.TLS(); ok {
+		req.TLS = &st
+	}
+	if u.Host == "" {
+		u.Host = req.Host
+	}
+	return req, nil
+}
+
+// Header implements http.ResponseWriter.
+func (nw *nhWriter) Header() http.Header { return nw.header }
+
+// WriteHeader implements http.ResponseWriter. 1xx codes other than 101
+// are sent at once as interim responses.
+func (nw *nhWriter) WriteHeader(code int) {
+	if nw.wrote || nw.hijacked {
+		return
+	}
+	if code >= 100 && code < 200 && code != 101 {
+		fields := nw.snapshotHeader()
+		nw.post(func(w *ResponseWriter) {
+			w.SetStatus(code, "")
+			applyHeader(w, fields)
+			w.SendHead()
+		}, 0)
+		return
+	}
+	nw.status = code
+	nw.wrote = true
+}
+
+// Write implements http.ResponseWriter.
+func (nw *nhWriter) Write(p []byte) (int, error) {
+	if nw.hijacked {
+		return 0, http.ErrHijacked
+	}
+	if !nw.wrote {
+		nw.WriteHeader(200)
+	}
+	if err := nw.err(); err != nil {
+		return 0, err
+	}
+	n := len(p)
+	for len(p) > 0 {
+		room := nhChunk - len(nw.buf)
+		if room <= 0 {
+			if err := nw.handOff(false); err != nil {
+				return n - len(p), err
+			}
+			continue
+		}
+		k := min(room, len(p))
+		nw.buf = append(nw.buf, p[:k]...)
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// Flush implements http.Flusher.
+func (nw *nhWriter) Flush() {
+	if nw.hijacked {
+		return
+	}
+	if !nw.wrote {
+		nw.WriteHeader(200)
+	}
+	nw.handOff(true)
+}
+
+// FlushError is what http.ResponseController.Flush calls.
+func (nw *nhWriter) FlushError() error {
+	if nw.hijacked {
+		return http.ErrHijacked
+	}
+	if !nw.wrote {
+		nw.WriteHeader(200)
+	}
+	return nw.handOff(true)
+}
+
+func (nw *nhWriter) err() error {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	return nw.gone
+}
+
+// handOff posts the gathered body (and, the first time, the head) to the
+// loop, then waits while too much is in flight.
+func (nw *nhWriter) handOff(flush bool) error {
+	chunk := nw.buf
+	nw.buf = nil
+	fields := nw.snapshotHeader()
+	status := nw.status
+	nw.post(func(w *ResponseWriter) {
+		if !w.HeadSent() {
+			w.SetStatus(status, "")
+			applyHeader(w, fields)
+		}
+		w.Write(chunk)
+		if flush || len(chunk) > 0 {
+			n := len(chunk)
+			w.Flush(func(error) { nw.release(n) })
+		}
+	}, len(chunk))
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	for nw.inFlight > nhInFlight && nw.gone == nil {
+		nw.cond.Wait()
+	}
+	return nw.gone
+}
+
+// snapshotHeader copies the header map for the loop (the handler may go on
+// changing its own after the head went out; those changes are ignored, as
+// in net/http).
+func (nw *nhWriter) snapshotHeader() http.Header {
+	if nw.done {
+		return nil
+	}
+	return nw.header.Clone()
+}
+
+func applyHeader(w *ResponseWriter, fields http.Header) {
+	h := w.Header()
+	for k, vs := range fields {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+}
+
+func (nw *nhWriter) post(f func(w *ResponseWriter), n int) {
+	nw.mu.Lock()
+	nw.inFlight += n
+	nw.mu.Unlock()
+	w := nw.w
+	if err := nw.l.Post(func() {
+		if w.finished || w.c.closed || w.c.state == stDetached {
+			nw.release(n)
+			return
+		}
+		f(w)
+	}); err != nil {
+		nw.release(n)
+	}
+}
+
+func (nw *nhWriter) release(n int) {
+	nw.mu.Lock()
+	nw.inFlight -= n
+	nw.cond.Broadcast()
+	nw.mu.Unlock()
+}
+
+// finish ends the response once the handler returned.
+func (nw *nhWriter) finish() {
+	if nw.hijacked {
+		return
+	}
+	if !nw.wrote {
+		nw.WriteHeader(200)
+	}
+	chunk := nw.buf
+	nw.buf = nil
+	fields := nw.snapshotHeader()
+	nw.done = true
+	status := nw.status
+	nw.post(func(w *ResponseWriter) {
+		if !w.HeadSent() {
+			w.SetStatus(status, "")
+			applyHeader(w, fields)
+			// net/http sniffs a missing Content-Type.
+			if !w.Header().Has("Content-Type") && len(chunk) > 0 && status != 204 && status != 304 {
+				w.Header().Set("Content-Type", http.DetectContentType(chunk))
+			}
+		}
+		w.Write(chunk)
+		w.Finish()
+	}, 0)
+}
+
+// abort ends a response whose handler panicked: a 500 if nothing was sent,
+// else the connection is closed (the client sees a truncated response).
+func (nw *nhWriter) abort() {
+	if nw.hijacked {
+		return
+	}
+	nw.post(func(w *ResponseWriter) {
+		if !w.HeadSent() {
+			w.Error(500, true)
+			return
+		}
+		w.c.s.Close()
+	}, 0)
+}
+
+// Hijack implements http.Hijacker: the rest of the connection, with what
+// the client sent after this request, as a net.Conn whose I/O the loop
+// does. The head of this response is not sent; the caller writes its own.
+func (nw *nhWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if nw.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	if nw.wrote && len(nw.buf) > 0 {
+		return nil, nil, errors.New("httpserver: hijack after the response body was written")
+	}
+	type result struct {
+		nc  *netConn
+		err error
+	}
+	ch := make(chan result, 1)
+	w := nw.w
+	if err := nw.l.Post(func() {
+		if w.HeadSent() || w.finished || w.c.closed {
+			ch <- result{err: fmt.Errorf("httpserver: cannot hijack: %w", ErrHeadSent)}
+			return
+		}
+		st, err := w.Detach()
+		if err != nil {
+			ch <- result{err: err}
+			return
+		}
+		ch <- result{nc: newNetConn(st)}
+	}); err != nil {
+		return nil, nil, err
+	}
+	res := <-ch
+	if res.err != nil {
+		return nil, nil, res.err
+	}
+	nw.hijacked = true
+	return res.nc, bufio.NewReadWriter(bufio.NewReader(res.nc), bufio.NewWriter(res.nc)), nil
+}

@@ -1,0 +1,230 @@
+package httpserver
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gale-io/gale/loop"
+	"github.com/gale-io/gale/stream"
+)
+
+// netConn is a hijacked connection as a net.Conn for code on other
+// goroutines: every Read and Write is posted to the stream's loop and waits
+// for its answer. Deadlines are honoured: a Read that times out withdraws
+// its request, and bytes that arrive later stay buffered for the next Read.
+type netConn struct {
+	s     *stream.Stream
+	l     *loop.Loop
+	laddr net.Addr
+	raddr net.Addr
+
+	rdl, wdl atomic.Int64 // deadlines, Unix nanoseconds; 0 = none
+
+	// Loop side.
+	cur     *readReq // the Read waiting for bytes
+	peeking bool     // a Peek is pending for cur
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed when the stream closes
+}
+
+// readReq is one Read: the loop fills p and answers on done, unless the
+// reader gave up first (state: 0 waiting, 1 taken by the loop, 2 given up).
+type readReq struct {
+	p     []byte
+	state atomic.Int32
+	done  chan readRes
+}
+
+type readRes struct {
+	n   int
+	err error
+}
+
+func newNetConn(s *stream.Stream) *netConn {
+	nc := &netConn{s: s, l: s.Loop(), laddr: s.LocalAddr(), raddr: s.RemoteAddr(), closed: make(chan struct{})}
+	s.SetCloseCallback(func(error) { nc.markClosed() })
+	return nc
+}
+
+func (nc *netConn) markClosed() {
+	nc.closeOnce.Do(func() { close(nc.closed) })
+}
+
+// Read implements net.Conn.
+func (nc *netConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	req := &readReq{p: p, done: make(chan readRes, 1)}
+	if err := nc.l.Post(func() { nc.startRead(req) }); err != nil {
+		return 0, net.ErrClosed
+	}
+	var timeout <-chan time.Time
+	if d := nc.rdl.Load(); d != 0 {
+		left := time.Until(time.Unix(0, d))
+		if left <= 0 {
+			left = 0
+		}
+		t := time.NewTimer(left)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case res := <-req.done:
+		return res.n, res.err
+	case <-timeout:
+		if req.state.CompareAndSwap(0, 2) {
+			return 0, os.ErrDeadlineExceeded
+		}
+		res := <-req.done // the loop is filling p right now
+		return res.n, res.err
+	}
+}
+
+// startRead runs on the loop.
+func (nc *netConn) startRead(req *readReq) {
+	if buf := nc.s.Buffered(); len(buf) > 0 {
+		nc.serve(req, buf, nil)
+		return
+	}
+	if nc.s.Closed() {
+		nc.serve(req, nil, nc.s.Err())
+		return
+	}
+	nc.cur = req
+	if !nc.peeking {
+		nc.peeking = true
+		if err := nc.s.Peek(1, nc.onPeek); err != nil {
+			nc.peeking = false
+			nc.cur = nil
+			nc.serve(req, nil, err)
+		}
+	}
+}
+
+func (nc *netConn) onPeek(buf []byte, err error) {
+	nc.peeking = false
+	req := nc.cur
+	nc.cur = nil
+	if req == nil {
+		return // the reader gave up; the bytes stay buffered
+	}
+	nc.serve(req, buf, err)
+}
+
+// serve answers req from buf (consuming what it copies) or with err.
+func (nc *netConn) serve(req *readReq, buf []byte, err error) {
+	if !req.state.CompareAndSwap(0, 1) {
+		return // the reader gave up: leave the bytes for the next Read
+	}
+	if len(buf) > 0 {
+		n := copy(req.p, buf)
+		nc.s.Consume(n)
+		req.done <- readRes{n: n}
+		return
+	}
+	if err == nil || errors.Is(err, stream.ErrClosed) {
+		var ce *stream.ClosedError
+		if errors.As(err, &ce) && ce.Cause != nil && !errors.Is(ce.Cause, io.EOF) {
+			err = ce.Cause
+		} else {
+			err = io.EOF
+		}
+	}
+	req.done <- readRes{err: err}
+}
+
+// Write implements net.Conn: the bytes are handed to the stream (which
+// copies what the kernel does not take); Write returns once they reached
+// the kernel, or at the write deadline.
+func (nc *netConn) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	done := make(chan error, 1)
+	handed := make(chan struct{})
+	if err := nc.l.Post(func() {
+		defer close(handed)
+		if err := nc.s.Write(p, func(err error) { done <- err }); err != nil {
+			done <- err
+		}
+	}); err != nil {
+		return 0, net.ErrClosed
+	}
+	var timeout <-chan time.Time
+	if d := nc.wdl.Load(); d != 0 {
+		t := time.NewTimer(max(0, time.Until(time.Unix(0, d))))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			return 0, mapClosed(err)
+		}
+		return len(p), nil
+	case <-timeout:
+		// The loop may not have run the Write yet, and p must not be
+		// touched after we return: wait for the hand-off (the stream
+		// copies what it keeps). The bytes are queued, not confirmed.
+		<-handed
+		return len(p), os.ErrDeadlineExceeded
+	}
+}
+
+func mapClosed(err error) error {
+	if errors.Is(err, stream.ErrClosed) {
+		return net.ErrClosed
+	}
+	return err
+}
+
+// Close implements net.Conn.
+func (nc *netConn) Close() error {
+	done := make(chan struct{})
+	if err := nc.l.Post(func() {
+		nc.s.Close()
+		close(done)
+	}); err != nil {
+		return nil
+	}
+	<-done
+	return nil
+}
+
+// LocalAddr implements net.Conn.
+func (nc *netConn) LocalAddr() net.Addr { return nc.laddr }
+
+// RemoteAddr implements net.Conn.
+func (nc *netConn) RemoteAddr() net.Addr { return nc.raddr }
+
+// SetDeadline implements net.Conn.
+func (nc *netConn) SetDeadline(t time.Time) error {
+	nc.SetReadDeadline(t)
+	return nc.SetWriteDeadline(t)
+}
+
+// SetReadDeadline implements net.Conn.
+func (nc *netConn) SetReadDeadline(t time.Time) error {
+	nc.rdl.Store(unixNano(t))
+	return nil
+}
+
+// SetWriteDeadline implements net.Conn.
+func (nc *netConn) SetWriteDeadline(t time.Time) error {
+	nc.wdl.Store(unixNano(t))
+	return nil
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
