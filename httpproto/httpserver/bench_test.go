@@ -65,6 +65,9 @@ func BenchmarkServerPipelined16(b *testing.B) { benchServer(b, 16) }
 // TestServerAllocs: a keep-alive GET costs the server no allocation in
 // steady state (the client here allocates nothing either).
 func TestServerAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates; make allocs runs this without it")
+	}
 	_, addr := start(t, hello, &Options{ServerName: "gale"})
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
