@@ -3,6 +3,7 @@ package httpproto
 import (
 	"bytes"
 	"strconv"
+	"strings"
 )
 
 // Cookie is one name/value pair of a Cookie request header. Name and
@@ -109,8 +110,8 @@ type SetCookie struct {
 	// percent-encoding) before setting it.
 	Value string
 	// Domain, if not empty, is the host (and its subdomains) the cookie is
-	// sent to: letters, digits, '-', '_' and '.'. One leading dot is
-	// dropped, as browsers ignore it.
+	// sent to: dot-separated non-empty labels of letters, digits, '-' and
+	// '_'. One leading dot is dropped, as browsers ignore it.
 	Domain string
 	// Path, if not empty, restricts the cookie to that path and below: any
 	// ASCII except control bytes and ';'.
@@ -143,12 +144,13 @@ type SetCookie struct {
 //
 // It refuses (a CodeInvalidOutput *Error, dst returned unchanged) what a
 // browser would misread or silently drop: a name that is not a token, a
-// value outside cookie-octets, a Domain or Path with a forbidden byte
-// (';', control bytes, and for Domain anything but letters, digits, '-',
-// '_' and '.'), an Expires after 9999, SameSite=None or
+// value outside cookie-octets, a Path with a control byte, a byte above
+// 0x7E or ';', a Domain with an empty label or a byte other than letters,
+// digits, '-', '_' and '.', an Expires after 9999, SameSite=None or
 // Partitioned without Secure, a "__Secure-" name without Secure, and a
 // "__Host-" name without Secure, with a Domain or with a Path other than
-// "/".
+// "/" (the prefixes are matched case-insensitively, as RFC 6265bis
+// does).
 func AppendSetCookie(dst []byte, c *SetCookie) ([]byte, error) {
 	if err := c.validate(); err != nil {
 		return dst, err
@@ -201,10 +203,14 @@ func (c *SetCookie) validate() error {
 	if !validCookieValue(c.Value) {
 		return bad("value is not cookie-octets (encode it first)")
 	}
-	d := trimDot(c.Domain)
-	for i := 0; i < len(d); i++ {
-		if b := d[i]; !(b == '-' || b == '.' || b == '_' || '0' <= b && b <= '9' || 'a' <= b|0x20 && b|0x20 <= 'z') {
-			return bad("invalid byte in Domain")
+	if d := trimDot(c.Domain); c.Domain != "" {
+		if d == "" || d[0] == '.' || d[len(d)-1] == '.' || strings.Contains(d, "..") {
+			return bad("empty label in Domain")
+		}
+		for i := 0; i < len(d); i++ {
+			if b := d[i]; !(b == '-' || b == '.' || b == '_' || '0' <= b && b <= '9' || 'a' <= b|0x20 && b|0x20 <= 'z') {
+				return bad("invalid byte in Domain")
+			}
 		}
 	}
 	for i := 0; i < len(c.Path); i++ {
@@ -316,10 +322,10 @@ func ParseSetCookie(v []byte) (SetCookie, error) {
 		switch {
 		case equalFold(an, "expires"):
 			if t, ok := parseCookieDate(aval); ok {
-				c.Expires = max(t, -1)
-				if t == 0 {
-					c.Expires = -1
+				if t <= 0 {
+					t = -1 // at or before the epoch: in the past
 				}
+				c.Expires = t
 			}
 		case equalFold(an, "max-age"):
 			if n, ok := parseMaxAge(aval); ok {

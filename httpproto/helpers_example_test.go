@@ -123,7 +123,7 @@ func ExampleParseCookies() {
 func ExampleAppendSetCookie() {
 	c := httpproto.SetCookie{
 		Name: "session", Value: "abc123", Path: "/",
-		Expires: 1767225600, // 2026-01-01T00:00:00Z
+		Expires:  1767225600, // 2026-01-01T00:00:00Z
 		HttpOnly: true, Secure: true, SameSite: httpproto.SameSiteLax,
 	}
 	h, err := httpproto.AppendSetCookie([]byte("Set-Cookie: "), &c)

@@ -20,8 +20,9 @@ const maxLeadingEmptyLines = 4
 
 // Limits bounds every size and count a peer controls. A zero or negative
 // field means its default; no limit can be switched off, but any can be
-// raised (for example MaxBodySize to math.MaxInt64). Each field names the
-// error, and so the status, that exceeding it gives.
+// raised: MaxBodySize up to math.MaxInt64, the others up to 1 GiB (larger
+// values are capped). Each field names the error, and so the status, that
+// exceeding it gives.
 type Limits struct {
 	// MaxRequestLine caps the request line, or a response's status line,
 	// without its line end, in bytes. Default 8192. Exceeding it gives
@@ -57,12 +58,19 @@ type Limits struct {
 	MaxChunkExtBytes int
 }
 
+// maxByteLimit caps the byte-count limits other than MaxBodySize, so that
+// offsets computed from them cannot overflow.
+const maxByteLimit = 1 << 30
+
 // withDefaults returns l (nil allowed) with every unset field at its
-// default.
+// default and every byte limit at most maxByteLimit.
 func (l *Limits) withDefaults() Limits {
 	var out Limits
 	if l != nil {
 		out = *l
+	}
+	for _, v := range []*int{&out.MaxRequestLine, &out.MaxHeaderBytes, &out.MaxHeaderCount, &out.MaxChunkLine, &out.MaxChunkExtBytes} {
+		*v = min(*v, maxByteLimit)
 	}
 	if out.MaxRequestLine <= 0 {
 		out.MaxRequestLine = DefaultMaxRequestLine

@@ -57,6 +57,7 @@ const (
 
 var mpStateNames = [...]string{"preamble", "delimiter", "padding", "part header", "part data", "epilogue", "failed"}
 
+// String returns the state's name, for errors.
 func (s mpState) String() string {
 	if int(s) < len(mpStateNames) {
 		return mpStateNames[s]

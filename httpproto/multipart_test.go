@@ -312,6 +312,16 @@ func TestMultipartReader(t *testing.T) {
 					t.Fatalf("%s: events\n%q\nwant\n%q", how, got, tc.want)
 				}
 			}
+			if tc.err != nil {
+				return
+			}
+			// Bytes after the close delimiter are epilogue: ignored.
+			trailing := []byte(tc.body + "\r\n--" + tc.boundary + "\r\ntrailing bytes")
+			for how, chunks := range map[string][][]byte{"whole": {trailing}, "random": randomChunks(trailing, rng, 9)} {
+				if got, err := mpRun(t, tc.boundary, chunks, nil); err != nil || !reflect.DeepEqual(got, tc.want) {
+					t.Fatalf("with trailing bytes, %s: %q, %v", how, got, err)
+				}
+			}
 		})
 	}
 }
@@ -581,6 +591,10 @@ func FuzzMultipart(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, boundary string, body []byte, seed uint64, limits uint16) {
+		if validBoundary([]byte(boundary)) != nil && seed&1 == 0 {
+			// Mostly explore bodies: most mutated boundaries are invalid.
+			boundary = "b"
+		}
 		lim := &FormLimits{
 			MaxParts:           int(limits&7) - 1, // -1 (none) to 6
 			MaxPartHeaderBytes: int(limits>>3&63) * 4,

@@ -21,7 +21,8 @@ const (
 	MessageDone
 	// Switched: the connection switched protocols after a 101 response,
 	// or a 2xx response to CONNECT; the bytes after the head belong to the
-	// new protocol. Reported after HeadDone, and on every later call.
+	// new protocol. Reported by the Next call after HeadDone, which
+	// consumes nothing; later calls report None.
 	Switched
 )
 
@@ -88,6 +89,46 @@ type Event struct {
 // error the parser stays in StateFailed and returns the same error; a
 // server answers it and closes the connection. On the client side the
 // codes are the same, and a proxy answers any of them with 502.
+//
+// # Strictness
+//
+// The parser follows RFC 9112 and, where the RFC leaves a choice, takes
+// the reading no intermediary can take differently, which mostly means
+// refusing the message:
+//   - A head line may end with CRLF or a bare LF (as Tornado, Go and h11
+//     accept); inside chunked framing (size lines, the CRLF after chunk
+//     data, trailers) only CRLF. A bare CR is never a line end and is
+//     refused anywhere (400), as soon as it is seen.
+//   - Up to 4 empty lines before a start line are skipped (RFC 9112
+//     section 2.2), counted against MaxHeaderBytes; a fifth is refused.
+//   - Field lines: obs-fold and whitespace before the first field are
+//     refused, as are whitespace between name and colon, an empty or
+//     non-token name, and control bytes other than HTAB in a value
+//     (obs-text 0x80-0xFF passes). Values are trimmed of SP and HTAB.
+//   - Request line: exactly "token SP target SP HTTP/d.d". HTTP/1.2 to
+//     1.9 count as HTTP/1.1; another major version gets 505, anything
+//     else 400. Target bytes are 0x21-0x7E and 0x80-0xFF except "#";
+//     origin-form or absolute-form (with a non-empty authority and no
+//     userinfo), authority-form for CONNECT only and always for CONNECT,
+//     "*" for OPTIONS only.
+//   - Host: required in HTTP/1.1, at most one, Tornado's character rule
+//     (no comma, "/", "@" or space); it may be empty.
+//   - Request framing (RFC 9112 section 6): Content-Length is 1 to 18
+//     digits, equal values in a list or on several lines collapse,
+//     anything else is refused; Transfer-Encoding must end in a single
+//     chunked (other codings before it get 501); Transfer-Encoding with
+//     Content-Length, or in HTTP/1.0, is refused; a CONNECT request may
+//     not have a body. Neither field: no body.
+//   - Response framing: 1xx, 204, 304 and answers to HEAD have no body,
+//     a 2xx answer to CONNECT starts a tunnel; a 1xx with either field, a
+//     204 with a body, Transfer-Encoding with Content-Length or in
+//     HTTP/1.0 are refused. Transfer-Encoding not ending in chunked, or
+//     neither field, means a body delimited by the connection's close.
+//   - Chunked: sizes are hex digits only, up to 2^63-1; extensions must
+//     match the RFC grammar and are ignored; trailers are checked like
+//     header fields and kept apart (Trailers).
+//   - Status line: "HTTP/d.d SP 3DIGIT SP reason", the second space
+//     required; codes below 100 refused, 600-999 passed.
 type Parser struct {
 	lim      Limits
 	response bool // parses responses
@@ -112,7 +153,9 @@ type Parser struct {
 	sawCR     bool  // StateChunkEnd: the CR after the data arrived
 	keepAlive bool  // the connection persists after this message
 	pause     bool  // the request asks to switch protocols
-	expect    Method
+	// switchReported: StateSwitched reported its Switched event.
+	switchReported bool
+	expect         Method
 
 	req      Request
 	resp     Response
@@ -152,6 +195,7 @@ func (p *Parser) Reset() {
 	p.state = StateIdle
 	p.err = nil
 	p.expect = MethodOther
+	p.switchReported = false
 	p.beginMessage()
 	h := p.req.Header
 	h.Reset()
@@ -254,6 +298,12 @@ func (p *Parser) Next(in []byte) (Event, int, error) {
 	case StatePaused:
 		return Event{}, 0, nil
 	case StateSwitched:
+		// Reported once, then None like a paused parser, so that a read
+		// loop that stops on None cannot spin.
+		if p.switchReported {
+			return Event{}, 0, nil
+		}
+		p.switchReported = true
 		return Event{Kind: Switched}, 0, nil
 	case StateClosed:
 		// RFC 9112 section 9.6: after a message that closes the connection
@@ -284,7 +334,7 @@ func (p *Parser) EOF() (Event, error) {
 		}
 		return Event{Kind: MessageDone}, nil
 	case StateBody:
-		if p.remaining == 0 && p.bodyTotal <= p.maxBody {
+		if p.remaining == 0 {
 			if e := p.fire(trEOF); e != nil {
 				return p.failEOF(e)
 			}
@@ -386,10 +436,13 @@ func (p *Parser) nextHead(in []byte) (Event, int, error) {
 		if k := len(line); k > 0 && line[k-1] == '\r' {
 			line = line[:k-1]
 		}
-		if bytes.IndexByte(line, '\r') >= 0 {
-			return p.fail(p.bareCRError())
-		}
 		if !p.startDone {
+			// A CR inside a field line fails the field checks with the
+			// same code; a start line needs this check to give one code
+			// however the input is split.
+			if bytes.IndexByte(line, '\r') >= 0 {
+				return p.fail(p.bareCRError())
+			}
 			if len(line) == 0 {
 				p.empties++
 				if p.empties > maxLeadingEmptyLines {

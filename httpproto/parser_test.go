@@ -799,3 +799,43 @@ func TestStrings(t *testing.T) {
 		t.Error("ParseMethod is not case-sensitive")
 	}
 }
+
+func TestLimitsDefaultsAndCaps(t *testing.T) {
+	d := (*Limits)(nil).withDefaults()
+	want := Limits{DefaultMaxRequestLine, DefaultMaxHeaderBytes, DefaultMaxHeaderCount, DefaultMaxBodySize, DefaultMaxChunkLine, DefaultMaxChunkExtBytes}
+	if d != want {
+		t.Errorf("defaults %+v, want %+v", d, want)
+	}
+	if d := (&Limits{MaxRequestLine: -1, MaxBodySize: -5}).withDefaults(); d != want {
+		t.Errorf("negative fields gave %+v, want the defaults", d)
+	}
+	huge := Limits{MaxRequestLine: 1 << 62, MaxHeaderBytes: 1 << 62, MaxHeaderCount: 1 << 62, MaxBodySize: 1<<63 - 1, MaxChunkLine: 1 << 62, MaxChunkExtBytes: 1 << 62}
+	var p Parser
+	p.InitRequest(&huge)
+	in := []byte(chunkedPost + "5\r\nhello\r\n0\r\n\r\n")
+	if got := run(t, false, &huge, nil, in); got.code != 0 || len(got.events) != 3 {
+		t.Errorf("huge limits: %v", got)
+	}
+	if p.lim.MaxHeaderBytes != maxByteLimit || p.lim.MaxBodySize != 1<<63-1 {
+		t.Errorf("limits not capped: %+v", p.lim)
+	}
+}
+
+func TestSwitchedIsReportedOnce(t *testing.T) {
+	in := []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x00")
+	var p Parser
+	p.InitResponse(nil)
+	_, n := mustNext(t, &p, in)
+	in = in[n:]
+	var kinds []EventKind
+	for range 3 {
+		ev, m := mustNext(t, &p, in)
+		if m != 0 {
+			t.Fatalf("a switched parser used %d bytes", m)
+		}
+		kinds = append(kinds, ev.Kind)
+	}
+	if !slices.Equal(kinds, []EventKind{Switched, None, None}) || p.State() != StateSwitched {
+		t.Errorf("events %v in state %v", kinds, p.State())
+	}
+}

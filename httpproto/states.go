@@ -65,9 +65,9 @@ const (
 	StatePaused
 
 	// StateSwitched: a response switched protocols (101, or a 2xx answer
-	// to CONNECT). Next reports Switched and consumes nothing: the bytes
-	// that follow the head belong to the new protocol. Terminal until
-	// Reset.
+	// to CONNECT). Next reports Switched once, then None, and consumes
+	// nothing: the bytes that follow the head belong to the new protocol.
+	// Terminal until Reset.
 	// Followed by: StateSwitched.
 	StateSwitched
 

@@ -33,7 +33,8 @@ func URLConcat(url string, args *Args) string {
 }
 
 // URL is an absolute URL split for an HTTP or WebSocket client (RFC 3986
-// section 3). A URL is a value; its methods do not modify it.
+// section 3). A URL is a value: its methods do not modify it, so it may be
+// read from several goroutines at once.
 type URL struct {
 	// Scheme is the scheme in lower case: "http", "https", "ws", "wss".
 	Scheme string

@@ -138,6 +138,12 @@ func newNetHTTPRequest(r *Request) (*http.Request, error) {
 		RequestURI:    target,
 		Close:         !r.KeepAlive,
 	}
+	if r.Chunked {
+		// As net/http presents a chunked request.
+		req.TransferEncoding = []string{"chunked"}
+		req.ContentLength = -1
+		delete(hdr, "Transfer-Encoding")
+	}
 	if r.Trailers.Len() > 0 {
 		req.Trailer = http.Header{}
 		for name, value := range r.Trailers.All() {

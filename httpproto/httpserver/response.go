@@ -191,6 +191,13 @@ func (w *ResponseWriter) Respond(status int, contentType string, body []byte) er
 	if contentType != "" {
 		w.header.Set("Content-Type", contentType)
 	}
+	if !w.headSent && len(w.body) == 0 && !w.header.Has("Content-Length") && !w.header.Has("Transfer-Encoding") &&
+		len(body) >= flushThreshold {
+		// The whole body is known: keep the response sized (and an
+		// HTTP/1.0 keep-alive connection alive) even though it is large.
+		var num [20]byte
+		w.header.AddBytes(contentLengthName, appendInt(num[:0], len(body)))
+	}
 	if _, err := w.Write(body); err != nil {
 		return err
 	}

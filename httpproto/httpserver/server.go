@@ -81,7 +81,9 @@ type Options struct {
 
 	// TCP configures the underlying tcpserver: loops, SO_REUSEPORT,
 	// backlog, connection limit, TLS, PROXY protocol, stream buffers. Its
-	// OnShutdown is the HTTP server's own and must be nil.
+	// OnShutdown is the HTTP server's own and must be nil; NoDelay is
+	// always set, and streams are half-open (a client that shuts down its
+	// side still gets its answers).
 	TCP tcpserver.Options
 
 	// Logger receives malformed-request and handler-panic reports.
@@ -162,6 +164,10 @@ func New(h Handler, opts *Options) *Server {
 	}
 	so.AllowHalfOpen = true
 	tcpOpts.Stream = &so
+	// TCP_NODELAY, as net/http does and Tornado's finish(): otherwise
+	// the last small write of a multi-write response waits for the
+	// client's delayed ACK (40 ms here).
+	tcpOpts.NoDelay = true
 	if tcpOpts.Logger == nil {
 		tcpOpts.Logger = o.Logger
 	}
