@@ -233,28 +233,13 @@ func outgoingFraming(h *Headers, noBody bool) (bodyMode, int64, error) {
 		return bodyChunked, 0, nil
 	}
 	if cl != nil {
-		n, ok := parseOutgoingLength(cl)
+		n, ok := parseDecimal(cl)
 		if !ok || h.Count("Content-Length") != 1 {
 			return 0, 0, newError(CodeInvalidOutput, "invalid Content-Length "+quoteBytes(cl))
 		}
 		return bodyLength, n, nil
 	}
 	return bodyNone, 0, nil
-}
-
-// parseOutgoingLength parses 1 to 18 ASCII digits.
-func parseOutgoingLength(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
 }
 
 // AppendBody appends p framed for the current message: as is for a sized
