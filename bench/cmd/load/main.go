@@ -1,14 +1,16 @@
 // Command load drives a benchmark server started by bench/cmd/serve and
 // prints its result as one JSON object on one line (fields in
-// bench/DESIGN.md and bench/internal/load/result.go).
+// bench/DESIGN.md and bench/internal/load/result.go and http.go).
 //
 //	load -mode echo -addr 127.0.0.1:PORT -conns 1000 -size 64 -duration 10s -warmup 2s -server-pid PID
+//	load -mode http -addr 127.0.0.1:PORT -conns 128 -pipeline 16 -server-pid PID           (GET /plaintext)
+//	load -mode http -addr 127.0.0.1:PORT -method POST -size 1024 [-chunked]                  (POST /echo)
 //	load -mode echo -idle -addr 127.0.0.1:PORT -conns 10000 -server-pid PID [-hold 10s -keepalive 5s -probe 10ms]
 //	load -mode echo -idle -sync -source 127.0.0.2 -addr 127.0.0.1:PORT -conns 15000   (paced by the runner)
 //
 // It exits 0 after a clean run, 1 when the run had errors (a wrong or
-// missing echo; the result line is still printed), and 2 when it could not
-// run.
+// missing echo or response; the result line is still printed), and 2 when
+// it could not run.
 package main
 
 import (
@@ -35,13 +37,17 @@ func main() {
 
 func run() int {
 	var (
-		mode      = flag.String("mode", "echo", "what to drive: echo (http and ws come later)")
-		addr      = flag.String("addr", "", "server address HOST:PORT (required)")
-		conns     = flag.Int("conns", 100, "connections")
-		size      = flag.Int("size", 64, "bytes per message")
-		duration  = flag.Duration("duration", 10*time.Second, "measured window")
-		warmup    = flag.Duration("warmup", 2*time.Second, "traffic before the window, not counted")
-		pipeline  = flag.Int("pipeline", 1, "messages in flight per connection")
+		mode     = flag.String("mode", "echo", "what to drive: echo or http (ws comes later)")
+		addr     = flag.String("addr", "", "server address HOST:PORT (required)")
+		conns    = flag.Int("conns", 100, "connections")
+		size     = flag.Int("size", 64, "bytes per message (echo), per request body (http POST)")
+		duration = flag.Duration("duration", 10*time.Second, "measured window")
+		warmup   = flag.Duration("warmup", 2*time.Second, "traffic before the window, not counted")
+		pipeline = flag.Int("pipeline", 1, "echo: messages in flight per connection; http: requests written back to back "+
+			"before waiting for their responses")
+		method    = flag.String("method", "GET", "http: GET (the answer must be Hello, World!) or POST (the answer must echo the body)")
+		path      = flag.String("path", "", "http: request target; default /plaintext for GET, /echo for POST")
+		chunked   = flag.Bool("chunked", false, "http POST: send bodies with Transfer-Encoding: chunked instead of Content-Length")
 		serverPID = flag.Int("server-pid", 0, "server process to measure (CPU time, VmRSS) from /proc; 0 for none")
 		idle      = flag.Bool("idle", false, "idle-memory run: open -conns connections, echo once on each, "+
 			"and report the server's VmRSS per connection")
@@ -60,7 +66,7 @@ func run() int {
 		driver  = flag.String("driver", load.DefaultDriver, "how connections are driven: epoll (Linux; a few goroutines "+
 			"multiplexing with epoll) or net (a goroutine per connection; needed for -tls)")
 		workers = flag.Int("workers", 0, "with -driver epoll: goroutines sharing the connections; 0 means GOMAXPROCS")
-		drain   = flag.Duration("drain", 5*time.Second, "after the window, wait this long for echoes in flight; "+
+		drain   = flag.Duration("drain", 5*time.Second, "after the window, wait this long for echoes or responses in flight; "+
 			"one that does not come is an error")
 	)
 	flag.Parse()
@@ -69,10 +75,14 @@ func run() int {
 	}
 	switch *mode {
 	case "echo":
-	case "http", "ws":
-		return usage("mode %q is not implemented yet; only echo is", *mode)
+	case "http":
+		if *idle {
+			return usage("-idle is an echo run; use -mode echo")
+		}
+	case "ws":
+		return usage("mode %q is not implemented yet; echo and http are", *mode)
 	default:
-		return usage("unknown mode %q (echo)", *mode)
+		return usage("unknown mode %q (echo, http)", *mode)
 	}
 	if *addr == "" {
 		return usage("-addr is required")
@@ -96,7 +106,19 @@ func run() int {
 		errs   int64
 		err    error
 	)
-	if *idle {
+	switch {
+	case *mode == "http":
+		var r *load.HTTPResult
+		r, err = load.RunHTTP(ctx, load.HTTPConfig{
+			Addr: *addr, Conns: *conns, Pipeline: *pipeline, Method: *method, Path: *path, Size: *size, Chunked: *chunked,
+			Warmup: *warmup, Duration: *duration, Drain: *drain,
+			TLS: tlsConf, Dialers: *dialers, ServerPID: *serverPID,
+			Driver: drv, Workers: *workers,
+		})
+		if r != nil {
+			result, errs = r, r.Errors
+		}
+	case *idle:
 		var r *load.IdleResult
 		r, err = load.RunIdle(ctx, load.IdleConfig{
 			Addr: *addr, Conns: *conns, Size: *size, Settle: *settle, Hold: *hold,
@@ -106,7 +128,7 @@ func run() int {
 		if r != nil {
 			result, errs = r, r.Errors
 		}
-	} else {
+	default:
 		var r *load.EchoResult
 		r, err = load.RunEcho(ctx, load.EchoConfig{
 			Addr: *addr, Conns: *conns, Size: *size, Pipeline: *pipeline,
@@ -140,6 +162,8 @@ func firstError(r any) string {
 	case *load.EchoResult:
 		return r.Error
 	case *load.IdleResult:
+		return r.Error
+	case *load.HTTPResult:
 		return r.Error
 	}
 	return ""

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gale-io/gale/bench/internal/benchtest"
 	_ "github.com/gale-io/gale/bench/internal/echo"
+	_ "github.com/gale-io/gale/bench/internal/httpbench"
 	"github.com/gale-io/gale/bench/internal/server"
 )
 
@@ -130,6 +131,43 @@ func TestLoadEcho(t *testing.T) {
 	}
 }
 
+func TestLoadHTTP(t *testing.T) {
+	bin := build(t)
+	srv, err := server.New("http", "std")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := srv.Start(server.Config{Addr: "127.0.0.1:0", Loops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop(context.Background()) })
+	addr := a.String()
+	for _, args := range [][]string{
+		{"-pipeline", "16"},
+		{"-method", "POST", "-size", "200", "-chunked", "-driver", "net"},
+	} {
+		code, out, errOut := runLoad(t, bin, append([]string{"-mode", "http", "-addr", addr, "-conns", "8",
+			"-duration", "300ms", "-warmup", "50ms", "-server-pid", strconv.Itoa(os.Getpid())}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		var r map[string]any
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r["mode"] != "http" || r["errors"] != 0.0 || r["requests"].(float64) <= 0 || r["req_per_server_cpu_s"] == nil {
+			t.Errorf("%v: %s", args, out)
+		}
+	}
+	// A server answering 404 makes load exit 1.
+	code, out, errOut := runLoad(t, bin, "-mode", "http", "-addr", addr, "-path", "/nope", "-conns", "2",
+		"-duration", "100ms", "-warmup", "0s")
+	if code != 1 || !strings.Contains(out, `"errors":2`) || !strings.Contains(errOut, "404") {
+		t.Errorf("404s: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
 func TestLoadIdle(t *testing.T) {
 	bin := build(t)
 	addr := stdServer(t)
@@ -201,7 +239,9 @@ func TestLoadRejects(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-mode", "http", "-addr", "127.0.0.1:1"}, "not implemented yet"},
+		{[]string{"-mode", "ws", "-addr", "127.0.0.1:1"}, "not implemented yet"},
+		{[]string{"-mode", "http", "-idle", "-addr", "127.0.0.1:1"}, "-idle is an echo run"},
+		{[]string{"-mode", "http", "-method", "PUT", "-addr", "127.0.0.1:1"}, "GET or POST"},
 		{[]string{"-mode", "echo"}, "-addr is required"},
 		{[]string{"-mode", "echo", "-addr", "127.0.0.1:1", "-duration", "100ms"}, "refused"},
 		{[]string{"-mode", "echo", "-addr", "127.0.0.1:1", "-tls", "-driver", "epoll"}, "no TLS"},

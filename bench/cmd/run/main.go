@@ -1,10 +1,12 @@
 // Command run is the benchmark runner: it builds serve and load, measures
-// every scenario (echo throughput, idle memory) against every
-// implementation, each server in its own process pinned to its own CPU,
-// repeats with the implementations alternating, and prints a table of
-// medians with ratios against gnet. See bench/DESIGN.md.
+// every scenario (echo throughput, idle memory, http requests) against
+// every implementation, each server in its own process pinned to its own
+// CPU, repeats with the implementations alternating, and prints a table of
+// medians with ratios against gnet (http: against fasthttp and net/http).
+// See bench/DESIGN.md.
 //
-//	cd bench && go run ./cmd/run                       # the default: gale, gnet, std; 3 repetitions
+//	cd bench && go run ./cmd/run                       # the default: echo, idle, http; 3 repetitions
+//	go run ./cmd/run -impls std,fasthttp,gnet,nbio -scenarios http -reps 1 -duration 5s
 //	go run ./cmd/run -impls gnet,std -reps 5 -duration 20s -json results.json
 //	go run ./cmd/run -out ../docs/benchmarks          # results folder: JSON, table, SVG charts
 package main
@@ -32,9 +34,11 @@ const defaultOut = "results/<UTC timestamp>"
 func main() {
 	o := &runner.Options{Log: os.Stderr, Out: os.Stdout}
 	var impls, scenarios string
-	flag.StringVar(&impls, "impls", "gale,gnet,std", "implementations, comma-separated")
-	flag.StringVar(&o.Baseline, "baseline", "gnet", "implementation the ratios are against")
-	flag.StringVar(&scenarios, "scenarios", "echo,idle", "scenarios, comma-separated: echo, idle")
+	flag.StringVar(&impls, "impls", "", "implementations, comma-separated; default: each scenario's own, "+
+		"gale,gnet,std for echo and idle, gale,fasthttp,gnet,std for http")
+	flag.StringVar(&o.Baseline, "baseline", "gnet", "implementation the ratios are against (http: fasthttp and std, "+
+		"those of them measured)")
+	flag.StringVar(&scenarios, "scenarios", "echo,idle,http", "scenarios, comma-separated: echo, idle, http")
 	flag.IntVar(&o.Reps, "reps", 3, "samples per scenario and implementation (the table shows medians)")
 	flag.IntVar(&o.Retries, "retries", 2, "extra attempts for a sample disturbed by other processes")
 	flag.DurationVar(&o.QuietWait, "quiet-wait", 30*time.Second, "before an echo sample, wait up to this long "+
@@ -65,6 +69,7 @@ func main() {
 	}
 	o.Impls = split(impls)
 	o.Scenarios = split(scenarios)
+	o.HTTP = httpFlags
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,7 +1,10 @@
 // Command serve runs one benchmark server (bench/DESIGN.md, "The bench
 // interface"):
 //
-//	serve -impl gale|gnet|std -mode echo -addr HOST:PORT [-loops N] [-tls] [-reuseport]
+//	serve -impl IMPL -mode echo|http -addr HOST:PORT [-loops N] [-tls] [-reuseport]
+//
+// IMPL: gale, gnet, nbio or std for echo; gale, fasthttp, gnet, nbio or std
+// for http.
 //
 // It prints one line "ready HOST:PORT" to stdout once the server accepts
 // connections (with the real port when -addr asked for port 0), runs until
@@ -20,7 +23,8 @@ import (
 	"syscall"
 	"time"
 
-	_ "github.com/gale-io/gale/bench/internal/echo" // mode echo
+	_ "github.com/gale-io/gale/bench/internal/echo"      // mode echo
+	_ "github.com/gale-io/gale/bench/internal/httpbench" // mode http
 	"github.com/gale-io/gale/bench/internal/procstat"
 	"github.com/gale-io/gale/bench/internal/server"
 	"github.com/gale-io/gale/bench/internal/tlsutil"
@@ -35,10 +39,10 @@ func main() {
 
 func run() int {
 	var (
-		impl   = flag.String("impl", "gale", "implementation: gale, gnet or std")
-		mode   = flag.String("mode", "echo", "what to serve: echo (http and ws come later)")
+		impl   = flag.String("impl", "gale", "implementation: gale, gnet, nbio or std; for http also fasthttp")
+		mode   = flag.String("mode", "echo", "what to serve: echo (raw TCP) or http (GET /plaintext, POST /echo); ws comes later")
 		addr   = flag.String("addr", "127.0.0.1:0", "listen address HOST:PORT; port 0 picks a free port")
-		loops  = flag.Int("loops", runtime.GOMAXPROCS(0), "event loops (gale, gnet); std ignores it")
+		loops  = flag.Int("loops", runtime.GOMAXPROCS(0), "event loops (gale, gnet, nbio); std and fasthttp ignore it")
 		useTLS = flag.Bool("tls", false, "serve TLS with a self-signed certificate for localhost and 127.0.0.1")
 		reuse  = flag.Bool("reuseport", false, "set SO_REUSEPORT, so that several serve processes can share -addr's port")
 	)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -172,6 +173,42 @@ func TestServeReadyEchoAndSignals(t *testing.T) {
 	}
 }
 
+// TestServeHTTP: every http implementation answers GET /plaintext and
+// exits 0 on SIGTERM with a keep-alive connection open; gale's may not be
+// built yet.
+func TestServeHTTP(t *testing.T) {
+	bin := build(t)
+	for _, impl := range []string{"std", "fasthttp", "gnet", "nbio", "gale"} {
+		p := startServe(t, bin, "-impl", impl, "-mode", "http", "-loops", "1")
+		line, _ := p.stdout.ReadString('\n')
+		addr, ok := strings.CutPrefix(strings.TrimSpace(line), "ready ")
+		if !ok {
+			if code := p.exitCode(t); impl != "gale" || code != 1 || !strings.Contains(p.stderr.String(), "not built yet") {
+				t.Fatalf("%s: first line %q, exit %d, stderr %q", impl, line, code, p.stderr)
+			}
+			continue
+		}
+		tr := &http.Transport{}
+		resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("http://" + addr + "/plaintext")
+		if err != nil {
+			t.Fatalf("%s: %v", impl, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != "Hello, World!" {
+			t.Errorf("%s: %d %q", impl, resp.StatusCode, body)
+		}
+		p.cmd.Process.Signal(syscall.SIGTERM) // the keep-alive connection is still open
+		if code := p.exitCode(t); code != 0 {
+			t.Fatalf("%s: exit %d after SIGTERM; stderr: %s", impl, code, p.stderr)
+		}
+		tr.CloseIdleConnections()
+		if rest, _ := io.ReadAll(p.stdout); len(rest) > 0 {
+			t.Errorf("%s: more on stdout after the ready line: %q", impl, rest)
+		}
+	}
+}
+
 func TestServeTLS(t *testing.T) {
 	bin := build(t)
 	p := startServe(t, bin, "-impl", "std", "-mode", "echo", "-tls")
@@ -199,7 +236,8 @@ func TestServeRejects(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"-impl", "std", "-mode", "http"}, 2, `mode "http" is not implemented yet`},
+		{[]string{"-impl", "fasthttp", "-mode", "echo"}, 2, "unknown implementation"},
+		{[]string{"-impl", "gnet", "-mode", "http", "-tls"}, 1, "TLS is not supported"},
 		{[]string{"-impl", "std", "-mode", "ws"}, 2, `mode "ws" is not implemented yet`},
 		{[]string{"-impl", "std", "-mode", "gopher"}, 2, "unknown mode"},
 		{[]string{"-impl", "nope"}, 2, "unknown implementation"},

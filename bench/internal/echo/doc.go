@@ -4,5 +4,6 @@
 //
 //	gale.go  gale's stream and tcpserver packages
 //	gnet.go  github.com/panjf2000/gnet/v2, an event handler echoing in OnTraffic
+//	nbio.go  github.com/lesismal/nbio, an OnData handler echoing on the poller
 //	std.go   Go's net package, a goroutine per connection
 package echo

@@ -157,7 +157,7 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("echo %s: %v", impl, err)
 		}
 	}
-	for _, c := range []struct{ mode, impl string }{{"http", "std"}, {"ws", "gale"}, {"smtp", "std"}, {"echo", "nope"}} {
+	for _, c := range []struct{ mode, impl string }{{"ws", "std"}, {"ws", "gale"}, {"smtp", "std"}, {"echo", "nope"}, {"echo", "fasthttp"}} {
 		if _, err := server.New(c.mode, c.impl); err == nil {
 			t.Errorf("%s %s: no error", c.mode, c.impl)
 		}

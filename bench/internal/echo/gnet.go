@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
-	"os"
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/gale-io/gale/bench/internal/peer"
 	"github.com/gale-io/gale/bench/internal/server"
 )
 
@@ -42,7 +41,7 @@ type gnetBoot struct {
 }
 
 func (h *gnetEcho) OnBoot(eng gnet.Engine) gnet.Action {
-	addr, err := gnetListenAddr(eng)
+	addr, err := peer.GnetAddr(eng)
 	h.booted <- gnetBoot{eng, addr, err}
 	return gnet.None
 }
@@ -57,7 +56,7 @@ func (s *gnetServer) Start(cfg server.Config) (net.Addr, error) {
 	if cfg.TLS != nil {
 		return nil, fmt.Errorf("gnet echo server: %w", server.ErrNoTLS)
 	}
-	addr, release, err := reservePort(cfg.Addr, cfg.Loops)
+	addr, release, err := peer.ReservePort(cfg.Addr, cfg.Loops)
 	if err != nil {
 		return nil, fmt.Errorf("gnet echo server: %w", err)
 	}
@@ -72,7 +71,7 @@ func (s *gnetServer) Start(cfg server.Config) (net.Addr, error) {
 			// what Config.ReusePort asks, several processes on one port.
 			gnet.WithReusePort(true),
 			gnet.WithLockOSThread(true),
-			gnet.WithLogger(gnetLogger{}),
+			gnet.WithLogger(peer.GnetLogger{}),
 		)
 	}()
 	select {
@@ -105,18 +104,4 @@ func (s *gnetServer) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// gnetLogger sends gnet's warnings and errors to slog (on stderr) and drops
-// the rest: gnet's default logger writes to stdout, which serve reserves for
-// its ready line.
-type gnetLogger struct{}
-
-func (gnetLogger) Debugf(string, ...any)        {}
-func (gnetLogger) Infof(string, ...any)         {}
-func (gnetLogger) Warnf(f string, args ...any)  { slog.Warn("gnet: " + fmt.Sprintf(f, args...)) }
-func (gnetLogger) Errorf(f string, args ...any) { slog.Error("gnet: " + fmt.Sprintf(f, args...)) }
-func (gnetLogger) Fatalf(f string, args ...any) {
-	slog.Error("gnet: fatal: " + fmt.Sprintf(f, args...))
-	os.Exit(1)
 }

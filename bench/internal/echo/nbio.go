@@ -2,17 +2,14 @@ package echo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/logging"
 
+	"github.com/gale-io/gale/bench/internal/peer"
 	"github.com/gale-io/gale/bench/internal/server"
 )
 
@@ -21,7 +18,7 @@ func init() {
 	// nbio logs through a package-level logger that writes to stdout, which
 	// serve reserves for its ready line; send warnings and errors to slog
 	// (stderr) instead and drop the rest, as for gnet.
-	logging.SetLogger(nbioLogger{})
+	logging.SetLogger(peer.NBIOLogger{})
 }
 
 // nbioServer echoes with github.com/lesismal/nbio (v1.6.7) the way nbio's
@@ -52,7 +49,7 @@ func (s *nbioServer) Start(cfg server.Config) (net.Addr, error) {
 	listen := func(network, addr string) (net.Listener, error) {
 		var lc net.ListenConfig
 		if cfg.ReusePort {
-			lc.Control = reusePortControl
+			lc.Control = peer.ReusePortControl
 		}
 		ln, err := lc.Listen(context.Background(), network, addr)
 		if err != nil {
@@ -73,20 +70,13 @@ func (s *nbioServer) Start(cfg server.Config) (net.Addr, error) {
 	eng.OnData(func(c *nbio.Conn, data []byte) {
 		_, _ = c.Write(data) // on error nbio has closed the connection
 	})
-	var backoff atomic.Int64 // time.Duration; reset by each accepted connection
-	eng.OnOpen(func(*nbio.Conn) { backoff.Store(0) })
-	eng.OnAcceptError(func(err error) {
-		// Called in the accepting goroutine, which retries at once on every
-		// error except a timeout. Closing the listener (Stop) ends its loop;
-		// for anything else (EMFILE and friends) back off as std does and
-		// net/http does, instead of spinning.
-		if errors.Is(err, net.ErrClosed) {
-			return
-		}
-		d := min(max(2*time.Duration(backoff.Load()), 5*time.Millisecond), time.Second)
-		backoff.Store(int64(d))
-		time.Sleep(d)
-	})
+	var backoff peer.Backoff
+	eng.OnOpen(func(*nbio.Conn) { backoff.Accepted() })
+	// Called in the accepting goroutine, which retries at once on every
+	// error except a timeout. Closing the listener (Stop) ends its loop;
+	// for anything else (EMFILE and friends) back off as std does and
+	// net/http does, instead of spinning.
+	eng.OnAcceptError(func(err error) { backoff.Failed(err) })
 	// Start creates the listener synchronously (through listen above) and
 	// starts the pollers and the accepting goroutine: connections can be
 	// made when it returns.
@@ -107,12 +97,3 @@ func (s *nbioServer) Stop(ctx context.Context) error {
 	}
 	return nil
 }
-
-// nbioLogger sends nbio's warnings and errors to slog (on stderr) and drops
-// the rest.
-type nbioLogger struct{}
-
-func (nbioLogger) Debug(string, ...any)        {}
-func (nbioLogger) Info(string, ...any)         {}
-func (nbioLogger) Warn(f string, args ...any)  { slog.Warn("nbio: " + fmt.Sprintf(f, args...)) }
-func (nbioLogger) Error(f string, args ...any) { slog.Error("nbio: " + fmt.Sprintf(f, args...)) }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gale-io/gale/bench/internal/peer"
 	"github.com/gale-io/gale/bench/internal/server"
 )
 
@@ -34,7 +35,7 @@ type stdServer struct {
 func (s *stdServer) Start(cfg server.Config) (net.Addr, error) {
 	var lc net.ListenConfig
 	if cfg.ReusePort {
-		lc.Control = reusePortControl
+		lc.Control = peer.ReusePortControl
 	}
 	ln, err := lc.Listen(context.Background(), "tcp", cfg.Addr)
 	if err != nil {

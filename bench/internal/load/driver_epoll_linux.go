@@ -17,36 +17,38 @@ const DefaultDriver = DriverEpoll
 
 // epollConn is a connection driven by an epoll worker.
 type epollConn struct {
-	*echoState
+	session
+	*connBase
 	fd       int
 	out      []byte // the unwritten rest of a write (the socket buffer was full)
-	owed     int    // messages to send once out is written
+	owed     int    // requests to send once out is written
 	finished bool
 }
 
 // startEpoll takes the connections' descriptors over from net (as
 // duplicates; the net.Conns are closed) and splits them round-robin over
 // the workers.
-func startEpoll(r *runState, states []*echoState, workers int) (func(), error) {
-	workers = max(1, min(workers, len(states)))
+func startEpoll(r *runState, sessions []session, workers int) (func(), error) {
+	workers = max(1, min(workers, len(sessions)))
 	conns := make([][]*epollConn, workers)
 	stats := make([]*connStats, workers) // one per worker, shared by its connections
 	for i := range stats {
 		stats[i] = new(connStats)
 	}
-	for i, s := range states {
-		fd, err := detach(s.conn)
+	for i, s := range sessions {
+		b := s.base()
+		fd, err := detach(b.conn)
 		if err != nil {
 			for _, cs := range conns {
 				for _, c := range cs {
 					unix.Close(c.fd)
 				}
 			}
-			return nil, fmt.Errorf("load: connection %d: %w", s.id, err)
+			return nil, fmt.Errorf("load: connection %d: %w", b.id, err)
 		}
-		s.conn = nil
-		s.stats = stats[i%workers]
-		conns[i%workers] = append(conns[i%workers], &epollConn{echoState: s, fd: fd})
+		b.conn = nil
+		b.stats = stats[i%workers]
+		conns[i%workers] = append(conns[i%workers], &epollConn{session: s, connBase: b, fd: fd})
 	}
 	return waitGroup(workers, func(i int) { runEpollWorker(r, conns[i]) }), nil
 }
@@ -84,7 +86,8 @@ func detach(c net.Conn) (int, error) {
 
 // runEpollWorker drives its connections until they all finished: each
 // readiness event gets one read (level triggering reports what is left),
-// the completed echoes are checked and as many new messages are written.
+// the session checks the completed answers and says how many new requests
+// to write.
 // They share one connStats.
 func runEpollWorker(r *runState, conns []*epollConn) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
@@ -117,7 +120,7 @@ func runEpollWorker(r *runState, conns []*epollConn) {
 			finish(c, fmt.Errorf("connection %d: epoll_ctl: %w", c.id, err))
 			continue
 		}
-		c.write(epfd, i, c.next(c.depth, now))
+		c.write(epfd, i, c.initial(now))
 	}
 
 	events := make([]unix.EpollEvent, 256)
@@ -238,7 +241,7 @@ func (c *epollConn) write(epfd, idx int, b []byte) {
 // socket is non-blocking, so the call never blocks the thread.
 func rawRead(fd int, p []byte) (int, unix.Errno) {
 	if len(p) == 0 {
-		return 0, unix.EAGAIN // buffer full; cannot happen with depth messages of room
+		return 0, unix.EAGAIN // buffer full; sessions always leave room
 	}
 	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 	return int(n), e

@@ -19,23 +19,11 @@ type EchoResult struct {
 	Size     int     `json:"size_bytes"` // bytes per message
 	Pipeline int     `json:"pipeline"`   // messages in flight per connection
 	TLS      bool    `json:"tls"`
-	Warmup   float64 `json:"warmup_s"`   // run before the measured window, not counted
-	Duration float64 `json:"duration_s"` // the measured window, as timed
-	// Requests is the number of messages whose echo completed in the
-	// window: a request is one message written and read back intact.
-	Requests  int64   `json:"requests"`
-	ReqPerSec float64 `json:"req_per_s"`
-	// Errors counts connections that failed (wrong echo, early close,
-	// echo missing at the end); Error is the first of them.
-	Errors int64  `json:"errors"`
-	Error  string `json:"error,omitempty"`
-	// Latency of the requests in the window, from the write of a message
-	// to the read of its last byte.
-	LatMean float64 `json:"lat_mean_us"`
-	LatP50  float64 `json:"lat_p50_us"`
-	LatP99  float64 `json:"lat_p99_us"`
-	LatP999 float64 `json:"lat_p999_us"`
-	LatMax  float64 `json:"lat_max_us"`
+	Warmup   float64 `json:"warmup_s"` // run before the measured window, not counted
+	// Measured: requests are messages whose echo completed intact in the
+	// window, latency from the write of a message to the read of the last
+	// byte of its echo.
+	Measured
 	LoadCPU
 	*ServerWindow
 }

@@ -6,12 +6,47 @@ import (
 	"time"
 )
 
-// echoState is one connection's request/response bookkeeping, shared by
-// the drivers: what was sent, what came back, and the check of every echo.
-// It belongs to the goroutine driving the connection.
+// A session is one connection's request/response bookkeeping, which the
+// drivers (driver_net.go, driver_epoll_linux.go) run without knowing the
+// protocol: the echo run's echoState or the HTTP run's httpState. It
+// belongs to the goroutine driving the connection.
+type session interface {
+	// base is what every session has: its index, connection, counters
+	// and error.
+	base() *connBase
+	// initial fills and returns the first requests, counted as sent at
+	// now; the driver writes them all.
+	initial(now time.Time) []byte
+	// unread is where the next read goes; it is never empty.
+	unread() []byte
+	// received accounts n new bytes in unread(), read at now: it checks
+	// every completed answer, records it when measuring, and returns how
+	// many new requests to write (next's k, 0 for none). On a wrong answer
+	// it sets the error and returns it.
+	received(n int, now time.Time, phase int32) (int, error)
+	// next fills and returns k new requests (k as received returned),
+	// counted as sent at now; the driver writes them all.
+	next(k int, now time.Time) []byte
+	// idle reports whether every request sent has been answered.
+	idle() bool
+	// missingErr describes the answers that never came.
+	missingErr(cause string) error
+}
+
+// connBase is the part of a session the drivers and the run read.
+type connBase struct {
+	id    int
+	conn  net.Conn // the net driver's connection; nil once the epoll driver took it over
+	stats *connStats
+	err   error // why the connection stopped early
+}
+
+func (b *connBase) base() *connBase { return b }
+
+// echoState is one connection's echo bookkeeping: what was sent, what came
+// back, and the check of every echo.
 type echoState struct {
-	id     int
-	conn   net.Conn // the net driver's connection; nil once the epoll driver took it over
+	connBase
 	size   int
 	depth  int
 	rbuf   []byte      // depth messages; the unread part of an echo is at the front
@@ -20,26 +55,27 @@ type echoState struct {
 	sentAt []time.Time // write time of message seq, at sentAt[seq%depth]
 	sent   uint64      // messages written
 	recv   uint64      // echoes read and checked
-	stats  *connStats
-	err    error // why the connection stopped early
 }
 
 func newEchoState(id int, c net.Conn, size, depth int) *echoState {
 	return &echoState{
-		id: id, conn: c, size: size, depth: depth,
+		connBase: connBase{id: id, conn: c, stats: new(connStats)},
+		size:     size, depth: depth,
 		rbuf:   make([]byte, size*depth),
 		wbuf:   make([]byte, size*depth),
 		sentAt: make([]time.Time, depth),
-		stats:  new(connStats),
 	}
 }
 
-// unread is where the next read goes.
+// initial is depth messages: the pipeline filled.
+func (s *echoState) initial(now time.Time) []byte { return s.next(s.depth, now) }
+
+// unread is where the next read goes; depth messages of room always leave
+// some, since at most depth are in flight.
 func (s *echoState) unread() []byte { return s.rbuf[s.have:] }
 
-// received accounts n new bytes in unread(), read at now: it checks every
-// completed echo, records it when measuring, and returns how many
-// completed. On a wrong echo it sets s.err and returns an error.
+// received checks every completed echo and asks for as many new messages,
+// so that depth stay in flight.
 func (s *echoState) received(n int, now time.Time, phase int32) (int, error) {
 	s.have += n
 	done, off := 0, 0
@@ -61,8 +97,7 @@ func (s *echoState) received(n int, now time.Time, phase int32) (int, error) {
 	return done, nil
 }
 
-// next fills and returns the next k messages (k <= depth), counting them
-// as sent at now; the caller writes them all.
+// next fills and returns the next k messages (k <= depth).
 func (s *echoState) next(k int, now time.Time) []byte {
 	b := s.wbuf[:k*s.size]
 	for i := range k {
@@ -74,10 +109,8 @@ func (s *echoState) next(k int, now time.Time) []byte {
 	return b
 }
 
-// idle reports whether every message sent has come back.
 func (s *echoState) idle() bool { return s.recv == s.sent }
 
-// missingErr describes the echoes that never came.
 func (s *echoState) missingErr(cause string) error {
 	missing := int(s.sent-s.recv)*s.size - s.have
 	return fmt.Errorf("connection %d: %d echoed bytes missing %s (%d of %d bytes of message %d arrived)",

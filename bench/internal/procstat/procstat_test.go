@@ -3,6 +3,7 @@ package procstat
 import (
 	"os"
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -20,6 +21,9 @@ func TestReadSelf(t *testing.T) {
 	if ticks := ClockTicks(); ticks < 10 || ticks > 10000 {
 		t.Fatalf("ClockTicks() = %d", ticks)
 	}
+	// Return what an earlier run touched, so that RSS must grow again.
+	sink = nil
+	debug.FreeOSMemory()
 	before, err := Read(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
@@ -30,14 +34,19 @@ func TestReadSelf(t *testing.T) {
 	for i := 0; i < len(sink); i += 4096 {
 		sink[i] = 1
 	}
-	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
+	// Spin until this process has used 300 ms of CPU by getrusage's
+	// count (however loaded the machine is), then check /proc saw it.
+	for deadline := time.Now().Add(30 * time.Second); SelfCPU()-self0 < 300*time.Millisecond; {
+		if time.Now().After(deadline) {
+			t.Fatal("could not get 300 ms of CPU in 30 s")
+		}
 	}
 	after, err := Read(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := after.CPU - before.CPU; d < 200*time.Millisecond || d > 5*time.Second {
-		t.Errorf("CPU grew by %v over 300 ms of spinning", d)
+		t.Errorf("CPU grew by %v over 300 ms of spinning (by getrusage)", d)
 	}
 	if d := SelfCPU() - self0; d < 200*time.Millisecond {
 		t.Errorf("SelfCPU grew by %v over 300 ms of spinning", d)

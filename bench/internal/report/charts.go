@@ -62,6 +62,14 @@ var chartSpecs = map[string][]panelSpec{
 		{"server memory per idle connection (VmRSS delta / N)", "bytes per connection", fmtBytes, []figure{
 			{"memory per idle connection", "server_bytes_per_conn"}}},
 	},
+	"http": {
+		{"requests per server CPU-second: median, whiskers min-max", "requests per server CPU-second", fmtCount, []figure{
+			{"plain", "plain.req_per_server_cpu_s"}, {"pipelined", "pipelined.req_per_server_cpu_s"}}},
+		{"throughput: median, whiskers min-max", "requests per second", fmtCount, []figure{
+			{"plain", "plain.req_per_s"}, {"pipelined", "pipelined.req_per_s"}}},
+		{"p99 latency: median, whiskers min-max", "latency", fmtMicros, []figure{
+			{"plain", "plain.lat_p99_us"}, {"pipelined", "pipelined.lat_p99_us"}}},
+	},
 }
 
 // Charts returns one chart per scenario of the results, in run order.
@@ -75,13 +83,20 @@ func Charts(res *Results) []Chart {
 		specs := chartSpecs[ss.Scenario]
 		if !hasAny(ss, specs) {
 			// An unknown scenario, or one whose fields changed: a panel
-			// per ratio column of its table.
+			// per ratio column of its table, a group per variant.
 			specs = nil
 			for _, col := range ss.Columns {
-				if col.Ratio {
-					specs = append(specs, panelSpec{col.Title + " (" + col.Better + " is better)", col.Title,
-						fmtNumber, []figure{{col.Title, col.Field}}})
+				if !col.Ratio {
+					continue
 				}
+				figs := []figure{{col.Title, col.Field}}
+				if len(ss.Variants) > 0 {
+					figs = nil
+					for _, v := range ss.Variants {
+						figs = append(figs, figure{v.Label, v.Key + "." + col.Field})
+					}
+				}
+				specs = append(specs, panelSpec{col.Title + " (" + col.Better + " is better)", col.Title, fmtNumber, figs})
 			}
 		}
 		for _, sp := range specs {

@@ -43,7 +43,7 @@ func fixture() *Results {
 	}
 	rep := &runner.Report{
 		Started: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Seconds: 180, GoVersion: "go1.26.0", CPUs: 2,
-		Pinned: true, Options: o, Unavailable: map[string]string{"nbio": "nbio echo server: not built yet"},
+		Pinned: true, Options: o, Unavailable: map[string]string{"echo/nbio": "nbio echo server: not built yet"},
 		Samples: []*runner.Sample{
 			sample("echo", "gale", 1, 1, false, echo(150000, 180000, 6500, 0.85)),
 			sample("echo", "gale", 2, 1, false, echo(158000, 186000, 6300, 0.88)),
@@ -128,7 +128,7 @@ func TestJSONShape(t *testing.T) {
 		"config.Conns":                                   1000.0,
 		"config.Duration":                                1e10,
 		"config.Baseline":                                "gnet",
-		"unavailable.nbio":                               "nbio echo server: not built yet",
+		"unavailable.echo/nbio":                          "nbio echo server: not built yet",
 		"summary.0.scenario":                             "echo",
 		"summary.0.columns.0.field":                      "req_per_s",
 		"summary.0.impls.1.impl":                         "gnet",
@@ -237,5 +237,76 @@ func TestThisMachine(t *testing.T) {
 	}
 	if c := Commit(t.TempDir() + "/bench"); c != "unknown" {
 		t.Errorf("commit outside a repository: %q", c)
+	}
+}
+
+// httpFixture is a small http run: variants plain and pipelined, ratios
+// against fasthttp and std, gale not available.
+func httpFixture() *Results {
+	o := &runner.Options{
+		Impls: []string{"gale", "fasthttp", "gnet", "std"}, Baseline: "gnet", Scenarios: []string{"http"}, Reps: 2,
+		Duration: 10 * time.Second, Warmup: 2 * time.Second, HTTP: runner.HTTPOptions{Conns: 128, Pipeline: 16},
+		Loops: 1, ServerProcs: 1, LoadProcs: 1, ServerCPUs: "0", LoadCPUs: "1",
+	}
+	variant := func(perCPU, p99 float64) map[string]float64 {
+		return map[string]float64{"req_per_s": perCPU * 0.9, "req_per_server_cpu_s": perCPU, "lat_p99_us": p99,
+			"server_cpu_s": 9, "load_cpu_util": 0.6, "other_cpu_s": 0.05, "duration_s": 10}
+	}
+	http := func(impl string, rep int, plain, piped float64) *runner.Sample {
+		r := runner.Result{}
+		for k, v := range variant(plain, 2000) {
+			r["plain."+k] = v
+		}
+		for k, v := range variant(piped, 9000) {
+			r["pipelined."+k] = v
+		}
+		r["duration_s"], r["other_cpu_s"], r["load_cpu_util"] = 20.0, 0.1, 0.6
+		return &runner.Sample{Scenario: "http", Impl: impl, Rep: rep, Attempt: 1, Result: r}
+	}
+	rep := &runner.Report{
+		Started: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Seconds: 100, GoVersion: "go1.26.0", CPUs: 2,
+		Pinned: true, Options: o, Unavailable: map[string]string{"http/gale": "gale http server: not built yet"},
+		Samples: []*runner.Sample{
+			http("fasthttp", 1, 180000, 700000), http("fasthttp", 2, 190000, 720000),
+			http("gnet", 1, 210000, 900000), http("gnet", 2, 205000, 880000),
+			http("std", 1, 60000, 95000), http("std", 2, 62000, 97000),
+		},
+	}
+	return &Results{
+		Machine:   Machine{GOOS: "linux", GOARCH: "amd64", CPUs: 2, CPUModel: "Test CPU @ 2.00GHz", Kernel: "6.1.0"},
+		GoVersion: rep.GoVersion, Commit: "0123456789abcdef0123456789abcdef01234567",
+		Started: rep.Started, Seconds: rep.Seconds, Pinned: true, Config: o, Unavailable: rep.Unavailable,
+		Summary: runner.Summarize(rep), Samples: rep.Samples,
+	}
+}
+
+func TestHTTPChart(t *testing.T) {
+	res := httpFixture()
+	charts := Charts(res)
+	if len(charts) != 1 || charts[0].Name != "http" || len(charts[0].Panels) != 3 {
+		t.Fatalf("charts %+v", charts)
+	}
+	got := charts[0].SVG()
+	path := filepath.Join("testdata", "http.svg")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else if want, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("http.svg differs from %s (go test -run HTTPChart -update rewrites it): %v", path, err)
+	}
+	svg := string(got)
+	for _, want := range []string{"requests per server CPU-second", "plain", "pipelined",
+		"gale: not available (gale http server: not built yet)", "<title>gnet pipelined: 890K [880K-900K]</title>"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("http.svg lacks %q", want)
+		}
+	}
+	if err := xmlWellFormed(svg); err != nil {
+		t.Errorf("http.svg is not well-formed XML: %v", err)
+	}
+	ss := res.Summary[0]
+	if fh := ss.Impls[1]; fh.Impl != "fasthttp" || fh.RatiosVs["std"]["plain.req_per_server_cpu_s"] != 185000.0/61000 {
+		t.Errorf("fasthttp ratios vs std: %+v", fh.RatiosVs)
 	}
 }

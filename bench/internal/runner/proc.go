@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,17 +128,46 @@ func (p pinSpec) command(cpus string, procs int, bin string, args ...string) *ex
 }
 
 // runOnce starts a server, runs the load generator against it and stops
-// the server. startErr is set when the server did not start (the
-// implementation is not available); err when the sample failed.
+// the server, for each variant of the scenario (a fresh server each). startErr is set when the
+// server did not start (the implementation is not available); err when
+// the sample failed.
 func runOnce(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Scenario, impl string) (res Result, startErr, err error) {
 	if sc.Run != nil {
 		return sc.Run(ctx, o, pin, bins, sc, impl)
 	}
+	if len(sc.Variants) == 0 {
+		return runVariant(ctx, o, pin, bins, sc, nil, impl)
+	}
+	merged := Result{}
+	for _, v := range sc.variants() {
+		res, startErr, err := runVariant(ctx, o, pin, bins, sc, v, impl)
+		if startErr != nil {
+			return nil, startErr, nil
+		}
+		mergeVariant(merged, v, res)
+		if err != nil {
+			return merged, nil, fmt.Errorf("%s: %w", v.Label, err)
+		}
+	}
+	return merged, nil, nil
+}
+
+// runVariant is one server and one load run (of variant v, or nil).
+func runVariant(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Scenario, v *Variant, impl string) (res Result, startErr, err error) {
 	srv, err := startServer(ctx, o, pin, bins, sc.Mode, impl, "127.0.0.1:0", false)
 	if err != nil {
 		return nil, err, nil
 	}
-	res, loadErr := runLoad(ctx, o, pin, bins, sc, srv)
+	args := sc.LoadArgs(o)
+	if v != nil && v.LoadArgs != nil {
+		args = append(slices.Clone(args), v.LoadArgs(o)...)
+	}
+	var loadErr error
+	if sc.Load != nil {
+		res, loadErr = sc.Load(ctx, o, pin, bins, sc, v, srv, args)
+	} else {
+		res, loadErr = runLoad(ctx, o, pin, bins, sc, srv, args)
+	}
 	stopErr := srv.stop()
 	return res, nil, errors.Join(loadErr, stopErr)
 }
@@ -241,10 +271,11 @@ func (s *serverProc) stop() error {
 	}
 }
 
-// runLoad runs the load generator against srv and decodes its result line.
-func runLoad(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Scenario, srv *serverProc) (Result, error) {
+// runLoad runs the load generator with args against srv and decodes its
+// result line.
+func runLoad(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Scenario, srv *serverProc, loadArgs []string) (Result, error) {
 	args := append([]string{"-mode", sc.Mode, "-addr", srv.addr,
-		"-server-pid", strconv.Itoa(srv.cmd.Process.Pid)}, sc.LoadArgs(o)...)
+		"-server-pid", strconv.Itoa(srv.cmd.Process.Pid)}, loadArgs...)
 	cmd := pin.command(o.LoadCPUs, o.LoadProcs, bins.load, args...)
 	var stdout bytes.Buffer
 	stderr := new(tail)

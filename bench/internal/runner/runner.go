@@ -23,8 +23,12 @@ import (
 // Options configure a run. Zero values are not defaults: cmd/run fills them.
 // In the JSON report, durations are in nanoseconds.
 type Options struct {
-	Impls     []string // implementations, in the order of the first repetition
-	Baseline  string   // ratios are against this implementation
+	// Impls are the implementations, in the order of the first
+	// repetition; empty means each scenario's own (Scenario.Impls).
+	Impls []string
+	// Baseline is the implementation ratios are against, in the scenarios
+	// without baselines of their own (http's are fasthttp and std).
+	Baseline  string
 	Scenarios []string // scenario names, run in this order within a repetition
 	Reps      int      // samples per scenario and implementation
 	Retries   int      // extra attempts for a sample the machine disturbed
@@ -42,6 +46,7 @@ type Options struct {
 	IdleConns             int           // idle
 	Settle                time.Duration // idle
 	Idle                  IdleOptions   // idle: processes, hold, keep-alives, probe
+	HTTP                  HTTPOptions   // http: connections, pipeline depth, load generator
 	TLS                   bool
 
 	Loops       int    // serve -loops
@@ -75,7 +80,8 @@ type Report struct {
 	CPUs      int       `json:"cpus"`
 	Pinned    bool      `json:"pinned"`
 	Options   *Options  `json:"options"`
-	// Unavailable maps an implementation to why it could not be measured.
+	// Unavailable maps "mode/impl" (a serve mode and an implementation,
+	// "http/gale") to why that server could not be measured.
 	Unavailable map[string]string `json:"unavailable,omitempty"`
 	Samples     []*Sample         `json:"samples"`
 }
@@ -89,11 +95,19 @@ func Run(ctx context.Context, o *Options) (*Report, error) {
 			return nil, fmt.Errorf("unknown scenario %q (have %v)", name, Scenarios())
 		}
 	}
-	if len(o.Impls) == 0 || o.Reps < 1 {
-		return nil, errors.New("runner: need at least one implementation and one repetition")
+	if o.Reps < 1 {
+		return nil, errors.New("runner: need at least one repetition")
+	}
+	for _, name := range o.Scenarios {
+		if len(o.implsFor(scenarios[name])) == 0 {
+			return nil, fmt.Errorf("runner: no implementation to measure in scenario %s", name)
+		}
 	}
 	if o.Idle == (IdleOptions{}) && idleFlags != nil {
 		o.Idle = *idleFlags
+	}
+	if err := o.HTTP.check(slices.Contains(o.Scenarios, "http")); err != nil {
+		return nil, err
 	}
 	rep := &Report{
 		Started: time.Now(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),
@@ -110,21 +124,24 @@ func Run(ctx context.Context, o *Options) (*Report, error) {
 	}
 	defer cleanup()
 
-	total := o.Reps * len(o.Scenarios) * len(o.Impls)
-	fmt.Fprintf(o.Log, "bench: %d samples (%d scenarios x %d implementations x %d repetitions), about %v\n",
-		total, len(o.Scenarios), len(o.Impls), o.Reps, estimate(o).Round(time.Second))
+	total := 0
+	for _, name := range o.Scenarios {
+		total += o.Reps * len(o.implsFor(scenarios[name]))
+	}
+	fmt.Fprintf(o.Log, "bench: %d samples (%d scenarios, %d repetitions), about %v\n",
+		total, len(o.Scenarios), o.Reps, estimate(o).Round(time.Second))
 	n := 0
 	for r := range o.Reps {
-		// Rotate the order every repetition, so that each implementation
-		// takes each position equally often and drift spreads evenly.
-		order := slices.Clone(o.Impls)
-		k := r % len(order)
-		order = append(order[k:], order[:k]...)
 		for _, name := range o.Scenarios {
 			sc := scenarios[name]
+			// Rotate the order every repetition, so that each implementation
+			// takes each position equally often and drift spreads evenly.
+			order := slices.Clone(o.implsFor(sc))
+			k := r % len(order)
+			order = append(order[k:], order[:k]...)
 			for _, impl := range order {
 				n++
-				if why, out := rep.Unavailable[impl]; out {
+				if why, out := rep.Unavailable[unavailableKey(sc, impl)]; out {
 					fmt.Fprintf(o.Log, "[%d/%d] %s %s: skipped, not available: %s\n", n, total, name, impl, why)
 					continue
 				}
@@ -165,8 +182,8 @@ func measure(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Sc
 		s = &Sample{Scenario: sc.Name, Impl: impl, Rep: r, Attempt: attempt}
 		res, startErr, err := runOnce(ctx, o, pin, bins, sc, impl)
 		if startErr != nil {
-			rep.Unavailable[impl] = startErr.Error()
-			fmt.Fprintf(o.Log, "bench: %s not available: %v\n", impl, startErr)
+			rep.Unavailable[unavailableKey(sc, impl)] = startErr.Error()
+			fmt.Fprintf(o.Log, "bench: %s not available for %s: %v\n", impl, sc.Mode, startErr)
 			return nil
 		}
 		s.Result = res
@@ -237,11 +254,19 @@ func progressLine(sc *Scenario, s *Sample) string {
 	if s.Error != "" {
 		return line + " FAILED: " + s.Error
 	}
-	var parts []string
-	for _, c := range sc.Columns {
-		parts = append(parts, fmt.Sprintf("%s %s", c.Title, c.Format(s.Result.Num(c.Field))))
+	var groups []string
+	for _, v := range sc.variants() {
+		var parts []string
+		for _, c := range sc.Columns {
+			parts = append(parts, fmt.Sprintf("%s %s", c.Title, c.Format(s.Result.Num(v.field(c.Field)))))
+		}
+		g := strings.Join(parts, ", ")
+		if v != nil {
+			g = v.Label + ": " + g
+		}
+		groups = append(groups, g)
 	}
-	line += " " + strings.Join(parts, ", ")
+	line += " " + strings.Join(groups, "; ")
 	if s.Noisy {
 		line += " (disturbed)"
 	}
@@ -250,9 +275,10 @@ func progressLine(sc *Scenario, s *Sample) string {
 
 // estimate is the expected length of a run without re-measurements.
 func estimate(o *Options) time.Duration {
-	var per time.Duration
+	var total time.Duration
 	for _, name := range o.Scenarios {
-		per += scenarios[name].Estimate(o)
+		sc := scenarios[name]
+		total += sc.Estimate(o) * time.Duration(o.Reps*len(o.implsFor(sc)))
 	}
-	return per * time.Duration(o.Reps*len(o.Impls))
+	return total
 }

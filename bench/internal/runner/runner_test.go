@@ -34,7 +34,7 @@ func TestTable(t *testing.T) {
 			"lat_p99_us": 10000, "load_cpu_util": 0.9, "other_cpu_s": 0.1, "duration_s": 10}
 	}
 	rep := &Report{
-		GoVersion: "go1.26", CPUs: 2, Options: o, Unavailable: map[string]string{"gale": "gale echo server: not built yet"},
+		GoVersion: "go1.26", CPUs: 2, Options: o, Unavailable: map[string]string{"echo/gale": "gale echo server: not built yet"},
 		Samples: []*Sample{
 			sample("echo", "gnet", 1, 1, false, echo(100000, 10)),
 			sample("echo", "gnet", 2, 1, false, echo(120000, 10)),
@@ -60,6 +60,7 @@ func TestTable(t *testing.T) {
 		"req/s vs gnet",
 		"std: 1 repetitions failed",
 		"500 B", "7.8 KiB", "16.00x",
+		"gale  not available: gale echo server: not built yet", // in idle too: same serve mode
 		"note: gnet: load generator saturated: compare req/server-CPU-s, not req/s (its CPU utilisation: median 0.90)",
 	} {
 		if !strings.Contains(got, want) {
@@ -89,7 +90,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	if why := rep.Unavailable["nosuch"]; !strings.Contains(why, "unknown implementation") {
+	if why := rep.Unavailable["echo/nosuch"]; !strings.Contains(why, "unknown implementation") {
 		t.Errorf("nosuch: %q", why)
 	}
 	if len(rep.Samples) != 2*2*2 {
@@ -113,5 +114,98 @@ func TestRunEndToEnd(t *testing.T) {
 	var saved Report
 	if err := json.Unmarshal(b, &saved); err != nil || len(saved.Samples) != len(rep.Samples) {
 		t.Errorf("samples file: %v, %d samples", err, len(saved.Samples))
+	}
+}
+
+// TestTableVariants: a scenario with variants has a row per variant, and
+// ratio columns per baseline.
+func TestTableVariants(t *testing.T) {
+	o := &Options{
+		Impls: []string{"gale", "fasthttp", "std"}, Baseline: "gnet", Scenarios: []string{"http"}, Reps: 1,
+		Duration: 10 * time.Second, Warmup: 2 * time.Second, Loops: 1, ServerProcs: 1, LoadProcs: 1,
+	}
+	http := func(plain, piped float64) *Sample {
+		r := Result{}
+		mergeVariant(r, &scenarios["http"].Variants[0], Result{"req_per_server_cpu_s": plain, "duration_s": 10.0,
+			"other_cpu_s": 0.5, "load_cpu_util": 0.5})
+		mergeVariant(r, &scenarios["http"].Variants[1], Result{"req_per_server_cpu_s": piped, "duration_s": 10.0,
+			"other_cpu_s": 0.25, "load_cpu_util": 0.95})
+		return &Sample{Scenario: "http", Rep: 1, Attempt: 1, Result: r}
+	}
+	fh, std := http(200000, 600000), http(50000, 100000)
+	fh.Impl, std.Impl = "fasthttp", "std"
+	rep := &Report{GoVersion: "go1.26", CPUs: 2, Options: o, Samples: []*Sample{fh, std},
+		Unavailable: map[string]string{"http/gale": "gale http server: not built yet"}}
+	if r := fh.Result; r.Num("duration_s") != 20 || r.Num("other_cpu_s") != 0.75 || r.Num("load_cpu_util") != 0.95 ||
+		r.Num("pipelined.req_per_server_cpu_s") != 600000 {
+		t.Fatalf("merged result %v", r)
+	}
+	var out bytes.Buffer
+	o.Out = &out
+	printTable(o, rep)
+	got := out.String()
+	for _, want := range []string{
+		"req/server-CPU-s vs fasthttp  req/server-CPU-s vs std",
+		"gale      not available: gale http server: not built yet",
+		"fasthttp  plain      -      -           200,000           -    0.50           0.50 s     1.00x                         4.00x",
+		"std       plain      -      -           50,000            -    0.50           0.50 s     0.25x                         1.00x",
+		"std       pipelined  -      -           100,000           -    0.95           0.25 s     0.17x                         1.00x",
+		"note: fasthttp: load generator saturated",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
+		}
+	}
+	sum := Summarize(rep)
+	if len(sum) != 1 || strings.Join(sum[0].Baselines, ",") != "fasthttp,std" || len(sum[0].Variants) != 2 {
+		t.Fatalf("summary %+v", sum)
+	}
+	is := sum[0].Impls[2]
+	if is.Impl != "std" || is.Ratios["pipelined.req_per_server_cpu_s"] != 100000.0/600000 ||
+		is.RatiosVs["std"]["plain.req_per_server_cpu_s"] != 1 || sum[0].Impls[0].Unavailable == "" {
+		t.Fatalf("std summary %+v", is)
+	}
+}
+
+// TestRunHTTP runs the http scenario end to end with an implementation
+// that has no echo server (fasthttp) beside echo: it is not available for
+// echo but measured for http.
+func TestRunHTTP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries")
+	}
+	var out, log bytes.Buffer
+	o := &Options{
+		Impls: []string{"fasthttp", "std"}, Baseline: "std", Scenarios: []string{"echo", "http"},
+		Reps: 1, NoiseLimit: 1e9, Conns: 10, Size: 64, Pipeline: 1,
+		Duration: 300 * time.Millisecond, Warmup: 100 * time.Millisecond, HTTP: HTTPOptions{Conns: 16, Pipeline: 8},
+		Loops: 1, ServerProcs: 1, LoadProcs: 1, Log: &log, Out: &out,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, o)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if why := rep.Unavailable["echo/fasthttp"]; !strings.Contains(why, "unknown implementation") || len(rep.Unavailable) != 1 {
+		t.Errorf("unavailable: %v", rep.Unavailable)
+	}
+	if len(rep.Samples) != 3 {
+		t.Fatalf("%d samples, want echo std, http fasthttp and std:\n%s", len(rep.Samples), log.String())
+	}
+	for _, s := range rep.Samples {
+		if s.Error != "" {
+			t.Errorf("%s %s: %s", s.Scenario, s.Impl, s.Error)
+		}
+		if s.Scenario == "http" && (s.Result.Num("plain.requests") <= 0 || s.Result.Num("pipelined.pipeline") != 8 ||
+			s.Result.Num("pipelined.errors") != 0 || s.Result.Num("duration_s") < 0.6) {
+			t.Errorf("%s: %v", s.Impl, s.Result)
+		}
+	}
+	for _, want := range []string{"fasthttp  not available", "fasthttp  plain", "std       pipelined", "1.00x",
+		"req/server-CPU-s vs fasthttp"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
 	}
 }

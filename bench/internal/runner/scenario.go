@@ -27,12 +27,104 @@ type Scenario struct {
 	// machine and should be measured again; nil means never.
 	Noisy   func(o *Options, r Result) bool
 	Columns []Column
+	// Impls are the implementations measured when Options.Impls is empty.
+	Impls []string
+	// Baselines are the implementations the ratios are against, each with
+	// its own ratio columns; nil (or an empty list) means Options.Baseline.
+	Baselines func(o *Options) []string
+	// Variants, when not empty, make a sample several load runs side by
+	// side, each against a fresh server, and the table a row per variant:
+	// see Variant.
+	Variants []Variant
+	// Load, when not nil, takes the place of the load generator for one
+	// run (v is nil without variants); args are the load generator's flags
+	// it replaces.
+	Load func(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Scenario, v *Variant,
+		srv *serverProc, args []string) (Result, error)
 	// Run, when not nil, takes the sample itself instead of one server and
 	// one load generator run with LoadArgs (the idle scenario, which may
 	// use several of each). startErr means the implementation is not
 	// available; err that the sample failed.
 	Run func(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Scenario, impl string) (res Result, startErr, err error)
 }
+
+// A Variant is one of the load runs of a scenario sample (the http
+// scenario's plain and pipelined runs). The sample's Result holds each
+// variant's result fields as Key + "." + field, and, for what the runner
+// reads of every sample, duration_s and other_cpu_s summed over the
+// variants and the largest load_cpu_util.
+type Variant struct {
+	Key   string // field prefix; a plain word
+	Label string // the table's variant column
+	// LoadArgs are added to the scenario's LoadArgs.
+	LoadArgs func(o *Options) []string
+}
+
+// field is where a column's figure of variant v (nil: none) is in a Result.
+func (v *Variant) field(f string) string {
+	if v == nil {
+		return f
+	}
+	return v.Key + "." + f
+}
+
+// variants are the rows of a scenario's table: its variants, or one
+// without a name.
+func (sc *Scenario) variants() []*Variant {
+	if len(sc.Variants) == 0 {
+		return []*Variant{nil}
+	}
+	out := make([]*Variant, len(sc.Variants))
+	for i := range sc.Variants {
+		out[i] = &sc.Variants[i]
+	}
+	return out
+}
+
+// mergeVariant adds variant v's result to the sample's.
+func mergeVariant(into Result, v *Variant, res Result) {
+	for k, val := range res {
+		into[v.field(k)] = val
+	}
+	for _, f := range []string{"duration_s", "other_cpu_s"} {
+		if x := res.Num(f); !math.IsNaN(x) {
+			into[f] = x + zeroNaN(into.Num(f))
+		}
+	}
+	if x := res.Num("load_cpu_util"); !math.IsNaN(x) && !(into.Num("load_cpu_util") >= x) {
+		into["load_cpu_util"] = x
+	}
+}
+
+func zeroNaN(x float64) float64 {
+	if math.IsNaN(x) {
+		return 0
+	}
+	return x
+}
+
+// implsFor are the implementations a scenario measures: Options.Impls, or
+// the scenario's own list.
+func (o *Options) implsFor(sc *Scenario) []string {
+	if len(o.Impls) > 0 {
+		return o.Impls
+	}
+	return sc.Impls
+}
+
+// baselinesFor are the implementations a scenario's ratios are against.
+func (o *Options) baselinesFor(sc *Scenario) []string {
+	if sc.Baselines != nil {
+		if b := sc.Baselines(o); len(b) > 0 {
+			return b
+		}
+	}
+	return []string{o.Baseline}
+}
+
+// unavailableKey is the Report.Unavailable key of an implementation in a
+// scenario: availability depends on the serve mode ("http/gale").
+func unavailableKey(sc *Scenario, impl string) string { return sc.Mode + "/" + impl }
 
 // Result is one load generator result line, decoded.
 type Result map[string]any

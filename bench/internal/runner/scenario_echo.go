@@ -6,6 +6,12 @@ import (
 	"time"
 )
 
+// noisyWindow: other processes used more than NoiseLimit of a CPU in the
+// measured window.
+func noisyWindow(o *Options, r Result) bool {
+	return r.Num("other_cpu_s")/r.Num("duration_s") > o.NoiseLimit
+}
+
 // echo: Conns connections in request/response, Size-byte messages.
 func init() {
 	register(&Scenario{
@@ -28,9 +34,8 @@ func init() {
 		},
 		Timeout:  func(o *Options) time.Duration { return o.Warmup + o.Duration + 90*time.Second },
 		Estimate: func(o *Options) time.Duration { return o.Warmup + o.Duration + 2*time.Second },
-		Noisy: func(o *Options, r Result) bool {
-			return r.Num("other_cpu_s")/r.Num("duration_s") > o.NoiseLimit
-		},
+		Noisy:    noisyWindow,
+		Impls:    []string{"gale", "gnet", "std"},
 		Columns: []Column{
 			{Title: "req/s", Field: "req_per_s", Format: fmtCount, Better: "higher", Ratio: true},
 			{Title: "server CPU", Field: "server_cpu_s", Format: fmtSeconds, Better: "lower"},

@@ -67,7 +67,8 @@ func init() {
 		Estimate: func(o *Options) time.Duration {
 			return o.Settle + o.Idle.Hold + time.Duration(o.IdleConns)*300*time.Microsecond + 2*time.Second
 		},
-		Run: runIdle,
+		Run:   runIdle,
+		Impls: []string{"gale", "gnet", "std"},
 		Columns: []Column{
 			{Title: "mem/idle conn", Field: "server_bytes_per_conn", Format: fmtBytes, Better: "lower", Ratio: true},
 			{Title: "threads", Field: "server_threads", Format: fmtCount, Better: "lower"},

@@ -24,10 +24,21 @@ type Stat struct {
 
 // ScenarioSummary is the table of one scenario as data.
 type ScenarioSummary struct {
-	Scenario string         `json:"scenario"`
-	Describe string         `json:"describe"`
-	Columns  []ColumnInfo   `json:"columns"`
-	Impls    []*ImplSummary `json:"impls"`
+	Scenario string       `json:"scenario"`
+	Describe string       `json:"describe"`
+	Columns  []ColumnInfo `json:"columns"`
+	// Variants are the load runs of each sample, when the scenario has
+	// several: a column's figure of a variant is Stats[Key + "." + Field].
+	Variants []VariantInfo `json:"variants,omitempty"`
+	// Baselines are the implementations the ratios are against.
+	Baselines []string       `json:"baselines"`
+	Impls     []*ImplSummary `json:"impls"`
+}
+
+// VariantInfo describes one variant of a scenario.
+type VariantInfo struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
 }
 
 // ColumnInfo describes one column of the table.
@@ -48,9 +59,13 @@ type ImplSummary struct {
 	Noisy       int    `json:"noisy"`   // of them, only disturbed attempts
 	Failed      int    `json:"failed"`  // repetitions without a valid attempt
 	// Saturated: the median load_cpu_util is at least SaturatedUtil.
-	Saturated bool               `json:"load_saturated"`
-	Stats     map[string]Stat    `json:"stats,omitempty"`
-	Ratios    map[string]float64 `json:"ratios,omitempty"` // field -> median / baseline median
+	Saturated bool            `json:"load_saturated"`
+	Stats     map[string]Stat `json:"stats,omitempty"`
+	// Ratios maps a ratio column's field (variant-prefixed) to the median
+	// over the first baseline's median; RatiosVs has them for every
+	// baseline, when there are several.
+	Ratios   map[string]float64            `json:"ratios,omitempty"`
+	RatiosVs map[string]map[string]float64 `json:"ratios_vs,omitempty"`
 }
 
 // Summarize returns the table's data: for each scenario of the run, in
@@ -64,30 +79,54 @@ func Summarize(rep *Report) []*ScenarioSummary {
 		if sc == nil {
 			continue
 		}
-		ss := &ScenarioSummary{Scenario: name, Describe: sc.Describe(o)}
+		ss := &ScenarioSummary{Scenario: name, Describe: sc.Describe(o), Baselines: o.baselinesFor(sc)}
 		for _, c := range sc.Columns {
 			ss.Columns = append(ss.Columns, ColumnInfo{Title: c.Title, Field: c.Field, Better: c.Better, Ratio: c.Ratio})
 		}
-		var base *ImplSummary
-		for _, impl := range o.Impls {
-			is := summarizeImpl(rep, sc, impl)
-			ss.Impls = append(ss.Impls, is)
-			if impl == o.Baseline && is.Unavailable == "" && is.Samples > 0 {
-				base = is
-			}
+		for _, v := range sc.Variants {
+			ss.Variants = append(ss.Variants, VariantInfo{Key: v.Key, Label: v.Label})
 		}
-		for _, is := range ss.Impls {
-			if base == nil || is.Samples == 0 {
+		for _, impl := range o.implsFor(sc) {
+			ss.Impls = append(ss.Impls, summarizeImpl(rep, sc, impl))
+		}
+		for i, b := range ss.Baselines {
+			var base *ImplSummary
+			for _, is := range ss.Impls {
+				if is.Impl == b && is.Unavailable == "" && is.Samples > 0 {
+					base = is
+				}
+			}
+			if base == nil {
 				continue
 			}
-			for _, c := range sc.Columns {
-				v, ok1 := is.Stats[c.Field]
-				b, ok2 := base.Stats[c.Field]
-				if c.Ratio && ok1 && ok2 && b.Median != 0 {
-					if is.Ratios == nil {
-						is.Ratios = map[string]float64{}
+			for _, is := range ss.Impls {
+				if is.Samples == 0 {
+					continue
+				}
+				for _, v := range sc.variants() {
+					for _, c := range sc.Columns {
+						f := v.field(c.Field)
+						x, ok1 := is.Stats[f]
+						y, ok2 := base.Stats[f]
+						if !c.Ratio || !ok1 || !ok2 || y.Median == 0 {
+							continue
+						}
+						if i == 0 {
+							if is.Ratios == nil {
+								is.Ratios = map[string]float64{}
+							}
+							is.Ratios[f] = x.Median / y.Median
+						}
+						if len(ss.Baselines) > 1 {
+							if is.RatiosVs == nil {
+								is.RatiosVs = map[string]map[string]float64{}
+							}
+							if is.RatiosVs[b] == nil {
+								is.RatiosVs[b] = map[string]float64{}
+							}
+							is.RatiosVs[b][f] = x.Median / y.Median
+						}
 					}
-					is.Ratios[c.Field] = v.Median / b.Median
 				}
 			}
 		}
@@ -98,7 +137,7 @@ func Summarize(rep *Report) []*ScenarioSummary {
 
 func summarizeImpl(rep *Report, sc *Scenario, impl string) *ImplSummary {
 	is := &ImplSummary{Impl: impl}
-	if why, ok := rep.Unavailable[impl]; ok {
+	if why, ok := rep.Unavailable[unavailableKey(sc, impl)]; ok {
 		is.Unavailable = why
 		return is
 	}

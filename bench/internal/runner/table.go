@@ -72,7 +72,8 @@ func summarizeColumn(samples []*Sample, c Column) cell {
 }
 
 // printTable writes one table per scenario: the median of every column
-// over the repetitions with its range, and ratios against the baseline.
+// over the repetitions with its range, and ratios against the scenario's
+// baselines; a scenario with variants has a row per variant.
 func printTable(o *Options, rep *Report) {
 	w := o.Out
 	fmt.Fprintf(w, "\n%s, %d CPUs; server: GOMAXPROCS=%d -loops %d", rep.GoVersion, rep.CPUs, o.ServerProcs, o.Loops)
@@ -84,41 +85,53 @@ func printTable(o *Options, rep *Report) {
 	if o.TLS {
 		fmt.Fprint(w, "; TLS")
 	}
-	fmt.Fprintf(w, "\nmedians of %d repetitions [min-max]; ratios are impl / %s\n", o.Reps, o.Baseline)
+	fmt.Fprintf(w, "\nmedians of %d repetitions [min-max]; a column \"X vs B\" is impl's X / B's X\n", o.Reps)
 	for _, name := range o.Scenarios {
 		sc := scenarios[name]
+		bases := o.baselinesFor(sc)
+		vars := sc.variants()
 		fmt.Fprintf(w, "\n%s\n", sc.Describe(o))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		header := []string{"impl"}
+		if vars[0] != nil {
+			header = append(header, "variant")
+		}
 		for _, c := range sc.Columns {
 			header = append(header, c.Title)
 		}
 		var legend []string
 		for _, c := range sc.Columns {
 			if c.Ratio {
-				header = append(header, fmt.Sprintf("%s vs %s", c.Title, o.Baseline))
+				for _, b := range bases {
+					header = append(header, fmt.Sprintf("%s vs %s", c.Title, b))
+				}
 				legend = append(legend, fmt.Sprintf("%s: %s is better", c.Title, c.Better))
 			}
 		}
 		fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
-		base := map[string]cell{}
-		if s, _, _ := summarize(rep, sc, o.Baseline); len(s) > 0 && rep.Unavailable[o.Baseline] == "" {
-			for _, c := range sc.Columns {
-				base[c.Field] = summarizeColumn(s, c)
+		// base[b][field]: baseline b's summary of a (variant's) column.
+		base := map[string]map[string]cell{}
+		for _, b := range bases {
+			base[b] = map[string]cell{}
+			if s, _, _ := summarize(rep, sc, b); len(s) > 0 && rep.Unavailable[unavailableKey(sc, b)] == "" {
+				for _, v := range vars {
+					for _, c := range sc.Columns {
+						base[b][v.field(c.Field)] = summarizeColumn(s, Column{Field: v.field(c.Field)})
+					}
+				}
 			}
 		}
-		var notes []string
-		for _, impl := range o.Impls {
-			row := []string{impl}
-			if why, ok := rep.Unavailable[impl]; ok {
-				row = append(row, "not available: "+why)
-				fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+		// Implementations without figures come last, their reason outside
+		// the columns, so that it widens none.
+		var notes, absent []string
+		for _, impl := range o.implsFor(sc) {
+			if why, ok := rep.Unavailable[unavailableKey(sc, impl)]; ok {
+				absent = append(absent, impl+"\tnot available: "+why)
 				continue
 			}
 			samples, noisy, failed := summarize(rep, sc, impl)
 			if len(samples) == 0 {
-				row = append(row, fmt.Sprintf("all %d repetitions failed (see the log)", failed))
-				fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+				absent = append(absent, fmt.Sprintf("%s\tall %d repetitions failed (see the log)", impl, failed))
 				continue
 			}
 			if noisy > 0 {
@@ -132,20 +145,33 @@ func printTable(o *Options, rep *Report) {
 				u := summarizeColumn(samples, Column{Field: "load_cpu_util"})
 				notes = append(notes, fmt.Sprintf("%s: %s (its CPU utilisation: median %.2f)", impl, saturatedNote, u.median))
 			}
-			var ratios []string
-			for _, c := range sc.Columns {
-				v := summarizeColumn(samples, c)
-				row = append(row, formatCell(c, v))
-				if c.Ratio {
-					b := base[c.Field]
-					if b.n == 0 || b.median == 0 || math.IsNaN(v.median) {
-						ratios = append(ratios, "-")
-					} else {
-						ratios = append(ratios, fmt.Sprintf("%.2fx", v.median/b.median))
+			for _, v := range vars {
+				row := []string{impl}
+				if v != nil {
+					row = append(row, v.Label)
+				}
+				var ratios []string
+				for _, c := range sc.Columns {
+					f := v.field(c.Field)
+					cv := summarizeColumn(samples, Column{Field: f})
+					row = append(row, formatCell(c, cv))
+					if !c.Ratio {
+						continue
+					}
+					for _, b := range bases {
+						bc := base[b][f]
+						if bc.n == 0 || bc.median == 0 || math.IsNaN(cv.median) {
+							ratios = append(ratios, "-")
+						} else {
+							ratios = append(ratios, fmt.Sprintf("%.2fx", cv.median/bc.median))
+						}
 					}
 				}
+				fmt.Fprintln(tw, strings.Join(append(row, ratios...), "\t")+"\t")
 			}
-			fmt.Fprintln(tw, strings.Join(append(row, ratios...), "\t")+"\t")
+		}
+		for _, line := range absent {
+			fmt.Fprintln(tw, line)
 		}
 		tw.Flush()
 		if len(legend) > 0 {

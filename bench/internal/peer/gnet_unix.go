@@ -1,6 +1,6 @@
 //go:build unix
 
-package echo
+package peer
 
 import (
 	"fmt"
@@ -12,9 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// gnetListenAddr asks the kernel which address gnet's listener is bound to,
+// GnetAddr asks the kernel which address gnet's listener is bound to,
 // which is how port 0 becomes a real port.
-func gnetListenAddr(eng gnet.Engine) (net.Addr, error) {
+func GnetAddr(eng gnet.Engine) (net.Addr, error) {
 	fd, err := eng.Dup()
 	if err != nil {
 		return nil, fmt.Errorf("dup listener: %w", err)
@@ -33,13 +33,13 @@ func gnetListenAddr(eng gnet.Engine) (net.Addr, error) {
 	return nil, fmt.Errorf("listener bound to unexpected address %v", sa)
 }
 
-// reservePort turns port 0 into a concrete free port when gnet will bind
+// ReservePort turns port 0 into a concrete free port when gnet will bind
 // several SO_REUSEPORT listeners (one per loop), since each of them would
 // otherwise get a port of its own. It binds, without listening, a
 // SO_REUSEPORT socket to host:0 and keeps it until release, so nobody else
 // takes the port while gnet binds its listeners to it; a socket that does
 // not listen receives no connections.
-func reservePort(addr string, loops int) (string, func(), error) {
+func ReservePort(addr string, loops int) (string, func(), error) {
 	nop := func() {}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

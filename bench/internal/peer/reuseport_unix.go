@@ -1,6 +1,6 @@
 //go:build unix
 
-package echo
+package peer
 
 import (
 	"syscall"
@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// reusePortControl sets SO_REUSEPORT on a listening socket before bind
+// ReusePortControl sets SO_REUSEPORT on a listening socket before bind
 // (net.ListenConfig.Control), so several processes can share the port.
-func reusePortControl(_, _ string, c syscall.RawConn) error {
+func ReusePortControl(_, _ string, c syscall.RawConn) error {
 	var serr error
 	if err := c.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)

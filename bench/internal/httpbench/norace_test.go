@@ -1,0 +1,5 @@
+//go:build !race
+
+package httpbench
+
+const raceEnabled = false
