@@ -38,9 +38,11 @@ wine:
 
 ## bench: the short C10K run (README's main command): gale, gnet and Go's net
 ## as echo servers on one pinned core each, 1,000 connections exchanging
-## 64-byte messages, then 10,000 idle connections for memory; prints a table
-## of medians and ratios, and writes results.json, table.txt and SVG charts to
-## bench/results/<UTC timestamp>/. See docs/benchmarks.md and bench/DESIGN.md.
+## 64-byte messages, then 10,000 idle connections for memory, then HTTP/1.1
+## (gale, fasthttp, gnet, net/http: 128 keep-alive connections, plain and 16
+## pipelined); prints a table of medians and ratios, and writes results.json,
+## table.txt and SVG charts to bench/results/<UTC timestamp>/. See
+## docs/benchmarks.md and bench/DESIGN.md.
 BENCHRUN ?= -reps 1 -duration 5s -quiet-wait 20s
 bench:
 	cd bench && $(GO) run ./cmd/run $(BENCHRUN)

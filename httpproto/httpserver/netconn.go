@@ -78,6 +78,14 @@ func (nc *netConn) Read(p []byte) (int, error) {
 	select {
 	case res := <-req.done:
 		return res.n, res.err
+	case <-nc.closed:
+		// The stream closed (possibly with its loop stopping, so that
+		// nothing posted runs any more).
+		if req.state.CompareAndSwap(0, 2) {
+			return 0, io.EOF
+		}
+		res := <-req.done
+		return res.n, res.err
 	case <-timeout:
 		if req.state.CompareAndSwap(0, 2) {
 			return 0, os.ErrDeadlineExceeded
@@ -149,7 +157,11 @@ func (nc *netConn) Write(p []byte) (int, error) {
 	}
 	done := make(chan error, 1)
 	handed := make(chan struct{})
+	var state atomic.Int32 // 0 posted, 1 taken by the loop, 2 abandoned
 	if err := nc.l.Post(func() {
+		if !state.CompareAndSwap(0, 1) {
+			return // the writer gave up: p is not ours to touch
+		}
 		defer close(handed)
 		if err := nc.s.Write(p, func(err error) { done <- err }); err != nil {
 			done <- err
@@ -169,10 +181,18 @@ func (nc *netConn) Write(p []byte) (int, error) {
 			return 0, mapClosed(err)
 		}
 		return len(p), nil
+	case <-nc.closed:
+		if !state.CompareAndSwap(0, 2) {
+			<-handed // the loop took p; wait until it let go
+		}
+		return 0, net.ErrClosed
 	case <-timeout:
-		// The loop may not have run the Write yet, and p must not be
-		// touched after we return: wait for the hand-off (the stream
-		// copies what it keeps). The bytes are queued, not confirmed.
+		// p must not be touched after we return: withdraw the Write if
+		// the loop has not taken it, else wait for the hand-off (the
+		// stream copies what it keeps; those bytes are queued).
+		if state.CompareAndSwap(0, 2) {
+			return 0, os.ErrDeadlineExceeded
+		}
 		<-handed
 		return len(p), os.ErrDeadlineExceeded
 	}
@@ -194,7 +214,10 @@ func (nc *netConn) Close() error {
 	}); err != nil {
 		return nil
 	}
-	<-done
+	select {
+	case <-done:
+	case <-nc.closed: // closed already, perhaps with its loop stopped
+	}
 	return nil
 }
 

@@ -8,6 +8,7 @@
 //	http.go                the HTTP run and its session
 //	idle.go                the idle-memory run
 //	driver_*.go            how connections are driven: net, epoll (Linux)
+//	hist.go                the latency histogram
 //	dial*.go, result.go    connecting, the result lines, /proc readings
 package load
 

@@ -128,9 +128,9 @@ func (p pinSpec) command(cpus string, procs int, bin string, args ...string) *ex
 }
 
 // runOnce starts a server, runs the load generator against it and stops
-// the server, for each variant of the scenario (a fresh server each). startErr is set when the
-// server did not start (the implementation is not available); err when
-// the sample failed.
+// the server, for each variant of the scenario (a fresh server each).
+// startErr is set when the server did not start (the implementation is
+// not available); err when the sample failed.
 func runOnce(ctx context.Context, o *Options, pin pinSpec, bins binaries, sc *Scenario, impl string) (res Result, startErr, err error) {
 	if sc.Run != nil {
 		return sc.Run(ctx, o, pin, bins, sc, impl)
