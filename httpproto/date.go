@@ -100,9 +100,9 @@ func parseIMFFixdate(b []byte) (int64, bool) {
 	if len(b) != 25 || b[0] != ' ' || b[3] != ' ' || b[7] != ' ' || b[12] != ' ' || string(b[21:]) != " GMT" {
 		return 0, false
 	}
-	d, ok1 := dateDigits(b[1:3])
+	d, ok1 := parseDecimal(b[1:3])
 	m, ok2 := dateMonth(b[4:7])
-	y, ok3 := dateDigits(b[8:12])
+	y, ok3 := parseDecimal(b[8:12])
 	t, ok4 := dateClock(b[13:21])
 	if !ok1 || !ok2 || !ok3 || !ok4 {
 		return 0, false
@@ -115,9 +115,9 @@ func parseRFC850(b []byte) (int64, bool) {
 	if len(b) != 23 || b[0] != ' ' || b[3] != '-' || b[7] != '-' || b[10] != ' ' || string(b[19:]) != " GMT" {
 		return 0, false
 	}
-	d, ok1 := dateDigits(b[1:3])
+	d, ok1 := parseDecimal(b[1:3])
 	m, ok2 := dateMonth(b[4:7])
-	y, ok3 := dateDigits(b[8:10])
+	y, ok3 := parseDecimal(b[8:10])
 	t, ok4 := dateClock(b[11:19])
 	if !ok1 || !ok2 || !ok3 || !ok4 {
 		return 0, false
@@ -140,9 +140,9 @@ func parseAsctime(b []byte) (int64, bool) {
 	if dd[0] == ' ' {
 		dd = dd[1:]
 	}
-	d, ok2 := dateDigits(dd)
+	d, ok2 := parseDecimal(dd)
 	t, ok3 := dateClock(b[11:19])
-	y, ok4 := dateDigits(b[20:24])
+	y, ok4 := parseDecimal(b[20:24])
 	if !ok1 || !ok2 || !ok3 || !ok4 {
 		return 0, false
 	}
@@ -161,20 +161,6 @@ func dateAssemble(y, m, d, t int64) (int64, bool) {
 	return days*86400 + t, true
 }
 
-func dateDigits(b []byte) (int64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
-}
-
 func dateMonth(b []byte) (int64, bool) {
 	for i, name := range imfMonthNames {
 		if string(b) == name {
@@ -189,9 +175,9 @@ func dateClock(b []byte) (int64, bool) {
 	if len(b) != 8 || b[2] != ':' || b[5] != ':' {
 		return 0, false
 	}
-	h, ok1 := dateDigits(b[0:2])
-	m, ok2 := dateDigits(b[3:5])
-	s, ok3 := dateDigits(b[6:8])
+	h, ok1 := parseDecimal(b[0:2])
+	m, ok2 := parseDecimal(b[3:5])
+	s, ok3 := parseDecimal(b[6:8])
 	if !ok1 || !ok2 || !ok3 || h > 23 || m > 59 || s > 60 {
 		return 0, false
 	}

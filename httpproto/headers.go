@@ -2,6 +2,7 @@ package httpproto
 
 import (
 	"iter"
+	"strconv"
 	"strings"
 )
 
@@ -126,25 +127,31 @@ func (h *Headers) HasToken(name, token string) bool {
 // Add does not validate: names and values are checked when a head is
 // serialised (AppendResponseHead, AppendRequestHead), which refuses CR, LF
 // and other control bytes rather than send a header a peer could split.
-func (h *Headers) Add(name, value string) {
+func (h *Headers) Add(name, value string) { addCopy(h, name, value) }
+
+// AddBytes is Add for byte slices (copied).
+func (h *Headers) AddBytes(name, value []byte) { addCopy(h, name, value) }
+
+// AddInt appends a field whose value is n in decimal (Content-Length),
+// formatted straight into h's storage.
+func (h *Headers) AddInt(name string, n int64) {
 	start := len(h.arena)
 	h.arena = appendCanonical(h.arena, name)
 	nameEnd := len(h.arena)
-	h.arena = append(h.arena, value...)
-	// Views are taken after both appends: if the arena grew, earlier
-	// fields keep pointing at the old array, whose bytes never change.
+	h.arena = strconv.AppendInt(h.arena, n, 10)
 	h.fields = append(h.fields, Field{
 		Name:  h.arena[start:nameEnd:nameEnd],
 		Value: h.arena[nameEnd:len(h.arena):len(h.arena)],
 	})
 }
 
-// AddBytes is Add for byte slices (copied).
-func (h *Headers) AddBytes(name, value []byte) {
+func addCopy[T string | []byte](h *Headers, name, value T) {
 	start := len(h.arena)
-	h.arena = appendCanonicalBytes(h.arena, name)
+	h.arena = appendCanonical(h.arena, name)
 	nameEnd := len(h.arena)
 	h.arena = append(h.arena, value...)
+	// Views are taken after both appends: if the arena grew, earlier
+	// fields keep pointing at the old array, whose bytes never change.
 	h.fields = append(h.fields, Field{
 		Name:  h.arena[start:nameEnd:nameEnd],
 		Value: h.arena[nameEnd:len(h.arena):len(h.arena)],
@@ -285,35 +292,20 @@ func CanonicalName(name string) string {
 	return string(appendCanonical(nil, name))
 }
 
-func appendCanonical(dst []byte, name string) []byte {
-	if !validTokenString(name) {
-		return append(dst, name...)
+// appendCanonical appends name in canonical form (see CanonicalName), or
+// unchanged if it is not a valid token.
+func appendCanonical[T string | []byte](dst []byte, name T) []byte {
+	if len(name) == 0 {
+		return dst
+	}
+	for i := 0; i < len(name); i++ {
+		if !tchar[name[i]] {
+			return append(dst, name...)
+		}
 	}
 	upper := true
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		if upper && 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		} else if !upper && 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-		upper = c == '-'
-	}
-	return dst
-}
-
-func appendCanonicalBytes(dst, name []byte) []byte {
-	for _, c := range name {
-		if !isTchar(c) {
-			return append(dst, name...)
-		}
-	}
-	if len(name) == 0 {
-		return dst
-	}
-	upper := true
-	for _, c := range name {
 		if upper && 'a' <= c && c <= 'z' {
 			c -= 'a' - 'A'
 		} else if !upper && 'A' <= c && c <= 'Z' {

@@ -151,3 +151,12 @@ func TestHeadersAllocs(t *testing.T) {
 		t.Errorf("reused Headers allocates %v times", n)
 	}
 }
+
+func TestHeadersAddInt(t *testing.T) {
+	var h Headers
+	h.AddInt("content-length", 1234567890123)
+	h.AddInt("X-Zero", 0)
+	if got := h.String(); got != "Content-Length: 1234567890123\r\nX-Zero: 0\r\n" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -188,3 +188,15 @@ func TestNetHTTPHijack(t *testing.T) {
 		}
 	}
 }
+
+func TestNetHTTPChunkedRequestLooksLikeNetHTTP(t *testing.T) {
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%d %v %q %s", r.ContentLength, r.TransferEncoding, r.Header.Get("Transfer-Encoding"), b)
+	})), nil)
+	c := dial(t, addr)
+	c.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+	if _, body := c.response("POST"); body != `-1 [chunked] "" abc` {
+		t.Fatalf("handler saw %q", body)
+	}
+}

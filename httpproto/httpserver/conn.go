@@ -263,8 +263,6 @@ func (c *conn) event(ev httpproto.Event) {
 		c.gatherBody(ev.Data)
 	case httpproto.MessageDone:
 		c.endRequest()
-	case httpproto.Switched:
-		// Not produced for requests; nothing to do.
 	}
 }
 
@@ -538,8 +536,7 @@ func (c *conn) writeError(status int) {
 	h.Add("Content-Type", "text/plain; charset=utf-8")
 	h.Add("Connection", "close")
 	text := httpproto.StatusText(status)
-	var num [20]byte
-	h.AddBytes(contentLengthName, appendInt(num[:0], len(text)+1))
+	h.AddInt("Content-Length", int64(len(text)+1))
 	date := c.ls.date
 	h.AddBytes(dateName, date[6:len(date)-2])
 	c.out, _ = c.enc.AppendResponseHead(c.out, httpproto.RequestInfo{}, status, "", &h)
@@ -548,24 +545,12 @@ func (c *conn) writeError(status int) {
 	c.finishClose()
 }
 
-func appendInt(dst []byte, n int) []byte {
-	if n >= 10 {
-		dst = appendInt(dst, n/10)
-	}
-	return append(dst, byte('0'+n%10))
-}
-
 // failOutput: the handler broke the response's framing; close after what
 // was sent.
 func (c *conn) failOutput(err error) {
 	c.srv.log.Warn("gale/httpserver: invalid response", "remote", c.s.RemoteAddr(), "error", err)
 	c.closing = true
-	if !c.inData {
-		c.finishClose()
-	} else {
-		c.state = stClosing
-		c.finishClose()
-	}
+	c.finishClose()
 }
 
 func (c *conn) detach() *stream.Stream {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/gale-io/gale/httpproto"
@@ -46,17 +45,22 @@ func newGzipState(o *GzipOptions) *gzipState {
 func acceptsGzip(h *httpproto.Headers) bool {
 	var buf [2][]byte
 	for _, v := range h.AppendValues(buf[:0], "Accept-Encoding") {
-		for _, elem := range bytes.Split(v, []byte{','}) {
+		for len(v) > 0 {
+			elem := v
+			if i := bytes.IndexByte(v, ','); i >= 0 {
+				elem, v = v[:i], v[i+1:]
+			} else {
+				v = nil
+			}
 			name, params, _ := bytes.Cut(elem, []byte{';'})
-			name = trimSpace(name)
+			name = bytes.Trim(name, " \t")
 			if !httpproto.EqualFold(name, "gzip") && !httpproto.EqualFold(name, "x-gzip") && string(name) != "*" {
 				continue
 			}
-			q := trimSpace(params)
-			if len(q) >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=' {
-				if strings.Trim(string(q[2:]), "0.") == "" {
-					continue // q=0: not acceptable
-				}
+			q := bytes.Trim(params, " \t")
+			if len(q) >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=' &&
+				len(bytes.Trim(q[2:], "0.")) == 0 {
+				continue // q=0: not acceptable
 			}
 			return true
 		}
@@ -139,9 +143,8 @@ func (w *ResponseWriter) startGzip(last bool) {
 		zw.Reset(io.Discard)
 		g.writers.Put(zw)
 		w.body = append(w.body[:0], out.Bytes()...)
-		var num [20]byte
 		h.Del("Content-Length")
-		h.AddBytes(contentLengthName, appendInt(num[:0], len(w.body)))
+		h.AddInt("Content-Length", int64(len(w.body)))
 		return
 	}
 	h.Del("Content-Length")
@@ -161,7 +164,7 @@ type gzipRequest struct {
 }
 
 func (g *gzipState) requestDecoder(c *conn, r *Request) BodyDelegate {
-	if !httpproto.EqualFold(trimSpace(r.Header.Get("Content-Encoding")), "gzip") {
+	if !httpproto.EqualFold(bytes.Trim(r.Header.Get("Content-Encoding"), " \t"), "gzip") {
 		return nil
 	}
 	return &gzipRequest{c: c}

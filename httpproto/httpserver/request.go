@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"crypto/tls"
 	"net"
 	"net/netip"
@@ -89,7 +90,7 @@ func (r *Request) applyXHeaders(trusted []netip.Prefix) {
 	}
 	h := &r.Header
 	if v := h.Get("X-Real-Ip"); v != nil {
-		if ip, err := netip.ParseAddr(string(trimSpace(v))); err == nil {
+		if ip, err := netip.ParseAddr(string(bytes.Trim(v, " \t"))); err == nil {
 			r.RemoteIP = ip.Unmap()
 		}
 	} else {
@@ -104,7 +105,7 @@ func (r *Request) applyXHeaders(trusted []netip.Prefix) {
 				for j >= 0 && v[j] != ',' {
 					j--
 				}
-				elem := trimSpace(v[j+1:])
+				elem := bytes.Trim(v[j+1:], " \t")
 				if j < 0 {
 					v = v[:0]
 				} else {
@@ -135,7 +136,7 @@ func (r *Request) applyXHeaders(trusted []netip.Prefix) {
 			}
 		}
 	}
-	switch s := trimSpace(scheme); {
+	switch s := bytes.Trim(scheme, " \t"); {
 	case httpproto.EqualFold(s, "http"):
 		r.Scheme = "http"
 	case httpproto.EqualFold(s, "https"):
@@ -150,14 +151,4 @@ func inPrefixes(ip netip.Addr, ps []netip.Prefix) bool {
 		}
 	}
 	return false
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }

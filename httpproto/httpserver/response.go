@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"errors"
-	"strconv"
 
 	"github.com/gale-io/gale/httpproto"
 	"github.com/gale-io/gale/stream"
@@ -195,8 +194,7 @@ func (w *ResponseWriter) Respond(status int, contentType string, body []byte) er
 		len(body) >= flushThreshold {
 		// The whole body is known: keep the response sized (and an
 		// HTTP/1.0 keep-alive connection alive) even though it is large.
-		var num [20]byte
-		w.header.AddBytes(contentLengthName, appendInt(num[:0], len(body)))
+		w.header.AddInt("Content-Length", int64(len(body)))
 	}
 	if _, err := w.Write(body); err != nil {
 		return err
@@ -260,8 +258,7 @@ func (w *ResponseWriter) sendHead(last bool) error {
 		w.startGzip(last)
 	}
 	if last && !bodyless && !h.Has("Content-Length") && !h.Has("Transfer-Encoding") {
-		var num [20]byte
-		h.AddBytes(contentLengthName, strconv.AppendInt(num[:0], int64(len(w.body)), 10))
+		h.AddInt("Content-Length", int64(len(w.body)))
 	}
 	if w.c.srv.opts.ServerName != "" && !h.Has("Server") {
 		h.Add("Server", w.c.srv.opts.ServerName)
@@ -302,8 +299,7 @@ func (w *ResponseWriter) sendHead(last bool) error {
 }
 
 var (
-	contentLengthName = []byte("Content-Length")
-	dateName          = []byte("Date")
+	dateName = []byte("Date")
 )
 
 // fail records an output error (the handler broke framing): the response

@@ -515,3 +515,18 @@ func TestMaxConnsUnaffectedByHTTP(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+func TestRespondLargeBodyStaysSized(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 3*flushThreshold)
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		w.Respond(200, "text/plain", big)
+	}, nil)
+	c := dial(t, addr)
+	for range 2 { // the HTTP/1.0 keep-alive connection survives the first
+		c.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+		resp, body := c.response("GET")
+		if resp.ContentLength != int64(len(big)) || len(resp.TransferEncoding) != 0 || body != string(big) || resp.Close {
+			t.Fatalf("length %d, te %v, close %v, body %d bytes", resp.ContentLength, resp.TransferEncoding, resp.Close, len(body))
+		}
+	}
+}
