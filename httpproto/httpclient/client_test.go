@@ -1,0 +1,179 @@
+package httpclient_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gale-io/gale/httpproto/httpclient"
+)
+
+func TestGetAndPost(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Method", r.Method)
+		w.Header().Set("X-UA", r.UserAgent())
+		w.Header().Set("X-CT", r.Header.Get("Content-Type"))
+		w.Header().Set("X-CL", fmt.Sprint(r.ContentLength))
+		fmt.Fprintf(w, "%s %s %s", r.Method, r.URL.RequestURI(), body)
+	})
+	e := newEnv(t, nil)
+	r := e.mustDo(&httpclient.Request{URL: srv.URL + "/a?b=c"})
+	if r.Status != 200 || string(r.Body) != "GET /a?b=c " || r.Reason != "OK" {
+		t.Fatalf("GET: %d %q %q", r.Status, r.Reason, r.Body)
+	}
+	if got := r.Header.GetString("X-UA"); got != httpclient.DefaultUserAgent {
+		t.Errorf("User-Agent %q", got)
+	}
+	if r.Err() != nil || r.EffectiveURL != srv.URL+"/a?b=c" {
+		t.Errorf("Err %v, EffectiveURL %q", r.Err(), r.EffectiveURL)
+	}
+	r = e.mustDo(&httpclient.Request{Method: "POST", URL: srv.URL + "/p", Body: []byte("hello")})
+	if string(r.Body) != "POST /p hello" || r.Header.GetString("X-CL") != "5" {
+		t.Fatalf("POST: %q CL %s", r.Body, r.Header.GetString("X-CL"))
+	}
+	if ct := r.Header.GetString("X-CT"); ct != "application/x-www-form-urlencoded" {
+		t.Errorf("POST Content-Type %q, want Tornado's default", ct)
+	}
+	if !r.Reused {
+		t.Error("second request did not reuse the connection")
+	}
+	if n := srv.newConns(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+func TestStatusErr(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "nope", http.StatusNotFound)
+	})
+	e := newEnv(t, nil)
+	r := e.mustDo(&httpclient.Request{URL: srv.URL})
+	var he *httpclient.HTTPError
+	if r.Status != 404 || !errors.As(r.Err(), &he) || he.Code != 404 || he.Error() != "HTTP 404: Not Found" {
+		t.Fatalf("status %d err %v", r.Status, r.Err())
+	}
+	if !strings.HasPrefix(string(r.Body), "nope") {
+		t.Errorf("body %q", r.Body)
+	}
+}
+
+func TestHeadAndNoBody(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/204":
+			w.WriteHeader(204)
+		case "/304":
+			w.WriteHeader(304)
+		default:
+			w.Header().Set("Content-Length", "11")
+			io.WriteString(w, "hello world")
+		}
+	})
+	e := newEnv(t, nil)
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{"HEAD", "/", 200}, {"GET", "/204", 204}, {"GET", "/304", 304}, {"GET", "/", 200},
+	} {
+		r := e.mustDo(&httpclient.Request{Method: c.method, URL: srv.URL + c.path})
+		want := ""
+		if c.method == "GET" && c.status == 200 {
+			want = "hello world"
+		}
+		if r.Status != c.status || string(r.Body) != want {
+			t.Errorf("%s %s: %d %q", c.method, c.path, r.Status, r.Body)
+		}
+	}
+	if n := srv.newConns(); n != 1 {
+		t.Errorf("%d connections, want 1 (all kept alive)", n)
+	}
+}
+
+func TestChunkedUploadProducer(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%v %d %s", r.TransferEncoding, r.ContentLength, body)
+	})
+	e := newEnv(t, nil)
+	pieces := []string{"one,", "two,", "three"}
+	var order []string
+	prod := func(w *httpclient.BodyWriter) {
+		var next func(i int)
+		next = func(i int) {
+			if i == len(pieces) {
+				w.End(nil)
+				return
+			}
+			order = append(order, "write "+pieces[i])
+			w.Write([]byte(pieces[i]), func(err error) {
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				order = append(order, "done")
+				next(i + 1)
+			})
+		}
+		next(0)
+	}
+	r := e.mustDo(&httpclient.Request{Method: "PUT", URL: srv.URL, BodyProducer: prod})
+	if string(r.Body) != "[chunked] -1 one,two,three" {
+		t.Fatalf("body %q", r.Body)
+	}
+	if len(order) != 6 || order[1] != "done" {
+		t.Errorf("writes did not wait for completion: %v", order)
+	}
+	r = e.mustDo(&httpclient.Request{Method: "POST", URL: srv.URL, BodyProducer: prod, BodyLength: 13})
+	if string(r.Body) != "[] 13 one,two,three" {
+		t.Fatalf("sized producer: body %q", r.Body)
+	}
+}
+
+func TestStreaming(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789"), 50000)
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-A", "b")
+		w.Write(big[:len(big)/2])
+		w.(http.Flusher).Flush()
+		w.Write(big[len(big)/2:])
+	})
+	e := newEnv(t, nil)
+	var got []byte
+	heads := 0
+	chunks := 0
+	r := e.mustDo(&httpclient.Request{URL: srv.URL,
+		OnHeader: func(r *httpclient.Response) {
+			heads++
+			if r.Status != 200 || r.Header.GetString("X-A") != "b" || chunks > 0 {
+				t.Errorf("OnHeader: %d %q after %d chunks", r.Status, r.Header.GetString("X-A"), chunks)
+			}
+		},
+		OnChunk: func(b []byte) { chunks++; got = append(got, b...) },
+	})
+	if heads != 1 || !bytes.Equal(got, big) || len(r.Body) != 0 || chunks < 2 {
+		t.Fatalf("heads %d, chunks %d, got %d bytes (want %d), Body %d", heads, chunks, len(got), len(big), len(r.Body))
+	}
+}
+
+func TestBasicAuth(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		fmt.Fprintf(w, "%v %s %s", ok, u, p)
+	})
+	e := newEnv(t, nil)
+	r := e.mustDo(&httpclient.Request{URL: srv.URL, Username: "al", Password: "s3cret"})
+	if string(r.Body) != "true al s3cret" {
+		t.Fatalf("auth fields: %q", r.Body)
+	}
+	u := strings.Replace(srv.URL, "http://", "http://bo:pw%40x@", 1)
+	r = e.mustDo(&httpclient.Request{URL: u})
+	if string(r.Body) != "true bo pw@x" {
+		t.Fatalf("URL userinfo: %q", r.Body)
+	}
+}

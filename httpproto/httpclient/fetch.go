@@ -1,0 +1,727 @@
+package httpclient
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/loop"
+	"github.com/gale-io/gale/stream"
+	"github.com/gale-io/gale/tcpclient"
+)
+
+// fetchState is where a request stands.
+//
+//	stQueued     waiting for a slot              → stConnecting, stSending, done
+//	stConnecting connecting (proxy, TLS)         → stSending, done
+//	stSending    request written, response read  → stQueued (redirect), stConnecting (retry), done
+type fetchState uint8
+
+const (
+	stQueued fetchState = iota
+	stConnecting
+	stSending
+)
+
+// fetch is one request from Fetch to its callback, across redirects. The
+// fields below "hop" describe the current hop and are reset by startHop.
+type fetch struct {
+	c   *Client
+	req *Request
+	cb  func(*Response, error)
+
+	start      time.Time // wall clock, at Fetch
+	url        httpproto.URL
+	method     string
+	mcode      httpproto.Method
+	header     httpproto.Headers
+	body       []byte
+	producer   BodyProducer
+	user, pass string
+	hasAuth    bool
+	follow     bool
+	redirLeft  int
+	redirects  int
+	decompress bool
+	connectTO  time.Duration
+	requestTO  time.Duration
+	tlsConfig  *tls.Config
+	forceNew   bool // the next hop must not reuse a connection
+	retried    bool
+
+	slot       bool
+	queued     bool
+	queueTimer loop.Timer
+	done       bool
+
+	hop        int // increments with every hop: stale callbacks compare it
+	state      fetchState
+	hopStart   time.Time
+	timer      loop.Timer
+	cancelDial context.CancelFunc
+	proxy      httpproto.URL
+	viaProxy   bool
+	key        poolKey
+	pc         *pconn
+	reused     bool
+	connectDur time.Duration
+	gotByte    bool // a response byte arrived on this hop
+	tunnel     bool // reading a proxy's answer to CONNECT
+	switched   bool // the tunnel is open
+	waitCont   bool // the body waits for 100 Continue
+	contTimer  loop.Timer
+	bodyStart  bool // the body (or its producer) was started
+	noReuse    bool
+	resp       *Response
+	following  bool // the response is a redirect to follow
+	gzip       bool
+	zbuf       []byte // a compressed body
+	msgDone    bool
+	writer     *BodyWriter
+}
+
+// live reports whether hop is the request's current hop and it is not done.
+func (f *fetch) live(hop int) bool { return !f.done && f.hop == hop }
+
+func (f *fetch) urlString() string {
+	u := f.url
+	u.Username, u.Password = "", ""
+	if u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
+// op names the phase for an error.
+func (f *fetch) op() string {
+	switch {
+	case f.queued:
+		return "queue"
+	case f.state == stConnecting:
+		return "connect"
+	case f.state == stSending:
+		return "read"
+	}
+	return "request"
+}
+
+// init checks the request and takes its settings.
+func (f *fetch) init() error {
+	req, cfg := f.req, &f.c.cfg
+	f.start = time.Now()
+	u, err := httpproto.ParseURL(req.URL)
+	if err != nil {
+		return &Error{Op: "request", Err: err}
+	}
+	f.url = u
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return &Error{Op: "request", URL: f.urlString(), Err: fmt.Errorf("%w: scheme %q", ErrUnsupported, u.Scheme)}
+	}
+	f.method = req.Method
+	if f.method == "" {
+		f.method = "GET"
+	}
+	if !httpproto.ValidToken([]byte(f.method)) {
+		return &Error{Op: "request", URL: f.urlString(), Err: fmt.Errorf("%w: method %q", ErrUnsupported, f.method)}
+	}
+	if req.Header != nil {
+		f.header = req.Header.Clone()
+	}
+	f.body, f.producer = req.Body, req.BodyProducer
+	f.user, f.pass, f.hasAuth = req.Username, req.Password, req.Username != ""
+	f.follow = !cfg.NoFollowRedirects
+	if req.FollowRedirects != Default {
+		f.follow = req.FollowRedirects == On
+	}
+	f.redirLeft = cfg.MaxRedirects
+	if req.MaxRedirects != 0 {
+		f.redirLeft = max(req.MaxRedirects, 0)
+	}
+	f.decompress = !cfg.NoDecompress
+	if req.Decompress != Default {
+		f.decompress = req.Decompress == On
+	}
+	f.connectTO, f.requestTO = cfg.ConnectTimeout, cfg.RequestTimeout
+	if req.ConnectTimeout != 0 {
+		f.connectTO = req.ConnectTimeout
+	}
+	if req.RequestTimeout != 0 {
+		f.requestTO = req.RequestTimeout
+	}
+	f.tlsConfig = cfg.TLS
+	if req.TLS != nil {
+		f.tlsConfig = req.TLS
+	}
+	return nil
+}
+
+// connectTimeout is Tornado's min(connect_timeout, request_timeout),
+// ignoring the unset ones; 0 for none.
+func (f *fetch) connectTimeout() time.Duration {
+	switch {
+	case f.connectTO <= 0:
+		return max(f.requestTO, 0)
+	case f.requestTO <= 0:
+		return f.connectTO
+	}
+	return min(f.connectTO, f.requestTO)
+}
+
+func (f *fetch) queueTimeout() time.Duration {
+	if f.c.cfg.QueueTimeout != 0 {
+		return max(f.c.cfg.QueueTimeout, 0)
+	}
+	return f.connectTimeout()
+}
+
+// startHop starts the current hop: a pooled connection or a new one.
+func (f *fetch) startHop() {
+	f.hop++
+	f.state = stConnecting
+	f.hopStart = f.c.l.Now()
+	f.pc, f.reused, f.connectDur, f.gotByte = nil, false, 0, false
+	f.tunnel, f.switched, f.waitCont, f.bodyStart, f.noReuse = false, false, false, false, false
+	f.resp, f.following, f.gzip, f.zbuf, f.msgDone, f.writer = nil, false, false, nil, false, nil
+	f.viaProxy = false
+	if d := f.connectTimeout(); d > 0 {
+		f.timer = f.c.l.CallLater(d, f.onTimeout)
+	}
+	if f.req.UnixSocket == "" && f.c.cfg.Proxy != nil {
+		p, err := f.c.cfg.Proxy(f.url)
+		if err != nil {
+			f.fail(&Error{Op: "proxy", URL: f.urlString(), Err: err})
+			return
+		}
+		if p != "" {
+			pu, err := httpproto.ParseURL(p)
+			if err == nil && pu.Scheme != "http" {
+				err = fmt.Errorf("%w: proxy scheme %q", ErrUnsupported, pu.Scheme)
+			}
+			if err != nil {
+				f.fail(&Error{Op: "proxy", URL: f.urlString(), Err: err})
+				return
+			}
+			f.proxy, f.viaProxy = pu, true
+		}
+	}
+	f.key = poolKey{scheme: f.url.Scheme, host: f.url.Host, port: f.url.Port, unix: f.req.UnixSocket}
+	if f.url.Scheme == "https" {
+		f.key.tls = f.tlsConfig
+	}
+	if f.viaProxy {
+		f.key.proxy = f.proxy.String()
+	}
+	if !f.forceNew {
+		if pc := f.c.takeIdle(f.key); pc != nil {
+			f.reused = true
+			f.attach(pc)
+			f.ready()
+			return
+		}
+	}
+	f.forceNew = false
+	f.dial()
+}
+
+func (f *fetch) attach(pc *pconn) {
+	f.pc = pc
+	pc.f = f
+}
+
+// dial opens a connection: to the Unix socket, the proxy or the host.
+func (f *fetch) dial() {
+	cfg := &f.c.cfg
+	opts := &tcpclient.Options{Resolver: cfg.Resolver, LocalAddr: cfg.LocalAddr, NoDelay: cfg.NoDelay, Stream: cfg.Stream}
+	var ctx context.Context
+	ctx, f.cancelDial = context.WithCancel(context.Background())
+	hop := f.hop
+	cb := func(s *stream.Stream, err error) {
+		if !f.live(hop) {
+			if s != nil {
+				s.Close()
+			}
+			return
+		}
+		f.cancelDial()
+		f.cancelDial = nil
+		if err != nil {
+			f.fail(&Error{Op: "connect", URL: f.urlString(), Err: err})
+			return
+		}
+		f.connected(newPconn(f.c, f.key, s))
+	}
+	switch {
+	case f.req.UnixSocket != "":
+		tcpclient.ConnectUnix(ctx, f.c.l, f.req.UnixSocket, opts, cb)
+	case f.viaProxy:
+		tcpclient.Connect(ctx, f.c.l, f.proxy.Host, f.proxy.Port, opts, cb)
+	default:
+		tcpclient.Connect(ctx, f.c.l, f.url.Host, f.url.Port, opts, cb)
+	}
+}
+
+// connected goes on from a new connection: a tunnel, TLS, or the request.
+func (f *fetch) connected(pc *pconn) {
+	f.attach(pc)
+	switch {
+	case f.viaProxy && f.url.Scheme == "https":
+		f.openTunnel(pc)
+	case f.url.Scheme == "https":
+		f.startTLS(pc)
+	default:
+		f.ready()
+	}
+}
+
+// openTunnel asks the proxy for a tunnel to the target (RFC 9110 section
+// 9.3.6).
+func (f *fetch) openTunnel(pc *pconn) {
+	target := f.url.HostPort()
+	var h httpproto.Headers
+	h.Add("Host", target)
+	if f.proxy.Username != "" {
+		h.Add("Proxy-Authorization", basicAuth(f.proxy.Username, f.proxy.Password))
+	}
+	out, err := httpproto.AppendRequestHead(pc.out[:0], "CONNECT", target, &h)
+	if err != nil {
+		f.fail(&Error{Op: "proxy", URL: f.urlString(), Err: err})
+		return
+	}
+	pc.out = out
+	f.tunnel = true
+	pc.p.ExpectResponseTo(httpproto.MethodConnect)
+	pc.s.Write(out, nil)
+	pc.read()
+}
+
+// tunnelOpen runs once the proxy answered CONNECT with 2xx.
+func (f *fetch) tunnelOpen(pc *pconn) {
+	f.tunnel, f.switched = false, false
+	pc.p.Reset()
+	f.startTLS(pc)
+}
+
+func (f *fetch) startTLS(pc *pconn) {
+	var cfg *tls.Config
+	if f.tlsConfig != nil {
+		cfg = f.tlsConfig.Clone()
+	} else {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = f.url.Host
+	}
+	hop := f.hop
+	if err := pc.s.StartTLS(cfg, false, func(err error) {
+		if !f.live(hop) {
+			return
+		}
+		if err != nil {
+			f.fail(&Error{Op: "connect", URL: f.urlString(), Err: &tcpclient.Error{Op: "tls", Host: f.url.Host, Port: f.url.Port, Err: err}})
+			return
+		}
+		f.ready()
+	}); err != nil {
+		f.fail(&Error{Op: "connect", URL: f.urlString(), Err: err})
+	}
+}
+
+// ready sends the request on the connected f.pc.
+func (f *fetch) ready() {
+	pc := f.pc
+	f.state = stSending
+	if !f.reused {
+		f.connectDur = f.c.l.Now().Sub(f.hopStart)
+	}
+	f.timer.Cancel()
+	f.timer = loop.Timer{}
+	if f.requestTO > 0 {
+		f.timer = f.c.l.CallAt(f.hopStart.Add(f.requestTO), f.onTimeout)
+	}
+	f.mcode = httpproto.ParseMethod([]byte(f.method))
+	pc.p.ExpectResponseTo(f.mcode)
+	pc.enc.Reset()
+	h := f.requestHeader()
+	size := int64(len(f.body))
+	if f.producer != nil {
+		size = -1
+		if f.req.BodyLength > 0 {
+			size = f.req.BodyLength
+		}
+	}
+	target := f.url.RequestURI()
+	if f.viaProxy && f.url.Scheme == "http" {
+		u := f.url
+		u.Username, u.Password, u.Fragment = "", "", ""
+		target = u.String()
+	}
+	out, err := pc.enc.AppendRequestHead(pc.out[:0], f.method, target, h, size, true)
+	if err != nil {
+		f.fail(&Error{Op: "request", URL: f.urlString(), Err: err})
+		return
+	}
+	f.waitCont = f.req.ExpectContinue && (len(f.body) > 0 || f.producer != nil)
+	if !f.waitCont && f.producer == nil {
+		out, err = f.appendBody(pc, out)
+		if err != nil {
+			f.fail(&Error{Op: "request", URL: f.urlString(), Err: err})
+			return
+		}
+	}
+	pc.out = out
+	pc.s.Write(out, f.writeDone(f.hop))
+	if f.waitCont {
+		if d := f.c.cfg.ContinueTimeout; d > 0 {
+			f.contTimer = f.c.l.CallLater(d, f.sendBody)
+		}
+	} else if f.producer != nil {
+		f.startProducer()
+	}
+	pc.read()
+}
+
+// appendBody appends a bytes body and the message's end.
+func (f *fetch) appendBody(pc *pconn, out []byte) ([]byte, error) {
+	f.bodyStart = true
+	out, err := pc.enc.AppendBody(out, f.body)
+	if err != nil {
+		return out, err
+	}
+	return pc.enc.AppendEnd(out, nil)
+}
+
+// sendBody sends the body held back for 100 Continue.
+func (f *fetch) sendBody() {
+	if !f.waitCont {
+		return
+	}
+	f.waitCont = false
+	f.contTimer.Cancel()
+	if f.producer != nil {
+		f.startProducer()
+		return
+	}
+	pc := f.pc
+	out, err := f.appendBody(pc, pc.out[:0])
+	if err != nil {
+		f.fail(&Error{Op: "request", URL: f.urlString(), Err: err})
+		return
+	}
+	pc.out = out
+	pc.s.Write(out, f.writeDone(f.hop))
+}
+
+func (f *fetch) startProducer() {
+	f.bodyStart = true
+	f.writer = &BodyWriter{f: f, hop: f.hop}
+	f.producer(f.writer)
+}
+
+// bodyWrite is BodyWriter.Write.
+func (f *fetch) bodyWrite(p []byte, cb func(error)) {
+	pc := f.pc
+	out, err := pc.enc.AppendBody(pc.out[:0], p)
+	if err != nil {
+		f.c.l.Post(func() { cb(err) })
+		f.fail(&Error{Op: "write", URL: f.urlString(), Err: err})
+		return
+	}
+	pc.out = out
+	if len(out) == 0 {
+		f.c.l.Post(func() { cb(nil) })
+		return
+	}
+	wd := f.writeDone(f.hop)
+	if err := pc.s.Write(out, func(err error) { cb(err); wd(err) }); err != nil {
+		f.c.l.Post(func() { cb(err) })
+	}
+}
+
+// bodyEnd is BodyWriter.End.
+func (f *fetch) bodyEnd(err error) {
+	if err != nil {
+		f.fail(&Error{Op: "write", URL: f.urlString(), Err: err})
+		return
+	}
+	pc := f.pc
+	out, err := pc.enc.AppendEnd(pc.out[:0], nil)
+	if err != nil {
+		f.fail(&Error{Op: "write", URL: f.urlString(), Err: err})
+		return
+	}
+	pc.out = out
+	pc.s.Write(out, f.writeDone(f.hop))
+}
+
+// writeDone returns a write callback: a failed write fails the hop.
+func (f *fetch) writeDone(hop int) func(error) {
+	return func(err error) {
+		if err != nil && f.live(hop) {
+			f.connFailed("write", err)
+		}
+	}
+}
+
+// requestHeader returns the header fields to send, with the client's
+// additions.
+func (f *fetch) requestHeader() *httpproto.Headers {
+	h := &f.header
+	if !h.Has("Host") {
+		h.Set("Host", f.url.Authority())
+	}
+	if !h.Has("User-Agent") {
+		h.Set("User-Agent", f.c.cfg.UserAgent)
+	}
+	if f.decompress && !h.Has("Accept-Encoding") {
+		h.Set("Accept-Encoding", "gzip")
+	}
+	if !h.Has("Authorization") {
+		switch {
+		case f.hasAuth:
+			h.Set("Authorization", basicAuth(f.user, f.pass))
+		case f.url.Username != "" || f.url.Password != "":
+			h.Set("Authorization", basicAuth(f.url.Username, f.url.Password))
+		}
+	}
+	if f.viaProxy && f.url.Scheme == "http" && f.proxy.Username != "" && !h.Has("Proxy-Authorization") {
+		h.Set("Proxy-Authorization", basicAuth(f.proxy.Username, f.proxy.Password))
+	}
+	if f.req.ExpectContinue && (len(f.body) > 0 || f.producer != nil) && !h.Has("Expect") {
+		h.Set("Expect", "100-continue")
+	}
+	if f.method == "POST" && !h.Has("Content-Type") {
+		h.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return h
+}
+
+func basicAuth(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+// event takes one parser event; false stops the parsing loop.
+func (f *fetch) event(pc *pconn, ev httpproto.Event) bool {
+	switch ev.Kind {
+	case httpproto.HeadDone:
+		r := pc.p.Response()
+		if f.tunnel {
+			if r.Status < 200 || r.Status > 299 {
+				if r.Status < 200 {
+					return true // interim
+				}
+				f.fail(&Error{Op: "proxy", URL: f.urlString(), Err: &ProxyError{Status: r.Status, Reason: string(r.Reason)}})
+				return false
+			}
+			return true // Switched follows
+		}
+		if r.Status < 200 {
+			if r.Status == 101 {
+				f.fail(&Error{Op: "read", URL: f.urlString(), Err: &httpproto.Error{Code: httpproto.CodeBadResponse, Detail: "unexpected 101 Switching Protocols"}})
+				return false
+			}
+			if r.Status == 100 {
+				f.sendBody()
+			}
+			return true
+		}
+		f.head(r)
+	case httpproto.BodyData:
+		switch {
+		case f.following:
+		case f.gzip:
+			f.zbuf = append(f.zbuf, ev.Data...)
+		case f.req.OnChunk != nil:
+			f.req.OnChunk(ev.Data)
+		default:
+			f.resp.Body = append(f.resp.Body, ev.Data...)
+		}
+	case httpproto.MessageDone:
+		if t := pc.p.Trailers(); t.Len() > 0 && f.resp != nil {
+			f.resp.Trailer = t.Clone()
+		}
+		f.msgDone = true
+		return false
+	case httpproto.Switched:
+		if f.tunnel {
+			f.switched = true
+			return false
+		}
+		f.fail(&Error{Op: "read", URL: f.urlString(), Err: &httpproto.Error{Code: httpproto.CodeBadResponse, Detail: "unexpected protocol switch"}})
+		return false
+	}
+	return true
+}
+
+// head takes the final response head.
+func (f *fetch) head(r *httpproto.Response) {
+	if f.waitCont {
+		// A final answer before 100 Continue: the body is not sent, and
+		// the connection cannot carry another request.
+		f.waitCont = false
+		f.contTimer.Cancel()
+		f.noReuse = true
+	}
+	if !r.KeepAlive {
+		f.noReuse = true
+	}
+	resp := &Response{
+		Request: f.req,
+		Status:  r.Status,
+		Reason:  string(r.Reason),
+		Proto:   r.Version,
+		Header:  r.Header.Clone(),
+		Start:   f.start,
+		Reused:  f.reused,
+	}
+	f.resp = resp
+	f.following = f.shouldFollow(resp)
+	if f.following {
+		return
+	}
+	if f.decompress && isGzip(&resp.Header) {
+		f.gzip = true
+		renameHeader(&resp.Header, "Content-Encoding", "X-Consumed-Content-Encoding")
+	}
+	if f.req.OnHeader != nil {
+		f.req.OnHeader(resp)
+	}
+}
+
+// complete ends a hop whose response arrived completely.
+func (f *fetch) complete(pc *pconn) {
+	f.timer.Cancel()
+	f.contTimer.Cancel()
+	f.pc = nil
+	pc.f = nil
+	if f.noReuse || pc.enc.InBody() || !f.bodyStart && (len(f.body) > 0 || f.producer != nil) ||
+		pc.p.State() != httpproto.StateIdle || len(pc.s.Buffered()) > 0 {
+		pc.close(nil)
+	} else {
+		f.c.putIdle(pc)
+	}
+	resp := f.resp
+	resp.RequestTime = f.c.l.Now().Sub(f.hopStart)
+	resp.ConnectTime = f.connectDur
+	resp.EffectiveURL = f.urlString()
+	resp.Redirects = f.redirects
+	if f.following {
+		if err := f.redirect(resp); err != nil {
+			f.fail(err)
+		}
+		return
+	}
+	if f.gzip {
+		body, err := gunzip(f.zbuf, f.c.cfg.MaxDecompressedSize)
+		f.zbuf = nil
+		if err != nil {
+			f.fail(&Error{Op: "decode", URL: f.urlString(), Err: err})
+			return
+		}
+		if f.req.OnChunk != nil {
+			for len(body) > 0 {
+				n := min(len(body), 64<<10)
+				f.req.OnChunk(body[:n])
+				body = body[n:]
+			}
+		} else {
+			resp.Body = body
+		}
+	}
+	f.finish(resp, nil)
+}
+
+// connFailed handles a connection that failed under the hop: a request
+// that a pooled connection failed before any response byte is retried
+// once on a new connection, if it can be replayed and is idempotent.
+func (f *fetch) connFailed(op string, err error) {
+	if f.done {
+		return
+	}
+	if f.reused && !f.gotByte && !f.retried && f.producer == nil && idempotent(f.method) {
+		f.retried = true
+		f.forceNew = true
+		f.endHop()
+		f.startHop()
+		return
+	}
+	f.fail(&Error{Op: op, URL: f.urlString(), Err: err})
+}
+
+func idempotent(m string) bool {
+	switch m {
+	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
+		return true
+	}
+	return false
+}
+
+func (f *fetch) onTimeout() {
+	f.timer = loop.Timer{}
+	phase, op := PhaseRequest, "read"
+	if f.state == stConnecting {
+		phase, op = PhaseConnect, "connect"
+	}
+	f.fail(&Error{Op: op, URL: f.urlString(), Err: &TimeoutError{Phase: phase}})
+}
+
+// endHop stops what the current hop runs and closes its connection, if
+// any.
+func (f *fetch) endHop() {
+	f.timer.Cancel()
+	f.contTimer.Cancel()
+	if f.cancelDial != nil {
+		f.cancelDial()
+		f.cancelDial = nil
+	}
+	if pc := f.pc; pc != nil {
+		f.pc = nil
+		pc.close(nil)
+	}
+	f.hop++ // stale callbacks of the hop are ignored from now on
+}
+
+func (f *fetch) fail(err error) { f.finish(nil, err) }
+
+// finish ends the request and posts its callback.
+func (f *fetch) finish(resp *Response, err error) {
+	if f.done {
+		return
+	}
+	f.endHop()
+	f.done = true
+	if f.queued {
+		f.c.dequeue(f)
+	}
+	delete(f.c.live, f)
+	if f.c.newest == f {
+		f.c.newest = nil
+	}
+	f.c.release(f)
+	cb := f.cb
+	f.cb = nil
+	if perr := f.c.l.Post(func() { cb(resp, err) }); perr != nil {
+		cb(resp, err) // the loop is closed: nobody else will call it
+	}
+}
+
+// isGzip reports a Content-Encoding of gzip (or x-gzip) alone.
+func isGzip(h *httpproto.Headers) bool {
+	if h.Count("Content-Encoding") != 1 {
+		return false
+	}
+	v := strings.TrimSpace(h.GetString("Content-Encoding"))
+	return strings.EqualFold(v, "gzip") || strings.EqualFold(v, "x-gzip")
+}
+
+// renameHeader renames every field named from.
+func renameHeader(h *httpproto.Headers, from, to string) {
+	vals := h.Values(from)
+	h.Del(from)
+	for _, v := range vals {
+		h.Add(to, v)
+	}
+}

@@ -1,0 +1,175 @@
+package httpclient_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/httpproto/httpclient"
+)
+
+func TestPoolReuseRules(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/close" {
+			w.Header().Set("Connection", "close")
+		}
+		io.WriteString(w, "ok")
+	})
+	e := newEnv(t, nil)
+	for range 3 {
+		e.mustDo(&httpclient.Request{URL: srv.URL + "/"})
+	}
+	if n := srv.newConns(); n != 1 {
+		t.Fatalf("3 sequential GETs used %d connections, want 1", n)
+	}
+	if n := e.idle(); n != 1 {
+		t.Fatalf("pool holds %d, want 1", n)
+	}
+	// The server closes after this one: not pooled.
+	e.mustDo(&httpclient.Request{URL: srv.URL + "/close"})
+	if n := e.idle(); n != 0 {
+		t.Fatalf("pool holds %d after Connection: close, want 0", n)
+	}
+	e.mustDo(&httpclient.Request{URL: srv.URL + "/"})
+	if n := srv.newConns(); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
+	}
+	// A different TLS config (irrelevant for http) or a different host
+	// spelling is another pool key: "localhost" is not "127.0.0.1".
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	e.mustDo(&httpclient.Request{URL: "http://localhost:" + port + "/"})
+	if n := srv.newConns(); n != 3 {
+		t.Fatalf("%d connections, want 3 (another host name)", n)
+	}
+}
+
+// A response that was not read completely (the request failed mid-body)
+// never returns its connection to the pool.
+func TestPoolNotReusedAfterError(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.Write(make([]byte, 1000))
+	})
+	e := newEnv(t, &httpclient.Options{MaxBodySize: 500})
+	_, err := e.do(&httpclient.Request{URL: srv.URL})
+	if !errors.Is(err, httpproto.ErrBodyTooLarge) {
+		t.Fatalf("err = %v, want body too large", err)
+	}
+	if n := e.idle(); n != 0 {
+		t.Fatalf("pool holds %d, want 0", n)
+	}
+}
+
+// An idle pooled connection the server closed is dropped; a request that
+// races with such a close is retried once on a new connection.
+func TestPoolServerClosesIdle(t *testing.T) {
+	var conns atomic.Int32
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		conns.Add(1)
+		if _, err := readHead(c); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+		// Keep-alive promised, but close after the first response, as a
+		// server whose idle timeout fires would.
+	})
+	e := newEnv(t, nil)
+	for i := range 4 {
+		r := e.mustDo(&httpclient.Request{URL: url})
+		if string(r.Body) != "hi" {
+			t.Fatalf("request %d: %q", i, r.Body)
+		}
+	}
+	if n := conns.Load(); n != 4 {
+		t.Fatalf("%d connections, want 4", n)
+	}
+}
+
+// The retry: the server closes a pooled connection only when the next
+// request arrives, without answering.
+func TestPoolRetryOnStaleConnection(t *testing.T) {
+	var conns atomic.Int32
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		conns.Add(1)
+		if _, err := readHead(c); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+		readHead(c) // the next request: dropped unanswered
+	})
+	e := newEnv(t, nil)
+	e.mustDo(&httpclient.Request{URL: url})
+	r := e.mustDo(&httpclient.Request{URL: url})
+	if string(r.Body) != "hi" || r.Reused {
+		t.Fatalf("retried request: %q reused %v", r.Body, r.Reused)
+	}
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
+	}
+	// A POST is not idempotent: it fails on the stale connection, and is
+	// not retried.
+	_, err := e.do(&httpclient.Request{Method: "POST", URL: url, Body: []byte("x")})
+	var he *httpclient.Error
+	if !errors.As(err, &he) || he.Op != "read" {
+		t.Fatalf("POST on a stale connection: %v, want a read error and no retry", err)
+	}
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2 (no retry)", n)
+	}
+}
+
+func TestMaxIdlePerHost(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	e := newEnv(t, &httpclient.Options{MaxIdlePerHost: -1})
+	e.mustDo(&httpclient.Request{URL: srv.URL})
+	e.mustDo(&httpclient.Request{URL: srv.URL})
+	if n := srv.newConns(); n != 2 || e.idle() != 0 {
+		t.Fatalf("pooling off: %d connections, %d idle", n, e.idle())
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	e := newEnv(t, &httpclient.Options{IdleTimeout: 30 * time.Millisecond})
+	e.mustDo(&httpclient.Request{URL: srv.URL})
+	deadline := time.Now().Add(5 * time.Second)
+	for e.idle() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("idle connection not closed after IdleTimeout")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Close-delimited responses (no length, HTTP/1.0 style) are read to the
+// close, and the connection is not pooled.
+func TestCloseDelimited(t *testing.T) {
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil || l == "\r\n" {
+				break
+			}
+		}
+		fmt.Fprintf(c, "HTTP/1.0 200 OK\r\nX: y\r\n\r\nuntil the end")
+	})
+	e := newEnv(t, nil)
+	r := e.mustDo(&httpclient.Request{URL: url})
+	if string(r.Body) != "until the end" || r.Proto != httpproto.HTTP10 {
+		t.Fatalf("%q %v", r.Body, r.Proto)
+	}
+	if e.idle() != 0 {
+		t.Fatal("close-delimited connection pooled")
+	}
+}

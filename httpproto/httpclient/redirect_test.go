@@ -1,0 +1,270 @@
+package httpclient_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/httpproto/httpclient"
+)
+
+// echoHandler answers with what it got: method, path, body and the
+// credential headers.
+func echoHandler(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	fmt.Fprintf(w, "%s %s body=%q ct=%q auth=%q cookie=%q", r.Method, r.URL.Path, body,
+		r.Header.Get("Content-Type"), r.Header.Get("Authorization"), r.Header.Get("Cookie"))
+}
+
+func TestRedirects(t *testing.T) {
+	other := newServer(t, echoHandler)
+	var srv *server
+	srv = newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/r/"):
+			code, _ := strconv.Atoi(r.URL.Path[3:])
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Location", r.URL.Query().Get("to"))
+			w.WriteHeader(code)
+			io.WriteString(w, "moved")
+		case r.URL.Path == "/loop":
+			n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+			http.Redirect(w, r, "/loop?n="+strconv.Itoa(n+1), http.StatusFound)
+		case r.URL.Path == "/nolocation":
+			w.WriteHeader(302)
+		default:
+			echoHandler(w, r)
+		}
+	})
+	e := newEnv(t, nil)
+	cred := headers("Authorization", "Bearer x", "Cookie", "a=1", "Content-Type", "text/plain")
+	for _, c := range []struct {
+		name, method, path string
+		body               string
+		want               string
+		redirects          int
+	}{
+		{"301 POST becomes GET", "POST", "/r/301?to=/final", "data", `GET /final body="" ct="" auth="Bearer x" cookie="a=1"`, 1},
+		{"302 POST becomes GET", "POST", "/r/302?to=/final", "data", `GET /final body="" ct="" auth="Bearer x" cookie="a=1"`, 1},
+		{"303 PUT becomes GET", "PUT", "/r/303?to=/final", "data", `GET /final body="" ct="" auth="Bearer x" cookie="a=1"`, 1},
+		{"302 PUT keeps", "PUT", "/r/302?to=/final", "data", `PUT /final body="data" ct="text/plain" auth="Bearer x" cookie="a=1"`, 1},
+		{"307 POST keeps", "POST", "/r/307?to=/final", "data", `POST /final body="data" ct="text/plain" auth="Bearer x" cookie="a=1"`, 1},
+		{"308 PUT keeps", "PUT", "/r/308?to=../final2", "data", `PUT /final2 body="data" ct="text/plain" auth="Bearer x" cookie="a=1"`, 1},
+		{"cross origin strips", "GET", "/r/302?to=" + other.URL + "/x", "", `GET /x body="" ct="text/plain" auth="" cookie=""`, 1},
+		{"two hops", "GET", "/r/301?to=/r/307%3Fto%3D/end", "", `GET /end body="" ct="text/plain" auth="Bearer x" cookie="a=1"`, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := &httpclient.Request{Method: c.method, URL: srv.URL + c.path, Header: cred}
+			if c.body != "" {
+				req.Body = []byte(c.body)
+			}
+			r, err := e.do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Status != 200 || string(r.Body) != c.want || r.Redirects != c.redirects || r.Request != req {
+				t.Fatalf("%d %q (%d redirects)\nwant %q", r.Status, r.Body, r.Redirects, c.want)
+			}
+		})
+	}
+	// The limit: five redirects followed, the sixth 302 is the response.
+	r := e.mustDo(&httpclient.Request{URL: srv.URL + "/loop?n=0"})
+	if r.Status != 302 || r.Redirects != 5 || !r.RedirectLimit || !errors.Is(r.Err(), httpclient.ErrTooManyRedirects) {
+		t.Fatalf("limit: %d after %d redirects, limit %v, err %v", r.Status, r.Redirects, r.RedirectLimit, r.Err())
+	}
+	if !strings.HasSuffix(r.EffectiveURL, "/loop?n=5") {
+		t.Errorf("EffectiveURL %q", r.EffectiveURL)
+	}
+	r = e.mustDo(&httpclient.Request{URL: srv.URL + "/loop?n=0", MaxRedirects: 2})
+	if r.Redirects != 2 || r.Status != 302 {
+		t.Errorf("MaxRedirects 2: %d redirects", r.Redirects)
+	}
+	r = e.mustDo(&httpclient.Request{URL: srv.URL + "/loop?n=0", FollowRedirects: httpclient.Off})
+	if r.Redirects != 0 || r.Status != 302 || r.RedirectLimit {
+		t.Errorf("no follow: %d %d", r.Status, r.Redirects)
+	}
+	r = e.mustDo(&httpclient.Request{URL: srv.URL + "/nolocation"})
+	if r.Status != 302 || r.Redirects != 0 {
+		t.Errorf("no Location: %d", r.Status)
+	}
+	// A produced body cannot be replayed: the 307 is the answer.
+	r = e.mustDo(&httpclient.Request{Method: "POST", URL: srv.URL + "/r/307?to=/final",
+		BodyProducer: func(w *httpclient.BodyWriter) { w.Write([]byte("x"), nil); w.End(nil) }})
+	if r.Status != 307 {
+		t.Errorf("producer with 307: %d", r.Status)
+	}
+	// Redirect hops reuse the pooled connection.
+	if n := srv.newConns(); n > 2 {
+		t.Errorf("%d connections to the redirecting server", n)
+	}
+}
+
+// The callbacks see only the final response of a redirect chain.
+func TestRedirectCallbacks(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			http.Redirect(w, r, "/end", http.StatusFound)
+			return
+		}
+		io.WriteString(w, "end")
+	})
+	e := newEnv(t, nil)
+	var statuses []int
+	var body []byte
+	e.mustDo(&httpclient.Request{URL: srv.URL,
+		OnHeader: func(r *httpclient.Response) { statuses = append(statuses, r.Status) },
+		OnChunk:  func(b []byte) { body = append(body, b...) }})
+	if len(statuses) != 1 || statuses[0] != 200 || string(body) != "end" {
+		t.Fatalf("callbacks saw %v %q", statuses, body)
+	}
+}
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestDecompression(t *testing.T) {
+	plain := bytes.Repeat([]byte("gale "), 10000)
+	bomb := gz(make([]byte, 10<<20)) // 10 MiB of zeros, about 10 KiB compressed
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-AE", r.Header.Get("Accept-Encoding"))
+		switch r.URL.Path {
+		case "/bomb":
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(bomb)
+		case "/corrupt":
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write([]byte("not gzip at all"))
+		default:
+			if r.Header.Get("Accept-Encoding") == "gzip" {
+				w.Header().Set("Content-Encoding", "gzip")
+				w.Write(gz(plain))
+				return
+			}
+			w.Write(plain)
+		}
+	})
+	e := newEnv(t, &httpclient.Options{MaxDecompressedSize: 1 << 20})
+	r := e.mustDo(&httpclient.Request{URL: srv.URL})
+	if !bytes.Equal(r.Body, plain) || r.Header.GetString("X-AE") != "gzip" ||
+		r.Header.Has("Content-Encoding") || r.Header.GetString("X-Consumed-Content-Encoding") != "gzip" {
+		t.Fatalf("gzip: %d bytes, AE %q, headers %v", len(r.Body), r.Header.GetString("X-AE"), r.Header.String())
+	}
+	r = e.mustDo(&httpclient.Request{URL: srv.URL, Decompress: httpclient.Off})
+	if !bytes.Equal(r.Body, plain) || r.Header.Has("X-AE") && r.Header.GetString("X-AE") != "" {
+		t.Fatalf("no decompression: AE %q", r.Header.GetString("X-AE"))
+	}
+	var streamed []byte
+	e.mustDo(&httpclient.Request{URL: srv.URL, OnChunk: func(b []byte) { streamed = append(streamed, b...) }})
+	if !bytes.Equal(streamed, plain) {
+		t.Fatalf("streamed gzip: %d bytes", len(streamed))
+	}
+	_, err := e.do(&httpclient.Request{URL: srv.URL + "/bomb"})
+	var he *httpclient.Error
+	if !errors.Is(err, httpproto.ErrBodyTooLarge) || !errors.As(err, &he) || he.Op != "decode" {
+		t.Fatalf("bomb: %v", err)
+	}
+	_, err = e.do(&httpclient.Request{URL: srv.URL + "/corrupt"})
+	if !errors.As(err, &he) || he.Op != "decode" {
+		t.Fatalf("corrupt: %v", err)
+	}
+}
+
+func TestExpectContinue(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/reject" {
+			w.WriteHeader(http.StatusExpectationFailed) // without reading the body
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s", r.Header.Get("Expect"), body)
+	})
+	e := newEnv(t, &httpclient.Options{ContinueTimeout: 10 * time.Second})
+	start := time.Now()
+	r := e.mustDo(&httpclient.Request{Method: "PUT", URL: srv.URL, Body: []byte("payload"), ExpectContinue: true})
+	if string(r.Body) != "100-continue payload" {
+		t.Fatalf("body %q", r.Body)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("waited for the fallback timer instead of the 100")
+	}
+	r = e.mustDo(&httpclient.Request{Method: "PUT", URL: srv.URL + "/reject", Body: []byte("payload"), ExpectContinue: true})
+	if r.Status != 417 {
+		t.Fatalf("reject: %d", r.Status)
+	}
+	r = e.mustDo(&httpclient.Request{Method: "PUT", URL: srv.URL, ExpectContinue: true,
+		BodyProducer: func(w *httpclient.BodyWriter) { w.Write([]byte("prod"), nil); w.End(nil) }})
+	if string(r.Body) != "100-continue prod" {
+		t.Fatalf("producer: %q", r.Body)
+	}
+}
+
+// A server that ignores Expect: the body goes after ContinueTimeout.
+func TestExpectContinueFallback(t *testing.T) {
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		head, err := readHead(c)
+		if err != nil || !strings.Contains(head, "Expect: 100-continue") {
+			return
+		}
+		body := make([]byte, 4)
+		if _, err := io.ReadFull(c, body); err != nil {
+			return
+		}
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n%s", body)
+	})
+	e := newEnv(t, &httpclient.Options{ContinueTimeout: 20 * time.Millisecond})
+	r := e.mustDo(&httpclient.Request{Method: "POST", URL: url, Body: []byte("data"), ExpectContinue: true})
+	if string(r.Body) != "data" {
+		t.Fatalf("%q", r.Body)
+	}
+}
+
+func TestMalformedResponses(t *testing.T) {
+	for _, c := range []struct {
+		name, reply string
+		want        error
+	}{
+		{"garbage status line", "SSH-2.0-OpenSSH\r\n\r\n", httpproto.ErrBadStatusLine},
+		{"bad version", "HTTP/2 200 OK\r\n\r\n", nil},
+		{"conflicting lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", httpproto.ErrBadContentLength},
+		{"cut short", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", httpproto.ErrIncomplete},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url := rawServer(t, func(conn net.Conn) {
+				if _, err := readHead(conn); err != nil {
+					return
+				}
+				io.WriteString(conn, c.reply)
+				if c.want == httpproto.ErrIncomplete {
+					conn.Close()
+					return
+				}
+				io.Copy(io.Discard, conn) // keep it open: the error must not wait for a timeout
+			})
+			e := newEnv(t, nil)
+			start := time.Now()
+			_, err := e.do(&httpclient.Request{URL: url})
+			var pe *httpproto.Error
+			if !errors.As(err, &pe) || (c.want != nil && !errors.Is(err, c.want)) {
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("failed after %v", d)
+			}
+		})
+	}
+}

@@ -1,0 +1,166 @@
+package httpclient_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gale-io/gale/httpproto/httpclient"
+	"github.com/gale-io/gale/loop"
+	"github.com/gale-io/gale/netutil"
+)
+
+// silent is a server that reads requests and never answers.
+func silent(t *testing.T) string {
+	return rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+}
+
+func wantTimeout(t *testing.T, err error, phase httpclient.Phase) {
+	t.Helper()
+	var te *httpclient.TimeoutError
+	if !errors.Is(err, httpclient.ErrTimeout) || !errors.As(err, &te) || te.Phase != phase {
+		t.Fatalf("err = %v, want a %v timeout", err, phase)
+	}
+	var he *httpclient.Error
+	if !errors.As(err, &he) || !he.Timeout() {
+		t.Fatalf("err = %v, want an *httpclient.Error reporting Timeout", err)
+	}
+}
+
+func TestRequestTimeout(t *testing.T) {
+	url := silent(t)
+	e := newEnv(t, nil)
+	start := time.Now()
+	_, err := e.do(&httpclient.Request{URL: url, RequestTimeout: 50 * time.Millisecond})
+	wantTimeout(t, err, httpclient.PhaseRequest)
+	if d := time.Since(start); d < 45*time.Millisecond {
+		t.Fatalf("timed out after %v", d)
+	}
+	if err.Error() != "httpclient: read "+url+": httpclient: Timeout during request" {
+		t.Errorf("message %q", err.Error())
+	}
+}
+
+func TestConnectTimeout(t *testing.T) {
+	// A resolver that never answers keeps the connect phase going.
+	never := netutil.ResolverFunc(func(context.Context, *loop.Loop, string, int, string, func([]netip.AddrPort, error)) {})
+	e := newEnv(t, &httpclient.Options{Resolver: never, ConnectTimeout: 40 * time.Millisecond})
+	_, err := e.do(&httpclient.Request{URL: "http://never.invalid/"})
+	wantTimeout(t, err, httpclient.PhaseConnect)
+}
+
+func TestQueueTimeoutAndOrder(t *testing.T) {
+	url := silent(t)
+	e := newEnv(t, &httpclient.Options{MaxClients: 1, QueueTimeout: 40 * time.Millisecond})
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Add(2)
+	e.onLoop(func() {
+		e.c.Fetch(&httpclient.Request{URL: url, RequestTimeout: 300 * time.Millisecond}, func(_ *httpclient.Response, err error) {
+			errs[0] = err
+			wg.Done()
+		})
+		e.c.Fetch(&httpclient.Request{URL: url}, func(_ *httpclient.Response, err error) {
+			errs[1] = err
+			wg.Done()
+		})
+	})
+	wg.Wait()
+	wantTimeout(t, errs[0], httpclient.PhaseRequest)
+	wantTimeout(t, errs[1], httpclient.PhaseQueue)
+}
+
+// With MaxClients 1, queued requests run one at a time, in order.
+func TestQueueFIFO(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	active, maxActive := 0, 0
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		order = append(order, r.URL.Path)
+		active++
+		maxActive = max(maxActive, active)
+		mu.Unlock()
+		time.Sleep(2 * time.Millisecond)
+		mu.Lock()
+		active--
+		mu.Unlock()
+	})
+	e := newEnv(t, &httpclient.Options{MaxClients: 1})
+	done := make(chan struct{}, 5)
+	e.onLoop(func() {
+		for _, p := range []string{"/1", "/2", "/3", "/4", "/5"} {
+			e.c.Fetch(&httpclient.Request{URL: srv.URL + p}, func(_ *httpclient.Response, err error) {
+				if err != nil {
+					t.Error(err)
+				}
+				done <- struct{}{}
+			})
+		}
+	})
+	for range 5 {
+		<-done
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := order; len(got) != 5 || got[0] != "/1" || got[4] != "/5" || got[2] != "/3" || maxActive != 1 {
+		t.Fatalf("order %v, max active %d", got, maxActive)
+	}
+}
+
+// Close fails requests in flight and queued.
+func TestCloseFailsRequests(t *testing.T) {
+	url := silent(t)
+	e := newEnv(t, &httpclient.Options{MaxClients: 1})
+	errs := make(chan error, 3)
+	e.onLoop(func() {
+		for range 2 {
+			e.c.Fetch(&httpclient.Request{URL: url}, func(_ *httpclient.Response, err error) { errs <- err })
+		}
+	})
+	e.onLoop(e.c.Close)
+	e.onLoop(func() {
+		e.c.Fetch(&httpclient.Request{URL: url}, func(_ *httpclient.Response, err error) { errs <- err })
+	})
+	for range 3 {
+		if err := <-errs; !errors.Is(err, httpclient.ErrClosed) {
+			t.Fatalf("err = %v, want ErrClosed", err)
+		}
+	}
+}
+
+// Do gives up when its context ends, and the request is aborted.
+func TestDoContext(t *testing.T) {
+	url := silent(t)
+	e := newEnv(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_, err := e.c.Do(ctx, &httpclient.Request{URL: url})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, c := range []struct {
+		req  httpclient.Request
+		want error
+	}{
+		{httpclient.Request{URL: "ftp://x/"}, httpclient.ErrUnsupported},
+		{httpclient.Request{URL: "http://"}, nil},
+		{httpclient.Request{URL: "http://x/", Method: "BAD METHOD"}, httpclient.ErrUnsupported},
+	} {
+		_, err := e.do(&c.req)
+		var he *httpclient.Error
+		if !errors.As(err, &he) || he.Op != "request" || (c.want != nil && !errors.Is(err, c.want)) {
+			t.Errorf("%q %q: %v", c.req.Method, c.req.URL, err)
+		}
+	}
+}
