@@ -556,6 +556,10 @@ func (c *conn) failOutput(err error) {
 func (c *conn) detach() *stream.Stream {
 	c.state = stDetached
 	c.cancelDeadline()
+	// The timer's closure holds the connection: cancel it, or the HTTP
+	// state of every detached connection (a WebSocket's) would stay
+	// reachable until the idle deadline.
+	c.timer.Cancel()
 	if !c.retained {
 		c.retain()
 	}

@@ -221,6 +221,13 @@ func (nc *netConn) Close() error {
 	return nil
 }
 
+// Stream returns the stream under the connection, for a loop-side protocol
+// taking over a hijacked connection (wsproto/websocket's UpgradeHTTP): use
+// it on its loop only (Post there), and set its close callback anew. After
+// it the net.Conn must not be used: its reads and writes would interleave
+// with the new owner's.
+func (nc *netConn) Stream() *stream.Stream { return nc.s }
+
 // LocalAddr implements net.Conn.
 func (nc *netConn) LocalAddr() net.Addr { return nc.laddr }
 

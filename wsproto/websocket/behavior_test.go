@@ -1,0 +1,495 @@
+package websocket
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gale-io/gale/httpproto/httpserver"
+	"github.com/gale-io/gale/tcpclient"
+	"github.com/gale-io/gale/wsproto"
+)
+
+// opener runs f on OnOpen, then behaves as its recorder.
+type opener struct {
+	*recorder
+	f func(c *Conn)
+}
+
+func (h *opener) OnOpen(c *Conn) { h.f(c); h.recorder.OnOpen(c) }
+
+func TestPingTimeout(t *testing.T) {
+	addr, recs := abServer(t, &ServerOptions{Config: Config{PingInterval: 30 * time.Millisecond, PingTimeout: 30 * time.Millisecond, CloseTimeout: 50 * time.Millisecond}})
+	rc := dialRaw(t, addr)
+	rc.open()
+	rec := <-recs
+	f, err := rc.readFrame()
+	if err != nil || f.op != wsproto.OpPing || len(f.payload) != 0 {
+		t.Fatalf("want an empty ping, got %v %v", f.op, err)
+	}
+	// No pong: the server closes with 1000 "ping timed out".
+	code, reason := rc.expectClose()
+	if code != 1000 || reason != "ping timed out" {
+		t.Errorf("close %d %q", code, reason)
+	}
+	// Nor an answer to its close: it drops the connection.
+	rc.expectEOF()
+	e := rec.waitClose(t)
+	if !errors.Is(e.Err, ErrPingTimeout) || e.Code != wsproto.CloseAbnormal || !e.Local {
+		t.Errorf("OnClose %+v", e)
+	}
+}
+
+func TestKeepaliveAnswered(t *testing.T) {
+	addr, recs := abServer(t, &ServerOptions{Config: Config{PingInterval: 20 * time.Millisecond}})
+	rc := dialRaw(t, addr)
+	rc.open()
+	rec := <-recs
+	for i := 0; i < 5; i++ {
+		f, err := rc.readFrame()
+		if err != nil || f.op != wsproto.OpPing {
+			t.Fatalf("ping %d: %v %v", i, f.op, err)
+		}
+		rc.send(frame(true, false, wsproto.OpPong, f.payload))
+	}
+	rc.send(frame(true, false, wsproto.OpClose, closePayload(1000, "")))
+	rc.expectClose()
+	rc.expectEOF()
+	if e := rec.waitClose(t); e.Err != nil || e.Code != 1000 {
+		t.Errorf("OnClose %+v", e)
+	}
+}
+
+func TestCloseTimeout(t *testing.T) {
+	recs := make(chan *recorder, 1)
+	addr := startServer(t, &ServerOptions{Config: Config{CloseTimeout: 50 * time.Millisecond}}, func() Handler {
+		r := newRecorder()
+		recs <- r
+		return &opener{recorder: r, f: func(c *Conn) {
+			if err := c.Close(4000, "go"); err != nil {
+				panic(err)
+			}
+			if err := c.Close(4000, "again"); err != ErrClosed {
+				panic("second Close: " + errString(err))
+			}
+		}}
+	})
+	rc := dialRaw(t, addr)
+	rc.open()
+	rec := <-recs
+	if code, reason := rc.expectClose(); code != 4000 || reason != "go" {
+		t.Errorf("close %d %q", code, reason)
+	}
+	rc.expectEOF() // no answer: dropped after CloseTimeout
+	e := rec.waitClose(t)
+	if !errors.Is(e.Err, ErrCloseTimeout) || e.Code != wsproto.CloseAbnormal || !e.Local {
+		t.Errorf("OnClose %+v", e)
+	}
+}
+
+func TestCloseArguments(t *testing.T) {
+	recs := make(chan *recorder, 1)
+	errs := make(chan error, 4)
+	addr := startServer(t, nil, func() Handler {
+		r := newRecorder()
+		recs <- r
+		return &opener{recorder: r, f: func(c *Conn) {
+			errs <- c.Close(1006, "")
+			errs <- c.Close(1000, strings.Repeat("x", 124))
+			errs <- c.Ping(make([]byte, 126))
+			errs <- c.WriteMessage(wsproto.OpPing, nil)
+		}}
+	})
+	rc := dialRaw(t, addr)
+	rc.open()
+	rec := <-recs
+	for i := 0; i < 3; i++ {
+		if err := <-errs; !errors.Is(err, wsproto.ErrInvalidArgument) {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
+	if err := <-errs; err != ErrBadOpcode {
+		t.Errorf("WriteMessage(Ping): %v", err)
+	}
+	rc.send(frame(true, false, wsproto.OpText, []byte("still open")))
+	rc.expectFrame(wsproto.OpText, []byte("still open"))
+	rc.c.Close()
+	if e := rec.waitClose(t); e.Code != wsproto.CloseAbnormal || !errors.Is(e.Err, io.EOF) || e.Local {
+		t.Errorf("OnClose after TCP drop %+v", e)
+	}
+}
+
+// flooder writes on "flood" until refused, then reports the drain.
+type flooder struct {
+	*recorder
+	refused chan int // Buffered() when refused
+}
+
+func (h *flooder) OnMessage(c *Conn, op wsproto.Opcode, data []byte) {
+	msg := make([]byte, 16<<10)
+	for {
+		err := c.WriteBinary(msg)
+		if err == ErrBackpressure {
+			h.refused <- c.Buffered()
+			return
+		}
+		if err != nil {
+			panic(err)
+		}
+	}
+}
+
+func (h *flooder) OnDrain(c *Conn) {
+	if err := c.WriteText([]byte("drained")); err != nil {
+		panic(err)
+	}
+	h.recorder.OnDrain(c)
+}
+
+func TestBackpressure(t *testing.T) {
+	const limit = 256 << 10
+	refused := make(chan int, 1)
+	recs := make(chan *recorder, 1)
+	addr := startServer(t, &ServerOptions{Config: Config{WriteBufferLimit: limit}}, func() Handler {
+		r := newRecorder()
+		recs <- r
+		return &flooder{recorder: r, refused: refused}
+	})
+	rc := dialRaw(t, addr)
+	rc.c.(*net.TCPConn).SetReadBuffer(32 << 10)
+	rc.open()
+	rec := <-recs
+	rc.send(frame(true, false, wsproto.OpText, []byte("flood")))
+	var buffered int
+	select {
+	case buffered = <-refused:
+	case <-time.After(testTimeout):
+		t.Fatal("writes never refused")
+	}
+	if buffered > limit || buffered == 0 {
+		t.Errorf("Buffered() = %d when refused (limit %d)", buffered, limit)
+	}
+	select {
+	case <-rec.drained:
+		t.Fatal("OnDrain before the peer read")
+	default:
+	}
+	// Read everything: the queue drains, OnDrain runs and says so.
+	n := 0
+	for {
+		f, err := rc.readFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.op == wsproto.OpText {
+			if string(f.payload) != "drained" {
+				t.Fatalf("got %q", f.payload)
+			}
+			break
+		}
+		n++
+	}
+	<-rec.drained
+	t.Logf("%d messages before the refusal, %d bytes queued then", n, buffered)
+	rc.send(frame(true, false, wsproto.OpClose, nil))
+	rc.expectClose()
+	rc.expectEOF()
+	rec.waitClose(t)
+}
+
+// rawServer accepts one connection, reads the request, and lets answer
+// reply; it returns the URL to dial.
+func rawServer(t *testing.T, answer func(c net.Conn, br *bufio.Reader, req *http.Request)) string {
+	t.Helper()
+	ln := listenTCP(t)
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(testTimeout))
+		br := bufio.NewReader(c)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		answer(c, br, req)
+	}()
+	return "ws://" + ln.Addr().String() + "/path"
+}
+
+func accept101(req *http.Request, extra string) string {
+	return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+		wsproto.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n" + extra + "\r\n"
+}
+
+func TestDialFailures(t *testing.T) {
+	l := clientLoop(t)
+	// A port just closed: connection refused.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := ln.Addr().String()
+	ln.Close()
+
+	cases := []struct {
+		name   string
+		url    string
+		opts   *DialOptions
+		check  func(t *testing.T, err error)
+		status int
+	}{
+		{name: "refused", url: "ws://" + refused + "/", check: func(t *testing.T, err error) {
+			var te *tcpclient.Error
+			if !errors.As(err, &te) {
+				t.Errorf("%T %v", err, err)
+			}
+		}},
+		{name: "bad scheme", url: "ftp://x/"},
+		{name: "404", url: "ws://" + startHTTP(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+			w.Header().Set("X-Why", "nope")
+			w.Respond(404, "text/plain", []byte("no"))
+		}) + "/", check: func(t *testing.T, err error) {
+			var he *HandshakeError
+			if !errors.As(err, &he) || he.Status != 404 || he.Header == nil || he.Header.GetString("X-Why") != "nope" {
+				t.Errorf("%v", err)
+			}
+		}},
+		{name: "wrong accept", url: rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: xxx\r\n\r\n")
+			io.Copy(io.Discard, br)
+		}), check: badHandshake},
+		{name: "no upgrade", url: rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+			io.WriteString(c, strings.Replace(accept101(req, ""), "Upgrade: websocket\r\n", "", 1))
+			io.Copy(io.Discard, br)
+		}), check: badHandshake},
+		{name: "protocol not offered", url: rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+			io.WriteString(c, accept101(req, "Sec-WebSocket-Protocol: other\r\n"))
+			io.Copy(io.Discard, br)
+		}), opts: &DialOptions{Subprotocols: []string{"chat"}}, check: badHandshake},
+		{name: "extension not offered", url: rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+			io.WriteString(c, accept101(req, "Sec-WebSocket-Extensions: permessage-deflate\r\n"))
+			io.Copy(io.Discard, br)
+		}), check: badHandshake},
+		{name: "extension param not offered", url: rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+			io.WriteString(c, accept101(req, "Sec-WebSocket-Extensions: permessage-deflate; foo=1\r\n"))
+			io.Copy(io.Discard, br)
+		}), opts: &DialOptions{Config: Config{Compression: &wsproto.DeflateConfig{}}}, check: badHandshake},
+		{name: "closed before answer", url: rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {}), check: badHandshake},
+		{name: "timeout", url: rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+			io.Copy(io.Discard, br)
+		}), opts: &DialOptions{HandshakeTimeout: 100 * time.Millisecond}, check: func(t *testing.T, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("%v", err)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := newRecorder()
+			c, err := dialSync(t, l, tc.url, rec, tc.opts)
+			if err == nil || c != nil {
+				t.Fatalf("Dial succeeded: %v %v", c, err)
+			}
+			if tc.check != nil {
+				tc.check(t, err)
+			}
+			select {
+			case <-rec.opened:
+				t.Error("OnOpen after a failed Dial")
+			case <-rec.closed:
+				t.Error("OnClose after a failed Dial")
+			default:
+			}
+		})
+	}
+}
+
+func badHandshake(t *testing.T, err error) {
+	t.Helper()
+	var he *HandshakeError
+	if !errors.Is(err, ErrBadHandshake) || !errors.As(err, &he) || he.Status != 0 {
+		t.Errorf("%T %v", err, err)
+	}
+}
+
+func TestDialCancel(t *testing.T) {
+	l := clientLoop(t)
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) { io.Copy(io.Discard, br) })
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan error, 1)
+	onLoop(t, l, func() {
+		Dial(ctx, l, url, BaseHandler{}, nil, func(c *Conn, err error) { ch <- err })
+	})
+	time.AfterFunc(20*time.Millisecond, cancel)
+	select {
+	case err := <-ch:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%v", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("no callback")
+	}
+}
+
+// The server's first frames in the same packet as its 101 reach the client;
+// the client masks its frames; a masked server frame fails the client with
+// 1002, which then waits for the server to close.
+func TestClientRawServer(t *testing.T) {
+	l := clientLoop(t)
+	gotClose := make(chan wsproto.CloseCode, 1)
+	masked := make(chan bool, 1)
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+		resp := accept101(req, "")
+		hello := wsproto.AppendFrame(nil, true, false, wsproto.OpText, false, [4]byte{}, []byte("hello"))
+		io.WriteString(c, resp+string(hello))
+		rc := &rawClient{t: t, c: c, br: br}
+		// The client echoes (recorder), masked.
+		var hdr [2]byte
+		io.ReadFull(br, hdr[:])
+		masked <- hdr[1]&0x80 != 0
+		io.ReadFull(br, make([]byte, 4+5))
+		// A masked frame from the server is a protocol error.
+		c.Write(wsproto.AppendFrame(nil, true, false, wsproto.OpText, true, [4]byte{9, 9, 9, 9}, []byte("bad")))
+		f, err := readClientFrame(br)
+		if err == nil && f.op == wsproto.OpClose && len(f.payload) >= 2 {
+			gotClose <- wsproto.CloseCode(int(f.payload[0])<<8 | int(f.payload[1]))
+		} else {
+			gotClose <- 0
+		}
+		_ = rc
+	})
+	rec := newRecorder()
+	c, err := dialSync(t, l, url, rec, &DialOptions{Config: Config{CloseTimeout: testTimeout}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := rec.waitMsg(t); string(m.data) != "hello" {
+		t.Errorf("first message %q", m.data)
+	}
+	if !<-masked {
+		t.Error("client frame not masked")
+	}
+	if code := <-gotClose; code != 1002 {
+		t.Errorf("client sent close %d", code)
+	}
+	// The raw server closes once it has read the Close frame: that ends
+	// the client's wait.
+	e := rec.waitClose(t)
+	if !errors.Is(e.Err, wsproto.ErrProtocol) || !e.Local || e.Code != wsproto.CloseAbnormal {
+		t.Errorf("OnClose %+v", e)
+	}
+	_ = c
+}
+
+// readClientFrame reads one masked frame and unmasks it.
+func readClientFrame(br *bufio.Reader) (rawFrame, error) {
+	var hdr [2]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		return rawFrame{}, err
+	}
+	n := int(hdr[1] & 0x7F)
+	if n >= 126 {
+		return rawFrame{}, errors.New("long frame")
+	}
+	var key [4]byte
+	io.ReadFull(br, key[:])
+	p := make([]byte, n)
+	if _, err := io.ReadFull(br, p); err != nil {
+		return rawFrame{}, err
+	}
+	wsproto.Mask(key, 0, p)
+	return rawFrame{fin: hdr[0]&0x80 != 0, op: wsproto.Opcode(hdr[0] & 0xF), payload: p}, nil
+}
+
+// Abort drops TCP: both sides see 1006.
+func TestAbort(t *testing.T) {
+	recs := make(chan *recorder, 1)
+	addr := startServer(t, nil, func() Handler {
+		r := newRecorder()
+		recs <- r
+		return &aborter{r}
+	})
+	l := clientLoop(t)
+	crec := newRecorder()
+	crec.noEcho = true
+	c, err := dialSync(t, l, "ws://"+addr+"/", crec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srec := <-recs
+	onLoop(t, l, func() { c.WriteText([]byte("abort")) })
+	if e := srec.waitClose(t); !errors.Is(e.Err, ErrAborted) || e.Code != wsproto.CloseAbnormal || !e.Local {
+		t.Errorf("server OnClose %+v", e)
+	}
+	if e := crec.waitClose(t); e.Err == nil || e.Code != wsproto.CloseAbnormal || e.Local {
+		t.Errorf("client OnClose %+v", e)
+	}
+	onLoop(t, l, func() {
+		if err := c.WriteText([]byte("x")); err != ErrClosed {
+			t.Errorf("write after close: %v", err)
+		}
+		if !c.Closed() {
+			t.Error("Closed() false")
+		}
+	})
+	if srec.closeCount() != 1 || crec.closeCount() != 1 {
+		t.Errorf("OnClose counts %d %d", srec.closeCount(), crec.closeCount())
+	}
+}
+
+type aborter struct{ *recorder }
+
+func (h *aborter) OnMessage(c *Conn, op wsproto.Opcode, data []byte) {
+	c.Abort()
+	c.Abort()
+}
+
+// The client closes: the server echoes and closes TCP, the client sees a
+// clean close; and the server-initiated way round.
+func TestCloseHandshakeBothWays(t *testing.T) {
+	for _, serverFirst := range []bool{false, true} {
+		recs := make(chan *recorder, 1)
+		addr := startServer(t, nil, func() Handler {
+			r := newRecorder()
+			recs <- r
+			if serverFirst {
+				return &closer{r}
+			}
+			return r
+		})
+		l := clientLoop(t)
+		crec := newRecorder()
+		crec.noEcho = true
+		c, err := dialSync(t, l, "ws://"+addr+"/", crec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srec := <-recs
+		onLoop(t, l, func() {
+			if serverFirst {
+				c.WriteText([]byte("close please"))
+			} else {
+				c.Close(1000, "client done")
+			}
+		})
+		se, ce := srec.waitClose(t), crec.waitClose(t)
+		if se.Err != nil || ce.Err != nil || se.Local != serverFirst || ce.Local == serverFirst {
+			t.Errorf("serverFirst=%v: server %+v, client %+v", serverFirst, se, ce)
+		}
+		if serverFirst && (ce.Code != 4321 || se.Code != 4321) || !serverFirst && (se.Code != 1000 || se.Reason != "client done" || ce.Code != 1000) {
+			t.Errorf("serverFirst=%v: codes server %+v, client %+v", serverFirst, se, ce)
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package websocket
+
+import (
+	"sync"
+
+	"github.com/gale-io/gale/wsproto"
+)
+
+// compression is a connection's permessage-deflate state. The Deflater and
+// Inflater are made at first use. For a direction without context takeover
+// they hold nothing between messages, so they are taken from a pool shared
+// by the connections configured alike for one message and given back after
+// it (a server answering server_no_context_takeover needs one compressor
+// per busy loop instead of one per connection).
+type compression struct {
+	params wsproto.DeflateParams
+	cfg    *wsproto.DeflateConfig
+	defl   *wsproto.Deflater
+	infl   *wsproto.Inflater
+	// deflPool, inflPool: non-nil when that direction has no context
+	// takeover.
+	deflPool *sync.Pool
+	inflPool *sync.Pool
+}
+
+func newCompression(role wsproto.Role, p wsproto.DeflateParams, cfg *wsproto.DeflateConfig) *compression {
+	cm := &compression{params: p, cfg: cfg}
+	sendNoCtx, recvNoCtx := p.ServerNoContextTakeover, p.ClientNoContextTakeover
+	sendBits := p.ServerMaxWindowBits
+	if role == wsproto.Client {
+		sendNoCtx, recvNoCtx = recvNoCtx, sendNoCtx
+		sendBits = p.ClientMaxWindowBits
+	}
+	if sendNoCtx {
+		level, threshold := 0, 0
+		if cfg != nil {
+			level, threshold = cfg.Level, cfg.Threshold
+		}
+		cm.deflPool = pool(poolKey{deflate: true, role: role, bits: sendBits, level: level, threshold: threshold}, func() any {
+			return wsproto.NewDeflater(role, p, cfg)
+		})
+	}
+	if recvNoCtx {
+		max := 0
+		if cfg != nil {
+			max = cfg.MaxDecompressedSize
+		}
+		cm.inflPool = pool(poolKey{role: role, max: max}, func() any {
+			return wsproto.NewInflater(role, p, cfg)
+		})
+	}
+	return cm
+}
+
+// poolKey tells apart compressors that behave differently.
+type poolKey struct {
+	deflate   bool
+	role      wsproto.Role
+	bits      int
+	level     int
+	threshold int
+	max       int
+}
+
+var pools sync.Map // poolKey → *sync.Pool
+
+func pool(k poolKey, mk func() any) *sync.Pool {
+	if p, ok := pools.Load(k); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := pools.LoadOrStore(k, &sync.Pool{New: mk})
+	return p.(*sync.Pool)
+}
+
+// deflater returns the compressor for one message; releaseDeflater after.
+func (cm *compression) deflater(role wsproto.Role) *wsproto.Deflater {
+	if cm.defl == nil {
+		if cm.deflPool != nil {
+			cm.defl = cm.deflPool.Get().(*wsproto.Deflater)
+		} else {
+			cm.defl = wsproto.NewDeflater(role, cm.params, cm.cfg)
+		}
+	}
+	return cm.defl
+}
+
+// releaseDeflater gives a pooled compressor back after a message.
+func (cm *compression) releaseDeflater() {
+	if cm.deflPool != nil && cm.defl != nil {
+		cm.deflPool.Put(cm.defl)
+		cm.defl = nil
+	}
+}
+
+// dropDeflater lets go of the compressor for good (the connection ended).
+func (cm *compression) dropDeflater() {
+	cm.releaseDeflater()
+	cm.defl = nil
+}
+
+func (cm *compression) acquireInflater(role wsproto.Role) {
+	if cm.infl != nil {
+		return
+	}
+	if cm.inflPool != nil {
+		cm.infl = cm.inflPool.Get().(*wsproto.Inflater)
+		return
+	}
+	cm.infl = wsproto.NewInflater(role, cm.params, cm.cfg)
+}
+
+// releaseInflater ends a message: a pooled decompressor goes back (reset
+// after a failure, which leaves it unusable).
+func (cm *compression) releaseInflater(failed bool) {
+	if cm.inflPool == nil || cm.infl == nil {
+		return
+	}
+	if failed {
+		cm.infl.Reset()
+	}
+	cm.inflPool.Put(cm.infl)
+	cm.infl = nil
+}
+
+// dropInflater abandons a message in progress (the connection ends).
+func (cm *compression) dropInflater() {
+	if cm.infl == nil {
+		return
+	}
+	if cm.inflPool != nil {
+		cm.infl.Reset()
+		cm.inflPool.Put(cm.infl)
+	}
+	cm.infl = nil
+}

@@ -1,0 +1,330 @@
+package websocket
+
+// Interoperability with the two widely used Go WebSocket libraries, run in
+// this process: gale's client against gorilla/websocket and coder/websocket
+// servers, and their clients against gale's server, with and without
+// permessage-deflate, checking echoes and close codes both ways.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	cws "github.com/coder/websocket"
+	gws "github.com/gorilla/websocket"
+
+	"github.com/gale-io/gale/wsproto"
+)
+
+// goMessages are sent by every client: short, across the length
+// encodings, repetitive (compressible) and > 64 KiB.
+func goMessages() []message {
+	return []message{
+		{wsproto.OpText, []byte("hello")},
+		{wsproto.OpBinary, []byte{0, 1, 2, 0xff}},
+		{wsproto.OpText, []byte("")},
+		{wsproto.OpText, []byte(strings.Repeat("κόσμε ", 30))},
+		{wsproto.OpBinary, bytes.Repeat([]byte{7}, 65536)},
+		{wsproto.OpText, []byte(strings.Repeat("the same words again ", 5000))},
+		{wsproto.OpBinary, pseudoRandom(200 << 10)},
+	}
+}
+
+func pseudoRandom(n int) []byte {
+	b := make([]byte, n)
+	x := uint32(2463534242)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = byte(x)
+	}
+	return b
+}
+
+// serveGo runs a net/http server (goroutine per connection) for a
+// third-party WebSocket library's handler.
+func serveGo(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln := listenTCP(t)
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+type peerClose struct {
+	code   int
+	reason string
+}
+
+func gorillaEchoServer(t *testing.T, compress bool, closes chan<- peerClose) string {
+	up := gws.Upgrader{EnableCompression: compress}
+	return serveGo(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			mt, p, err := c.ReadMessage()
+			if err != nil {
+				var ce *gws.CloseError
+				if errors.As(err, &ce) {
+					closes <- peerClose{ce.Code, ce.Text}
+				} else {
+					closes <- peerClose{-1, err.Error()}
+				}
+				return
+			}
+			if err := c.WriteMessage(mt, p); err != nil {
+				return
+			}
+		}
+	}))
+}
+
+func coderEchoServer(t *testing.T, mode cws.CompressionMode, closes chan<- peerClose) string {
+	return serveGo(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := cws.Accept(w, r, &cws.AcceptOptions{CompressionMode: mode})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.SetReadLimit(-1)
+		ctx := context.Background()
+		for {
+			mt, p, err := c.Read(ctx)
+			if err != nil {
+				closes <- peerClose{int(cws.CloseStatus(err)), err.Error()}
+				return
+			}
+			if err := c.Write(ctx, mt, p); err != nil {
+				return
+			}
+		}
+	}))
+}
+
+// clientRound dials url with gale's client, sends every message, checks
+// the echoes, and closes with 1000 "bye".
+func clientRound(t *testing.T, url string, comp *wsproto.DeflateConfig, wantComp bool) {
+	t.Helper()
+	l := clientLoop(t)
+	rec := newRecorder()
+	rec.noEcho = true
+	c, err := dialSync(t, l, url, rec, &DialOptions{Config: Config{Compression: comp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-rec.opened
+	onLoop(t, l, func() {
+		if _, ok := c.Compression(); ok != wantComp {
+			t.Errorf("compression negotiated: %v, want %v", ok, wantComp)
+		}
+	})
+	for _, m := range goMessages() {
+		onLoop(t, l, func() {
+			if err := c.WriteMessage(m.op, m.data); err != nil {
+				t.Errorf("write: %v", err)
+			}
+		})
+		got := rec.waitMsg(t)
+		if got.op != m.op || !bytes.Equal(got.data, m.data) {
+			t.Fatalf("echo of %d bytes %v: got %d bytes %v", len(m.data), m.op, len(got.data), got.op)
+		}
+	}
+	onLoop(t, l, func() {
+		if err := c.Close(1000, "bye"); err != nil {
+			t.Error(err)
+		}
+	})
+	e := rec.waitClose(t)
+	if e.Code != 1000 || !e.Local || e.Err != nil {
+		t.Errorf("client OnClose %+v", e)
+	}
+}
+
+func TestClientAgainstGorilla(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		t.Run(onOffName(compress), func(t *testing.T) {
+			closes := make(chan peerClose, 1)
+			addr := gorillaEchoServer(t, compress, closes)
+			var comp *wsproto.DeflateConfig
+			if compress {
+				comp = &wsproto.DeflateConfig{}
+			}
+			clientRound(t, "ws://"+addr+"/", comp, compress)
+			if pc := <-closes; pc.code != 1000 || pc.reason != "bye" {
+				t.Errorf("gorilla saw close %+v", pc)
+			}
+		})
+	}
+}
+
+func TestClientAgainstCoder(t *testing.T) {
+	for _, mode := range []cws.CompressionMode{cws.CompressionDisabled, cws.CompressionContextTakeover, cws.CompressionNoContextTakeover} {
+		t.Run(itoa(int(mode)), func(t *testing.T) {
+			closes := make(chan peerClose, 1)
+			addr := coderEchoServer(t, mode, closes)
+			var comp *wsproto.DeflateConfig
+			if mode != cws.CompressionDisabled {
+				comp = &wsproto.DeflateConfig{}
+			}
+			clientRound(t, "ws://"+addr+"/x?y=1", comp, mode != cws.CompressionDisabled)
+			if pc := <-closes; pc.code != 1000 {
+				t.Errorf("coder saw close %+v", pc)
+			}
+		})
+	}
+}
+
+func onOffName(b bool) string {
+	if b {
+		return "compressed"
+	}
+	return "plain"
+}
+
+// serverVariants: gale servers with different compression settings.
+func serverVariants() map[string]*wsproto.DeflateConfig {
+	return map[string]*wsproto.DeflateConfig{
+		"plain":      nil,
+		"context":    {},
+		"no-context": {ServerNoContextTakeover: true, ClientNoContextTakeover: true},
+		"window-10":  {ServerMaxWindowBits: 10},
+		"level-9":    {Level: 9, Threshold: 16},
+	}
+}
+
+func TestGorillaClientAgainstServer(t *testing.T) {
+	for name, cfg := range serverVariants() {
+		t.Run(name, func(t *testing.T) {
+			addr, recs := abServer(t, &ServerOptions{Config: Config{Compression: cfg}})
+			d := gws.Dialer{EnableCompression: true, HandshakeTimeout: testTimeout}
+			c, resp, err := d.Dial("ws://"+addr+"/ws", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			rec := <-recs
+			if got := resp.Header.Get("Sec-WebSocket-Extensions") != ""; got != (cfg != nil) {
+				t.Errorf("compression %v, want %v (%q)", got, cfg != nil, resp.Header.Get("Sec-WebSocket-Extensions"))
+			}
+			c.SetReadDeadline(time.Now().Add(testTimeout))
+			for _, m := range goMessages() {
+				if err := c.WriteMessage(int(m.op), m.data); err != nil {
+					t.Fatal(err)
+				}
+				mt, p, err := c.ReadMessage()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if mt != int(m.op) || !bytes.Equal(p, m.data) {
+					t.Fatalf("echo of %d bytes: got %d bytes type %d", len(m.data), len(p), mt)
+				}
+			}
+			c.WriteMessage(gws.CloseMessage, gws.FormatCloseMessage(4001, "done"))
+			_, _, err = c.ReadMessage()
+			var ce *gws.CloseError
+			if !errors.As(err, &ce) || ce.Code != 4001 {
+				t.Errorf("gorilla read %v, want the 4001 echo", err)
+			}
+			c.Close()
+			if e := rec.waitClose(t); e.Code != 4001 || e.Reason != "done" || e.Err != nil || e.Local {
+				t.Errorf("server OnClose %+v", e)
+			}
+		})
+	}
+}
+
+func TestCoderClientAgainstServer(t *testing.T) {
+	for name, cfg := range serverVariants() {
+		for _, mode := range []cws.CompressionMode{cws.CompressionContextTakeover, cws.CompressionNoContextTakeover} {
+			t.Run(name+"/"+itoa(int(mode)), func(t *testing.T) {
+				addr, recs := abServer(t, &ServerOptions{Config: Config{Compression: cfg}})
+				ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+				defer cancel()
+				c, _, err := cws.Dial(ctx, "ws://"+addr+"/ws", &cws.DialOptions{CompressionMode: mode})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.CloseNow()
+				c.SetReadLimit(-1)
+				rec := <-recs
+				for _, m := range goMessages() {
+					typ := cws.MessageText
+					if m.op == wsproto.OpBinary {
+						typ = cws.MessageBinary
+					}
+					if err := c.Write(ctx, typ, m.data); err != nil {
+						t.Fatal(err)
+					}
+					mt, p, err := c.Read(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if mt != typ || !bytes.Equal(p, m.data) {
+						t.Fatalf("echo of %d bytes: got %d bytes", len(m.data), len(p))
+					}
+				}
+				if err := c.Close(cws.StatusGoingAway, "later"); err != nil {
+					t.Errorf("coder close: %v", err)
+				}
+				if e := rec.waitClose(t); e.Code != 1001 || e.Reason != "later" || e.Err != nil {
+					t.Errorf("server OnClose %+v", e)
+				}
+			})
+		}
+	}
+}
+
+// The server closes: clients see its code.
+func TestServerClosesGorilla(t *testing.T) {
+	recs := make(chan *recorder, 1)
+	addr := startServer(t, nil, func() Handler {
+		r := &closer{recorder: newRecorder()}
+		recs <- r.recorder
+		return r
+	})
+	c, _, err := gws.DefaultDialer.Dial("ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rec := <-recs
+	c.SetReadDeadline(time.Now().Add(testTimeout))
+	c.WriteMessage(gws.TextMessage, []byte("close please"))
+	_, _, err = c.ReadMessage()
+	var ce *gws.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4321 || ce.Text != "as asked" {
+		t.Fatalf("gorilla read %v", err)
+	}
+	// gorilla echoes the close frame when it reads one.
+	if e := rec.waitClose(t); !e.Local || e.Code != 4321 || e.Err != nil {
+		t.Errorf("server OnClose %+v", e)
+	}
+}
+
+// closer closes the connection with 4321 when it gets a message.
+type closer struct{ *recorder }
+
+func (h *closer) OnMessage(c *Conn, op wsproto.Opcode, data []byte) {
+	if err := c.Close(4321, "as asked"); err != nil {
+		panic(err)
+	}
+	if err := c.WriteText([]byte("late")); err != ErrClosed {
+		panic("write after Close: " + errString(err))
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "nil"
+	}
+	return err.Error()
+}

@@ -1,0 +1,166 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/httpproto/httpserver"
+	"github.com/gale-io/gale/stream"
+	"github.com/gale-io/gale/wsproto"
+)
+
+// Upgrade answers a WebSocket opening handshake (RFC 6455 section 4.2)
+// from an httpserver Handler, on the connection's loop, and turns the
+// connection into a WebSocket served by h: Tornado's WebSocketHandler.get.
+//
+// It checks the request: a GET (else 405), HTTP/1.1, Upgrade: websocket
+// and Connection: upgrade (else 400), the Origin against
+// opts.CheckOrigin (else 403), Sec-WebSocket-Version 13 (else 426 with
+// Sec-WebSocket-Version: 13) and a valid Sec-WebSocket-Key (else 400). A
+// failed check is answered, the response finished (with Connection: close)
+// and a *HandshakeError returned. Otherwise it selects the subprotocol,
+// negotiates permessage-deflate if opts.Compression is set (an offer with
+// unknown parameters is declined and the next one considered), sends the
+// 101 with opts.Header's extra fields, and takes the stream over
+// (ResponseWriter.Detach): w and r must not be used again. Bytes the client
+// sent right after the request are read first.
+//
+// h.OnOpen runs on a later turn of the loop, then reading starts; the
+// returned Conn may be written to at once.
+func Upgrade(w *httpserver.ResponseWriter, r *httpserver.Request, h Handler, opts *ServerOptions) (*Conn, error) {
+	req := upgradeRequest{
+		method:     string(r.RawMethod),
+		http11:     r.Version >= httpproto.HTTP11,
+		host:       string(r.Host),
+		upgrade:    r.Header.Values("Upgrade"),
+		connection: r.Header.Values("Connection"),
+		origin:     r.Header.Values("Origin"),
+		version:    r.Header.Values("Sec-WebSocket-Version"),
+		key:        r.Header.Values("Sec-WebSocket-Key"),
+		protocols:  r.Header.Values("Sec-WebSocket-Protocol"),
+		extensions: r.Header.Values("Sec-WebSocket-Extensions"),
+	}
+	if len(req.origin) == 0 {
+		req.origin = r.Header.Values("Sec-WebSocket-Origin")
+	}
+	a := negotiate(&req, opts)
+	if a.status != 101 {
+		w.Header().Reset()
+		a.errorHeader(w.Header())
+		w.Respond(a.status, "text/plain; charset=utf-8", []byte(a.reason+"\n"))
+		return nil, a.error()
+	}
+	w.SetStatus(101, "")
+	a.responseHeader(w.Header(), opts)
+	if err := w.SendHead(); err != nil {
+		return nil, err
+	}
+	st, err := w.Detach()
+	if err != nil {
+		return nil, err
+	}
+	c := newConn(st, wsproto.Server, h, opts.config(), a.comp, a.subprotocol)
+	if err := st.Loop().Post(c.open); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// streamer is the hijacked net.Conn of httpserver.NetHTTP: it can hand its
+// stream to a protocol that runs on the loop.
+type streamer interface {
+	Stream() *stream.Stream
+}
+
+// UpgradeHTTP is Upgrade for a net/http Handler served on gale by
+// httpserver.NetHTTP, on the handler's goroutine: it makes the same checks
+// (answering failures with http.Error), hijacks the connection, takes its
+// stream and continues on the stream's loop, where h's methods run. It
+// returns once the 101 is queued; from this goroutine, use the Conn only
+// through c.Loop().Post.
+//
+// A connection that is not served by httpserver.NetHTTP (net/http's own
+// server, say) cannot be taken over: UpgradeHTTP then answers 501 (no
+// hijacking) or 500 (a hijacked connection of another kind, which it
+// closes) and returns a *HandshakeError wrapping ErrNotHijackable.
+func UpgradeHTTP(w http.ResponseWriter, r *http.Request, h Handler, opts *ServerOptions) (*Conn, error) {
+	req := upgradeRequest{
+		method:     r.Method,
+		http11:     r.ProtoAtLeast(1, 1),
+		host:       r.Host,
+		upgrade:    r.Header.Values("Upgrade"),
+		connection: r.Header.Values("Connection"),
+		origin:     r.Header.Values("Origin"),
+		version:    r.Header.Values("Sec-WebSocket-Version"),
+		key:        r.Header.Values("Sec-WebSocket-Key"),
+		protocols:  r.Header.Values("Sec-WebSocket-Protocol"),
+		extensions: r.Header.Values("Sec-WebSocket-Extensions"),
+	}
+	if len(req.origin) == 0 {
+		req.origin = r.Header.Values("Sec-WebSocket-Origin")
+	}
+	a := negotiate(&req, opts)
+	if a.status != 101 {
+		var eh httpproto.Headers
+		a.errorHeader(&eh)
+		for name, value := range eh.All() {
+			w.Header().Set(string(name), string(value))
+		}
+		http.Error(w, a.reason, a.status)
+		return nil, a.error()
+	}
+	var head httpproto.Headers
+	a.responseHeader(&head, opts)
+	resp, err := httpproto.AppendResponseHead(nil, 101, "", &head)
+	if err != nil {
+		http.Error(w, "invalid response header", 500)
+		return nil, &HandshakeError{Status: 500, Reason: "invalid 101 header", Err: err}
+	}
+	nc, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, "WebSocket needs a hijackable connection", 501)
+		return nil, &HandshakeError{Status: 501, Reason: "cannot hijack", Err: fmt.Errorf("%w: %w", ErrNotHijackable, err)}
+	}
+	sc, ok := nc.(streamer)
+	if !ok {
+		nc.Write([]byte("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+		nc.Close()
+		return nil, &HandshakeError{Status: 500, Reason: fmt.Sprintf("hijacked a %T", nc), Err: ErrNotHijackable}
+	}
+	st := sc.Stream()
+	type result struct {
+		c   *Conn
+		err error
+	}
+	done := make(chan result, 1)
+	cfg := opts.config()
+	err = st.Loop().Post(func() {
+		if st.Closed() {
+			done <- result{err: ErrClosed}
+			return
+		}
+		if err := st.Write(resp, nil); err != nil {
+			st.Close()
+			done <- result{err: err}
+			return
+		}
+		c := newConn(st, wsproto.Server, h, cfg, a.comp, a.subprotocol)
+		done <- result{c: c}
+		c.open()
+	})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	res := <-done
+	if res.err != nil {
+		if errors.Is(res.err, stream.ErrClosed) {
+			res.err = ErrClosed
+		}
+		return nil, res.err
+	}
+	return res.c, nil
+}

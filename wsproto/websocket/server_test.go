@@ -1,0 +1,203 @@
+package websocket
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/httpproto/httpserver"
+	"github.com/gale-io/gale/wsproto"
+)
+
+func TestUpgradeEcho(t *testing.T) {
+	rec := newRecorder()
+	var hdr httpproto.Headers
+	hdr.Add("Set-Cookie", "a=b")
+	addr := startServer(t, &ServerOptions{Subprotocols: []string{"chat", "superchat"}, Header: &hdr}, func() Handler { return rec })
+	rc := dialRaw(t, addr)
+	// A frame sent right behind the request must not be lost.
+	resp := rc.handshake(upgradeRequestText("Sec-WebSocket-Protocol: other, superchat, chat"), frame(true, false, wsproto.OpText, []byte("early")))
+	if resp.StatusCode != 101 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Accept"); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+		t.Errorf("accept %q", got)
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != "superchat" {
+		t.Errorf("protocol %q", got)
+	}
+	if got := resp.Header.Get("Set-Cookie"); got != "a=b" {
+		t.Errorf("extra header %q", got)
+	}
+	if resp.Header.Get("Sec-WebSocket-Extensions") != "" {
+		t.Errorf("extension accepted without Compression")
+	}
+	c := <-rec.opened
+	if c.Subprotocol() != "superchat" {
+		t.Errorf("Subprotocol() = %q", c.Subprotocol())
+	}
+	rc.expectFrame(wsproto.OpText, []byte("early"))
+	rc.send(frame(true, false, wsproto.OpBinary, []byte{0, 1, 2}))
+	rc.expectFrame(wsproto.OpBinary, []byte{0, 1, 2})
+	rc.send(frame(true, false, wsproto.OpClose, closePayload(4000, "bye")))
+	if code, _ := rc.expectClose(); code != 4000 {
+		t.Errorf("close echo %d", code)
+	}
+	rc.expectEOF()
+	e := rec.waitClose(t)
+	if e.Code != 4000 || e.Reason != "bye" || e.Local || e.Err != nil || !e.Clean() {
+		t.Errorf("close %+v", e)
+	}
+}
+
+func TestHandshakeFailures(t *testing.T) {
+	rec := newRecorder()
+	addr := startServer(t, nil, func() Handler { return rec })
+	base := "Host: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + testKey + "\r\n"
+	cases := []struct {
+		name    string
+		req     string
+		status  int
+		hdr     string
+		hdrWant string
+	}{
+		{"post", "POST /ws HTTP/1.1\r\n" + base + "Content-Length: 0\r\n\r\n", 405, "Allow", "GET"},
+		{"http10", "GET /ws HTTP/1.0\r\n" + base + "\r\n", 400, "", ""},
+		{"no upgrade", "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + testKey + "\r\n\r\n", 400, "", ""},
+		{"upgrade h2c", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + testKey + "\r\n\r\n", 400, "", ""},
+		{"no connection", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + testKey + "\r\n\r\n", 400, "", ""},
+		{"version 8", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: " + testKey + "\r\n\r\n", 426, "Sec-WebSocket-Version", "13"},
+		{"no version", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + testKey + "\r\n\r\n", 426, "Sec-WebSocket-Version", "13"},
+		{"no key", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", 400, "", ""},
+		{"short key", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: abc\r\n\r\n", 400, "", ""},
+		{"two keys", "GET /ws HTTP/1.1\r\n" + base + "Sec-WebSocket-Key: " + testKey + "\r\n\r\n", 400, "", ""},
+		{"bad origin", "GET /ws HTTP/1.1\r\n" + base + "Origin: http://evil.example\r\n\r\n", 403, "", ""},
+		{"bad protocol list", "GET /ws HTTP/1.1\r\n" + base + "Sec-WebSocket-Protocol: a b\r\n\r\n", 400, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := dialRaw(t, addr)
+			resp := rc.handshake(tc.req, nil)
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d (%s), want %d", resp.StatusCode, body, tc.status)
+			}
+			if tc.hdr != "" && resp.Header.Get(tc.hdr) != tc.hdrWant {
+				t.Errorf("%s: %q, want %q", tc.hdr, resp.Header.Get(tc.hdr), tc.hdrWant)
+			}
+			if len(bytes.TrimSpace(body)) == 0 {
+				t.Errorf("no reason in the body")
+			}
+		})
+	}
+	select {
+	case <-rec.opened:
+		t.Fatal("a failed handshake opened a connection")
+	default:
+	}
+}
+
+func TestOrigin(t *testing.T) {
+	rec := newRecorder()
+	addr := startServer(t, nil, func() Handler { return rec })
+	for _, tc := range []struct {
+		origin string
+		status int
+	}{
+		{"http://example.com", 101},
+		{"https://EXAMPLE.com", 101},
+		{"http://example.com:8080", 403},
+		{"http://other.com", 403},
+		{"null", 403},
+	} {
+		rc := dialRaw(t, addr)
+		resp := rc.handshake(upgradeRequestText("Origin: "+tc.origin), nil)
+		if resp.StatusCode != tc.status {
+			t.Errorf("origin %q: status %d, want %d", tc.origin, resp.StatusCode, tc.status)
+		}
+		if resp.StatusCode == 101 {
+			rc.send(frame(true, false, wsproto.OpClose, nil))
+			rc.expectClose()
+			rec.waitClose(t)
+		}
+	}
+	// A custom check.
+	rec2 := newRecorder()
+	addr2 := startServer(t, &ServerOptions{CheckOrigin: func(origin, host string) bool { return strings.HasSuffix(origin, ".trusted") }}, func() Handler { return rec2 })
+	rc := dialRaw(t, addr2)
+	if resp := rc.handshake(upgradeRequestText("Origin: http://evil"), nil); resp.StatusCode != 403 {
+		t.Errorf("custom check: %d", resp.StatusCode)
+	}
+	rc = dialRaw(t, addr2)
+	if resp := rc.handshake(upgradeRequestText("Origin: http://a.trusted"), nil); resp.StatusCode != 101 {
+		t.Errorf("custom check: %d", resp.StatusCode)
+	}
+	rc.send(frame(true, false, wsproto.OpClose, nil))
+	rc.expectClose()
+	rec2.waitClose(t)
+}
+
+func TestUpgradeHTTP(t *testing.T) {
+	rec := newRecorder()
+	mux := http.NewServeMux()
+	errs := make(chan error, 4)
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		_, err := UpgradeHTTP(w, r, rec, &ServerOptions{Subprotocols: []string{"chat"}})
+		errs <- err
+	})
+	addr := startHTTP(t, httpserver.NetHTTP(mux))
+	rc := dialRaw(t, addr)
+	resp := rc.handshake(upgradeRequestText("Sec-WebSocket-Protocol: chat"), frame(true, false, wsproto.OpText, []byte("early")))
+	if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Protocol") != "chat" {
+		t.Fatalf("status %d %v", resp.StatusCode, resp.Header)
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	<-rec.opened
+	rc.expectFrame(wsproto.OpText, []byte("early"))
+	big := bytes.Repeat([]byte("x"), 200<<10)
+	rc.send(frame(true, false, wsproto.OpBinary, big))
+	rc.expectFrame(wsproto.OpBinary, big)
+	rc.send(frame(true, false, wsproto.OpClose, closePayload(1000, "")))
+	rc.expectClose()
+	rc.expectEOF()
+	if e := rec.waitClose(t); e.Code != 1000 || e.Err != nil {
+		t.Errorf("close %+v", e)
+	}
+
+	// A failed check through net/http.
+	rc = dialRaw(t, addr)
+	resp = rc.handshake("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 7\r\nSec-WebSocket-Key: "+testKey+"\r\n\r\n", nil)
+	if resp.StatusCode != 426 || resp.Header.Get("Sec-WebSocket-Version") != "13" {
+		t.Errorf("status %d %v", resp.StatusCode, resp.Header)
+	}
+	if err := <-errs; err == nil {
+		t.Error("no error for a failed handshake")
+	}
+}
+
+// UpgradeHTTP on a connection net/http serves cannot take it over.
+func TestUpgradeHTTPForeignServer(t *testing.T) {
+	errs := make(chan error, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := UpgradeHTTP(w, r, BaseHandler{}, nil)
+		errs <- err
+	})}
+	ln := listenTCP(t)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	rc := dialRaw(t, ln.Addr().String())
+	resp := rc.handshake(upgradeRequestText(), nil)
+	if resp.StatusCode != 500 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+	err := <-errs
+	var he *HandshakeError
+	if !errorsAs(err, &he) || he.Status != 500 {
+		t.Errorf("error %v", err)
+	}
+}

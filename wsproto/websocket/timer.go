@@ -1,0 +1,84 @@
+package websocket
+
+import (
+	"time"
+
+	"github.com/gale-io/gale/wsproto"
+)
+
+// timerKind is what the connection's one timer is for.
+type timerKind uint8
+
+const (
+	timerNone  timerKind = iota
+	timerPing            // the next keepalive ping is due
+	timerPong            // check that a pong came since the last ping
+	timerClose           // the closing handshake ran out of time
+)
+
+// epoch anchors clock, a monotonic reading that fits in a Duration.
+var epoch = time.Now()
+
+func (c *Conn) clock() time.Duration { return time.Since(epoch) }
+
+// startTimer (re)arms the connection's timer. The callback is bound once,
+// at the first use, so a connection without keepalive holds no timer and
+// no closure.
+func (c *Conn) startTimer(k timerKind, d time.Duration) {
+	c.timer.Cancel()
+	if c.timerFn == nil {
+		c.timerFn = c.onTimer
+	}
+	c.timerKind = k
+	c.timer = c.s.Loop().CallLater(d, c.timerFn)
+}
+
+// startKeepalive schedules the first ping, one interval after the opening
+// (Tornado's periodic ping loop).
+func (c *Conn) startKeepalive() {
+	if iv := c.cfg.pingInterval(); iv > 0 {
+		c.startTimer(timerPing, iv)
+	}
+}
+
+// onTimer follows Tornado 6.5's keepalive: sleep interval; then repeatedly
+// send an empty ping, sleep the timeout, and if no pong arrived since the
+// ping, close with 1000 "ping timed out"; otherwise sleep until a whole
+// interval after the ping. Once closing, the timer is the close timeout.
+func (c *Conn) onTimer() {
+	k := c.timerKind
+	c.timerKind = timerNone
+	switch k {
+	case timerPing:
+		if c.state != stOpen {
+			return
+		}
+		c.pingAt = c.clock()
+		if err := c.Ping(nil); err != nil {
+			return
+		}
+		if to := c.cfg.pingTimeout(); to > 0 {
+			c.startTimer(timerPong, to)
+		} else {
+			c.startTimer(timerPing, c.cfg.pingInterval())
+		}
+	case timerPong:
+		if c.state != stOpen {
+			return
+		}
+		if c.pongAt < c.pingAt {
+			c.err = ErrPingTimeout
+			c.Close(wsproto.CloseNormal, "ping timed out")
+			return
+		}
+		c.startTimer(timerPing, max(0, c.pingAt+c.cfg.pingInterval()-c.clock()))
+	case timerClose:
+		if c.state == stClosed {
+			return
+		}
+		if c.err == nil && c.flags&fCloseRcvd == 0 {
+			c.err = ErrCloseTimeout
+		}
+		c.s.Close()
+	}
+}

@@ -1,0 +1,231 @@
+package websocket
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/gale-io/gale/stream"
+	"github.com/gale-io/gale/wsproto"
+)
+
+// Buffers for one message (frames being built, fragments being gathered,
+// decompressed output) come from a pool and go back after it, so an idle
+// connection holds none.
+const (
+	bufChunk   = 32 << 10 // frames are built and masked this much at a time
+	bufPoolMax = 1 << 20  // larger buffers are dropped rather than pooled
+	directMin  = 64 << 10 // a server hands payloads this big to the stream as they are
+)
+
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 4<<10)
+	return &b
+}}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(p *[]byte) {
+	if cap(*p) > bufPoolMax {
+		*p = nil
+		return
+	}
+	*p = (*p)[:0]
+	bufPool.Put(p)
+}
+
+// maskKey returns a fresh masking key for a client frame, or the zero key
+// for a server (which does not mask). RFC 6455 section 5.3 asks for keys
+// the server cannot predict; they come from math/rand/v2's global source,
+// the runtime's ChaCha8 generator seeded from the operating system's
+// entropy at start-up: unpredictable without the cost of crypto/rand per
+// frame. Masking protects proxies from cache poisoning, not the payload.
+func (c *Conn) maskKey() [4]byte {
+	var k [4]byte
+	if c.role == wsproto.Client {
+		binary.LittleEndian.PutUint32(k[:], rand.Uint32())
+	}
+	return k
+}
+
+// WriteMessage sends data as one message with opcode op (wsproto.OpText or
+// wsproto.OpBinary): Tornado's write_message. With permessage-deflate it is
+// compressed when it reaches the configured threshold (128 bytes by
+// default). data is not modified and may be reused as soon as WriteMessage
+// returns (the stream copies what the kernel does not take at once). Text
+// must be valid UTF-8; that is not checked.
+//
+// It returns ErrClosed once this side has sent its Close frame or the
+// connection has closed, and ErrBackpressure (the message is not sent) when
+// Buffered plus the message would exceed Config.WriteBufferLimit; a
+// DrainHandler then hears when to try again.
+func (c *Conn) WriteMessage(op wsproto.Opcode, data []byte) error {
+	if op != wsproto.OpText && op != wsproto.OpBinary {
+		return ErrBadOpcode
+	}
+	if err := c.writable(len(data) + wsproto.MaxHeaderLen); err != nil {
+		return err
+	}
+	if c.comp != nil && len(data) >= c.cfg.threshold() {
+		d := c.comp.deflater(c.role)
+		out := getBuf()
+		*out = d.Compress((*out)[:0], data)
+		c.comp.releaseDeflater()
+		err := c.writeFrame(op, true, *out)
+		putBuf(out)
+		return err
+	}
+	return c.writeFrame(op, false, data)
+}
+
+// WriteText sends a text message; see WriteMessage.
+func (c *Conn) WriteText(data []byte) error { return c.WriteMessage(wsproto.OpText, data) }
+
+// WriteBinary sends a binary message; see WriteMessage.
+func (c *Conn) WriteBinary(data []byte) error { return c.WriteMessage(wsproto.OpBinary, data) }
+
+// WritePrepared sends a message encoded once for many connections (a
+// server's broadcast): the compressed frame if the connection agreed on
+// permessage-deflate with a window the frame fits, else the plain one.
+// Sending a compressed prepared frame resets this connection's compression
+// context, which the frame did not go through. Errors as WriteMessage;
+// on a client connection it returns ErrNotServer (the frames are not
+// masked).
+func (c *Conn) WritePrepared(m *wsproto.PreparedMessage) error {
+	if c.role != wsproto.Server {
+		return ErrNotServer
+	}
+	var p *wsproto.DeflateParams
+	if c.comp != nil {
+		p = &c.comp.params
+	}
+	frame, compressed := m.Frame(p)
+	if err := c.writable(len(frame)); err != nil {
+		return err
+	}
+	if compressed && c.comp.defl != nil && c.comp.deflPool == nil {
+		c.comp.defl.Reset()
+	}
+	return c.send(frame)
+}
+
+// Ping sends a Ping frame with payload (at most 125 bytes; longer is a
+// wsproto.ErrInvalidArgument error): Tornado's ping. The peer answers with
+// a Pong (see PongHandler). ErrClosed once this side has sent its Close
+// frame. Pings are never refused for backpressure.
+func (c *Conn) Ping(payload []byte) error {
+	if c.state != stOpen || c.s.Closed() {
+		return ErrClosed
+	}
+	p := getBuf()
+	frame, err := wsproto.AppendPing((*p)[:0], c.role == wsproto.Client, c.maskKey(), payload)
+	if err == nil {
+		err = c.send(frame)
+	}
+	*p = frame
+	putBuf(p)
+	return err
+}
+
+// writable checks that a data message of about n bytes may be queued.
+func (c *Conn) writable(n int) error {
+	if c.state != stOpen || c.s.Closed() {
+		return ErrClosed
+	}
+	limit := c.cfg.writeLimit()
+	if q := c.s.WriteBuffered(); limit > 0 && q > 0 && q+n > limit {
+		c.flags |= fWantDrain
+		c.watchDrain()
+		return ErrBackpressure
+	}
+	return nil
+}
+
+// watchDrain waits for the write queue to empty, with an empty Write whose
+// callback fires once every byte queued before it reached the kernel.
+func (c *Conn) watchDrain() {
+	if c.flags&fWatchDrain != 0 {
+		return
+	}
+	c.flags |= fWatchDrain
+	if err := c.s.Write(nil, c.onWritten); err != nil {
+		c.flags &^= fWatchDrain
+	}
+}
+
+func (c *Conn) onWritten(err error) {
+	c.flags &^= fWatchDrain
+	if err != nil || c.state == stClosed || c.flags&fWantDrain == 0 {
+		return
+	}
+	if c.s.WriteBuffered() > c.cfg.writeLimit()/2 {
+		c.watchDrain() // more was queued meanwhile: wait for that too
+		return
+	}
+	c.flags &^= fWantDrain
+	if dh, ok := c.h.(DrainHandler); ok && c.state == stOpen {
+		dh.OnDrain(c)
+	}
+}
+
+// writeFrame sends one final frame carrying payload: masked with a fresh
+// key by a client, built in pooled chunks so that neither a big message
+// nor masking needs a buffer its size. A server hands big payloads to the
+// stream as they are (the stream copies only what the kernel does not
+// take).
+func (c *Conn) writeFrame(op wsproto.Opcode, rsv1 bool, payload []byte) error {
+	masked := c.role == wsproto.Client
+	key := c.maskKey()
+	p := getBuf()
+	defer putBuf(p)
+	b := wsproto.AppendFrameHeader((*p)[:0], true, rsv1, op, len(payload), masked, key)
+	if !masked && len(payload) >= directMin {
+		*p = b
+		if err := c.send(b); err != nil {
+			return err
+		}
+		return c.send(payload)
+	}
+	pos := 0
+	for len(payload) > 0 {
+		n := min(len(payload), max(bufChunk-len(b), 0))
+		if n == 0 {
+			n = len(payload)
+		}
+		start := len(b)
+		b = append(b, payload[:n]...)
+		if masked {
+			pos = wsproto.Mask(key, pos, b[start:])
+		}
+		payload = payload[n:]
+		if len(payload) > 0 {
+			*p = b
+			if err := c.send(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
+	}
+	*p = b
+	return c.send(b)
+}
+
+// send hands bytes to the stream.
+func (c *Conn) send(b []byte) error {
+	if err := c.s.Write(b, nil); err != nil {
+		if errors.Is(err, stream.ErrClosed) {
+			return ErrClosed
+		}
+		return err
+	}
+	return nil
+}
+
+// releaseWriter lets go of the compressor once no more messages will be
+// sent.
+func (c *Conn) releaseWriter() {
+	if c.comp != nil {
+		c.comp.dropDeflater()
+	}
+}
