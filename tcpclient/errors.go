@@ -22,15 +22,25 @@ import (
 //   - When the TLS handshake fails (Op "tls"), its error, such as a
 //     *tls.CertificateVerificationError.
 //   - For bad arguments, a net.UnknownNetworkError or *net.AddrError.
+//
+// For ConnectUnix, Host is the socket's path and Port 0; the message names
+// the target "unix PATH" ("tcpclient: connect unix /run/app.sock: ...").
 type Error struct {
 	Op   string         // "resolve", "connect" or "tls"
-	Host string         // the host asked for
-	Port int            // the port asked for
+	Host string         // the host asked for (ConnectUnix: the socket's path)
+	Port int            // the port asked for (ConnectUnix: 0)
 	Addr netip.AddrPort // the address of the attempt that failed last; zero if none
 	Err  error          // the cause
 }
 
 func (e *Error) Error() string {
+	if e.unix() {
+		s := "tcpclient: " + e.Op + " unix " + e.Host
+		if e.Err != nil {
+			s += ": " + e.Err.Error()
+		}
+		return s
+	}
 	hp := net.JoinHostPort(e.Host, strconv.Itoa(e.Port))
 	s := "tcpclient: " + e.Op + " " + hp
 	if e.Addr.IsValid() && e.Addr.String() != hp {
@@ -40,6 +50,16 @@ func (e *Error) Error() string {
 		s += ": " + e.Err.Error()
 	}
 	return s
+}
+
+// unix reports whether e is ConnectUnix's: Host is a socket path and
+// Port 0, which Connect only reports for the bad port itself.
+func (e *Error) unix() bool {
+	if e.Port != 0 || e.Host == "" || e.Addr.IsValid() {
+		return false
+	}
+	var ae *net.AddrError
+	return !errors.As(e.Err, &ae) || ae.Err != "invalid port"
 }
 
 // Unwrap returns the cause.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -211,5 +212,37 @@ func TestConnectUnixTLSFails(t *testing.T) {
 	var te *tcpclient.Error
 	if !errors.As(r.err, &te) || te.Op != "tls" {
 		t.Fatalf("err = %v, want a tls *tcpclient.Error", r.err)
+	}
+}
+
+// A Unix socket's error names the path, not a "path:0" host and port;
+// Connect's own port-0 error keeps its host:port form.
+func TestConnectUnixErrorMessage(t *testing.T) {
+	l := newLoop(t)
+	path := filepath.Join(t.TempDir(), "nobody.sock")
+	r := connectUnix(t, l, context.Background(), path, nil, nil)
+	want := "tcpclient: connect unix " + path + ": "
+	if r.err == nil || !strings.HasPrefix(r.err.Error(), want) || strings.Contains(r.err.Error(), ":0") {
+		t.Errorf("unix error %q, want prefix %q", r.err, want)
+	}
+	r = connectUnix(t, l, context.Background(), path, &tcpclient.Options{TLS: &tls.Config{ServerName: "x"}}, nil)
+	if r.err == nil || !strings.HasPrefix(r.err.Error(), want) {
+		t.Errorf("unix error with TLS options %q, want prefix %q", r.err, want)
+	}
+	r = connect(t, l, context.Background(), "127.0.0.1", 0, nil)
+	if r.err == nil || !strings.HasPrefix(r.err.Error(), "tcpclient: connect 127.0.0.1:0: ") {
+		t.Errorf("port 0 error %q", r.err)
+	}
+	for _, c := range []struct {
+		e    tcpclient.Error
+		want string
+	}{
+		{tcpclient.Error{Op: "tls", Host: "/run/app.sock", Err: errors.New("bad")}, "tcpclient: tls unix /run/app.sock: bad"},
+		{tcpclient.Error{Op: "connect", Host: "@abstract"}, "tcpclient: connect unix @abstract"},
+		{tcpclient.Error{Op: "connect", Host: "example.com", Port: 80, Err: errors.New("x")}, "tcpclient: connect example.com:80: x"},
+	} {
+		if got := c.e.Error(); got != c.want {
+			t.Errorf("%#v: %q, want %q", c.e, got, c.want)
+		}
 	}
 }

@@ -22,10 +22,20 @@ type Client struct {
 	active int                  // requests holding a slot
 	queue  []*fetch             // waiting for a slot, oldest first
 	live   map[*fetch]struct{}  // every request not yet finished
-	idle   map[poolKey][]*pconn // pooled connections, most recent last
+	idle   map[poolKey]idleList // pooled connections per key
 	conns  map[*pconn]struct{}  // every open connection
+	free   []*fetch             // finished requests, for reuse
+	seq    uint64               // numbers the requests
 	closed bool
 	newest *fetch // the last Fetch's request, for Do
+}
+
+// idleList is the idle connections of one pool key, linked through
+// pconn.older and pconn.newer, so that pooling a connection and taking it
+// back allocate nothing.
+type idleList struct {
+	oldest, newest *pconn
+	n              int
 }
 
 // poolKey is what a connection can be reused for: everything that went
@@ -46,7 +56,7 @@ func New(l *loop.Loop, opts *Options) *Client {
 	c := &Client{
 		l:     l,
 		live:  make(map[*fetch]struct{}),
-		idle:  make(map[poolKey][]*pconn),
+		idle:  make(map[poolKey]idleList),
 		conns: make(map[*pconn]struct{}),
 	}
 	c.cfg.set(opts)
@@ -61,7 +71,8 @@ func New(l *loop.Loop, opts *Options) *Client {
 // FIFO order, each for at most Options.QueueTimeout. cb runs on the loop,
 // exactly once, never inside Fetch.
 func (c *Client) Fetch(req *Request, cb func(*Response, error)) {
-	f := &fetch{c: c, req: req, cb: cb}
+	f := c.newFetch()
+	f.req, f.cb = req, cb
 	c.live[f] = struct{}{}
 	c.newest = f
 	if c.closed {
@@ -85,9 +96,12 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	}
 	ch := make(chan result, 1)
 	var f *fetch
+	var seq uint64 // f is recycled once finished: seq tells whether it still is this request
 	if err := c.l.Post(func() {
 		c.Fetch(req, func(r *Response, err error) { ch <- result{r, err} })
-		f = c.newest
+		if f = c.newest; f != nil {
+			seq = f.seq
+		}
 	}); err != nil {
 		return nil, err
 	}
@@ -96,7 +110,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		return res.r, res.err
 	case <-ctx.Done():
 		c.l.Post(func() {
-			if f != nil && !f.done {
+			if f != nil && f.seq == seq && !f.done {
 				f.fail(&Error{Op: f.op(), URL: f.urlString(), Err: ctx.Err()})
 			}
 		})
@@ -134,9 +148,7 @@ func (c *Client) enqueue(f *fetch) {
 	c.queue = append(c.queue, f)
 	f.queued = true
 	if d := f.queueTimeout(); d > 0 {
-		f.queueTimer = c.l.CallLater(d, func() {
-			f.fail(&Error{Op: "queue", URL: f.urlString(), Err: &TimeoutError{Phase: PhaseQueue}})
-		})
+		f.queueTimer = c.l.CallLater(d, f.queueExpiredFn)
 	}
 }
 
@@ -165,32 +177,23 @@ func (c *Client) release(f *fetch) {
 	}
 }
 
-// takeIdle returns a pooled connection for key, or nil. Connections that
-// closed, or hold bytes nobody asked for, are dropped.
+// takeIdle returns a pooled connection for key, the most recently used,
+// or nil. Connections that closed, or hold bytes nobody asked for, are
+// dropped.
 func (c *Client) takeIdle(key poolKey) *pconn {
-	list := c.idle[key]
-	for len(list) > 0 {
-		pc := list[len(list)-1]
-		list = list[:len(list)-1]
-		pc.idle = false
-		pc.idleTimer.Cancel()
+	for {
+		l, ok := c.idle[key]
+		if !ok {
+			return nil
+		}
+		pc := l.newest
+		c.unlinkIdle(pc)
 		if pc.s.Closed() || len(pc.s.Buffered()) > 0 {
 			pc.close(errUnsolicited)
 			continue
 		}
-		c.setIdle(key, list)
 		return pc
 	}
-	c.setIdle(key, list)
-	return nil
-}
-
-func (c *Client) setIdle(key poolKey, list []*pconn) {
-	if len(list) == 0 {
-		delete(c.idle, key)
-		return
-	}
-	c.idle[key] = list
 }
 
 // putIdle pools pc, closing the oldest idle connection of its key beyond
@@ -200,39 +203,116 @@ func (c *Client) putIdle(pc *pconn) {
 		pc.close(nil)
 		return
 	}
-	list := append(c.idle[pc.key], pc)
-	pc.idle = true
-	pc.idleTimer = c.l.CallLater(c.cfg.IdleTimeout, pc.idleExpired)
-	for len(list) > c.cfg.MaxIdlePerHost {
-		old := list[0]
-		list = list[1:]
-		old.idle = false
-		old.close(nil)
+	l := c.idle[pc.key]
+	pc.older, pc.newer = l.newest, nil
+	if l.newest != nil {
+		l.newest.newer = pc
+	} else {
+		l.oldest = pc
 	}
-	c.setIdle(pc.key, list)
+	l.newest = pc
+	l.n++
+	c.idle[pc.key] = l
+	pc.idle = true
+	pc.idleTimer = c.l.CallLater(c.cfg.IdleTimeout, pc.idleExpiredFn)
+	for l.n > c.cfg.MaxIdlePerHost {
+		old := l.oldest
+		c.unlinkIdle(old)
+		old.close(nil)
+		l = c.idle[pc.key]
+	}
+}
+
+// unlinkIdle takes the idle pc out of its key's list.
+func (c *Client) unlinkIdle(pc *pconn) {
+	l := c.idle[pc.key]
+	if pc.older != nil {
+		pc.older.newer = pc.newer
+	} else {
+		l.oldest = pc.newer
+	}
+	if pc.newer != nil {
+		pc.newer.older = pc.older
+	} else {
+		l.newest = pc.older
+	}
+	pc.older, pc.newer = nil, nil
+	if l.n--; l.n == 0 {
+		delete(c.idle, pc.key)
+	} else {
+		c.idle[pc.key] = l
+	}
+	pc.idle = false
+	pc.idleTimer.Cancel()
 }
 
 // dropIdle removes pc from the pool (it closed).
 func (c *Client) dropIdle(pc *pconn) {
-	if !pc.idle {
-		return
+	if pc.idle {
+		c.unlinkIdle(pc)
 	}
-	pc.idle = false
-	pc.idleTimer.Cancel()
-	list := c.idle[pc.key]
-	if i := slices.Index(list, pc); i >= 0 {
-		list = slices.Delete(list, i, i+1)
-	}
-	c.setIdle(pc.key, list)
 }
 
 // IdleConns returns how many connections the pool holds, for monitoring.
 func (c *Client) IdleConns() int {
 	n := 0
-	for _, list := range c.idle {
-		n += len(list)
+	for _, l := range c.idle {
+		n += l.n
 	}
 	return n
+}
+
+// newFetch returns a request record: a finished one, or a new one with its
+// callbacks bound once.
+func (c *Client) newFetch() *fetch {
+	c.seq++
+	if n := len(c.free); n > 0 {
+		f := c.free[n-1]
+		c.free[n-1] = nil
+		c.free = c.free[:n-1]
+		f.seq = c.seq
+		return f
+	}
+	f := &fetch{c: c, seq: c.seq}
+	f.onTimeoutFn = f.onTimeout
+	f.queueExpiredFn = f.queueExpired
+	f.sendBodyFn = f.sendBody
+	f.deliverFn = f.deliver
+	return f
+}
+
+// Bounds on what a recycled request record keeps.
+const (
+	maxFreeFetches = 64       // records kept beyond MaxClients
+	maxKeptFields  = 64       // request header fields whose storage is kept
+	maxKeptScratch = 64 << 10 // bytes of scratch and compressed-body buffers
+)
+
+// recycle keeps the finished f for the next Fetch, once its callback has
+// returned. Everything that could still call into f (timers, a dial, TLS,
+// writes) was stopped or checks f's hop, which only grows, so nothing from
+// its previous life can act on its next.
+func (c *Client) recycle(f *fetch) {
+	if c.closed || len(c.free) >= c.cfg.MaxClients+maxFreeFetches {
+		return
+	}
+	keep := fetch{
+		c: c, hop: f.hop, seq: f.seq,
+		onTimeoutFn: f.onTimeoutFn, queueExpiredFn: f.queueExpiredFn,
+		sendBodyFn: f.sendBodyFn, deliverFn: f.deliverFn,
+	}
+	if f.header.Len() <= maxKeptFields {
+		keep.header = f.header
+		keep.header.Reset()
+	}
+	if cap(f.scratch) <= maxKeptScratch {
+		keep.scratch = f.scratch[:0]
+	}
+	if cap(f.zbuf) <= maxKeptScratch {
+		keep.zbuf = f.zbuf[:0]
+	}
+	*f = keep
+	c.free = append(c.free, f)
 }
 
 var errUnsolicited = errors.New("httpclient: data on an idle connection")

@@ -20,18 +20,23 @@ type pconn struct {
 	enc httpproto.Encoder
 	out []byte // request bytes being built
 
-	f         *fetch // the request using it; nil when idle
-	idle      bool   // in the pool
-	idleTimer loop.Timer
-	starved   bool // the parser has seen every buffered byte
-	closed    bool
-	onDataFn  func([]byte, error)
+	f            *fetch // the request using it; nil when idle
+	idle         bool   // in the pool
+	older, newer *pconn // neighbours in the pool's list, while idle
+	idleTimer    loop.Timer
+	starved      bool // the parser has seen every buffered byte
+	closed       bool
+
+	// Method values bound once, so that a request costs no closure.
+	onDataFn      func([]byte, error)
+	idleExpiredFn func()
 }
 
 func newPconn(c *Client, key poolKey, s *stream.Stream) *pconn {
 	pc := &pconn{c: c, key: key, s: s}
 	pc.p.InitResponse(&c.cfg.limits)
 	pc.onDataFn = pc.onData
+	pc.idleExpiredFn = pc.idleExpired
 	c.conns[pc] = struct{}{}
 	s.SetCloseCallback(pc.onClose)
 	return pc
@@ -130,6 +135,7 @@ func (pc *pconn) onClose(err error) {
 }
 
 func (pc *pconn) idleExpired() {
+	pc.idleTimer = loop.Timer{}
 	pc.c.dropIdle(pc)
 	pc.close(nil)
 }

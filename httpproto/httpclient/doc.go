@@ -75,6 +75,15 @@
 // connects to a Unix-domain socket instead of the URL's host (not on
 // Windows), for every hop.
 //
+// # Allocations
+//
+// A request over a pooled connection with a small, non-streamed response
+// costs four allocations, all of them the caller's to keep: the Response,
+// its Header (fields and bytes) and its Body (sized from Content-Length).
+// The client's own state is recycled: the request's record (once its
+// callback returned), its copy of the request header, the connection's
+// parser, encoder and output buffer, and callbacks bound once.
+//
 // # Threading
 //
 // A Client and everything it calls back run on its loop's goroutine: New,
@@ -90,6 +99,7 @@
 //	AsyncHTTPClient.close()                 Client.Close()
 //	HTTPRequest(url, method, headers, body) Request{URL, Method, Header, Body}
 //	  body_producer                         Request.BodyProducer (BodyWriter)
+//	  allow_nonstandard_methods             Request.AllowNonstandardMethods
 //	  auth_username / auth_password         Request.Username / Password (basic)
 //	  connect_timeout / request_timeout     Request.ConnectTimeout / RequestTimeout
 //	  follow_redirects / max_redirects      Request.FollowRedirects / MaxRedirects
@@ -106,7 +116,11 @@
 //	HTTPTimeoutError (599)                  *TimeoutError in an *Error
 //	HTTPStreamClosedError (599)             *Error wrapping the stream's error
 //
-// Not ported: Tornado's check that POST, PUT and PATCH have a body and
-// other methods none (allow_nonstandard_methods), auth modes other than
-// basic, prepare_curl_callback, and if_modified_since.
+// Tornado's checks hold unless Request.AllowNonstandardMethods: the method
+// is GET, HEAD, POST, PUT, DELETE, PATCH or OPTIONS, and POST, PUT and
+// PATCH have a body (a nil Body is Tornado's body=None) while the others
+// have none; Fetch fails otherwise (ErrNonstandard). Unlike Tornado, a
+// produced body without a length is sent chunked whatever the method.
+// Not ported: auth modes other than basic, prepare_curl_callback, and
+// if_modified_since.
 package httpclient

@@ -23,6 +23,12 @@ var (
 	// ErrUnsupported is the cause for a request the client cannot send: a
 	// scheme other than http and https, or a proxy scheme other than http.
 	ErrUnsupported = errors.New("httpclient: unsupported request")
+	// ErrNonstandard is the cause for a request Tornado's simple client
+	// refuses unless allow_nonstandard_methods is set (see
+	// Request.AllowNonstandardMethods): a method other than GET, HEAD,
+	// POST, PUT, DELETE, PATCH and OPTIONS, a POST, PUT or PATCH without a
+	// body, or another method with one.
+	ErrNonstandard = errors.New("httpclient: nonstandard request")
 )
 
 // Phase says which timeout expired.

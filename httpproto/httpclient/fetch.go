@@ -3,8 +3,8 @@ package httpclient
 import (
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,13 +29,28 @@ const (
 
 // fetch is one request from Fetch to its callback, across redirects. The
 // fields below "hop" describe the current hop and are reset by startHop.
+//
+// A fetch is recycled (Client.recycle) once its callback returned: seq
+// then changes, hop keeps growing, and the storage of header and the
+// buffers is kept, so that a steady stream of requests allocates nothing
+// here.
 type fetch struct {
 	c   *Client
 	req *Request
 	cb  func(*Response, error)
+	seq uint64 // which request this is (Client.seq)
+
+	// Method values bound once per record, so that timers and the
+	// callback's delivery cost no closure per request.
+	onTimeoutFn, queueExpiredFn, sendBodyFn, deliverFn func()
+
+	outResp *Response // what deliverFn hands to cb
+	outErr  error
+	scratch []byte // for header values and the effective URL
 
 	start      time.Time // wall clock, at Fetch
 	url        httpproto.URL
+	rawURL     string // the string url was parsed from
 	method     string
 	mcode      httpproto.Method
 	header     httpproto.Headers
@@ -117,7 +132,7 @@ func (f *fetch) init() error {
 	if err != nil {
 		return &Error{Op: "request", Err: err}
 	}
-	f.url = u
+	f.url, f.rawURL = u, req.URL
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return &Error{Op: "request", URL: f.urlString(), Err: fmt.Errorf("%w: scheme %q", ErrUnsupported, u.Scheme)}
 	}
@@ -128,8 +143,16 @@ func (f *fetch) init() error {
 	if !httpproto.ValidToken([]byte(f.method)) {
 		return &Error{Op: "request", URL: f.urlString(), Err: fmt.Errorf("%w: method %q", ErrUnsupported, f.method)}
 	}
+	if err := checkMethod(req, f.method); err != nil {
+		return &Error{Op: "request", URL: f.urlString(), Err: err}
+	}
 	if req.Header != nil {
-		f.header = req.Header.Clone()
+		// Copied into the record's own storage (kept across requests):
+		// redirects and the client's additions change the copy only.
+		for i := range req.Header.Len() {
+			fl := req.Header.At(i)
+			f.header.AddBytes(fl.Name, fl.Value)
+		}
 	}
 	f.body, f.producer = req.Body, req.BodyProducer
 	f.user, f.pass, f.hasAuth = req.Username, req.Password, req.Username != ""
@@ -187,8 +210,9 @@ func (f *fetch) startHop() {
 	f.tunnel, f.switched, f.waitCont, f.bodyStart, f.noReuse = false, false, false, false, false
 	f.resp, f.following, f.gzip, f.zbuf, f.msgDone, f.writer = nil, false, false, nil, false, nil
 	f.viaProxy = false
+	f.key = poolKey{}
 	if d := f.connectTimeout(); d > 0 {
-		f.timer = f.c.l.CallLater(d, f.onTimeout)
+		f.timer = f.c.l.CallLater(d, f.onTimeoutFn)
 	}
 	if f.req.UnixSocket == "" && f.c.cfg.Proxy != nil {
 		p, err := f.c.cfg.Proxy(f.url)
@@ -206,14 +230,12 @@ func (f *fetch) startHop() {
 				return
 			}
 			f.proxy, f.viaProxy = pu, true
+			f.key.proxy = p
 		}
 	}
-	f.key = poolKey{scheme: f.url.Scheme, host: f.url.Host, port: f.url.Port, unix: f.req.UnixSocket}
+	f.key.scheme, f.key.host, f.key.port, f.key.unix = f.url.Scheme, f.url.Host, f.url.Port, f.req.UnixSocket
 	if f.url.Scheme == "https" {
 		f.key.tls = f.tlsConfig
-	}
-	if f.viaProxy {
-		f.key.proxy = f.proxy.String()
 	}
 	if !f.forceNew {
 		if pc := f.c.takeIdle(f.key); pc != nil {
@@ -284,7 +306,8 @@ func (f *fetch) openTunnel(pc *pconn) {
 	var h httpproto.Headers
 	h.Add("Host", target)
 	if f.proxy.Username != "" {
-		h.Add("Proxy-Authorization", basicAuth(f.proxy.Username, f.proxy.Password))
+		f.scratch = appendBasicAuth(f.scratch[:0], f.proxy.Username, f.proxy.Password)
+		h.AddBytes([]byte("Proxy-Authorization"), f.scratch)
 	}
 	out, err := httpproto.AppendRequestHead(pc.out[:0], "CONNECT", target, &h)
 	if err != nil {
@@ -294,7 +317,10 @@ func (f *fetch) openTunnel(pc *pconn) {
 	pc.out = out
 	f.tunnel = true
 	pc.p.ExpectResponseTo(httpproto.MethodConnect)
-	pc.s.Write(out, nil)
+	if err := pc.s.Write(out, nil); err != nil {
+		f.fail(&Error{Op: "proxy", URL: f.urlString(), Err: err})
+		return
+	}
 	pc.read()
 }
 
@@ -340,7 +366,7 @@ func (f *fetch) ready() {
 	f.timer.Cancel()
 	f.timer = loop.Timer{}
 	if f.requestTO > 0 {
-		f.timer = f.c.l.CallAt(f.hopStart.Add(f.requestTO), f.onTimeout)
+		f.timer = f.c.l.CallAt(f.hopStart.Add(f.requestTO), f.onTimeoutFn)
 	}
 	f.mcode = httpproto.ParseMethod([]byte(f.method))
 	pc.p.ExpectResponseTo(f.mcode)
@@ -353,7 +379,7 @@ func (f *fetch) ready() {
 			size = f.req.BodyLength
 		}
 	}
-	target := f.url.RequestURI()
+	target := f.requestTarget()
 	if f.viaProxy && f.url.Scheme == "http" {
 		u := f.url
 		u.Username, u.Password, u.Fragment = "", "", ""
@@ -373,10 +399,16 @@ func (f *fetch) ready() {
 		}
 	}
 	pc.out = out
-	pc.s.Write(out, f.writeDone(f.hop))
+	// No write callback: a failed write closes the stream, which fails
+	// the hop (through the pending read or the close callback), and a
+	// callback would cost the stream an allocation per request.
+	if err := pc.s.Write(out, nil); err != nil {
+		f.connFailed("write", err)
+		return
+	}
 	if f.waitCont {
 		if d := f.c.cfg.ContinueTimeout; d > 0 {
-			f.contTimer = f.c.l.CallLater(d, f.sendBody)
+			f.contTimer = f.c.l.CallLater(d, f.sendBodyFn)
 		}
 	} else if f.producer != nil {
 		f.startProducer()
@@ -412,7 +444,9 @@ func (f *fetch) sendBody() {
 		return
 	}
 	pc.out = out
-	pc.s.Write(out, f.writeDone(f.hop))
+	if err := pc.s.Write(out, nil); err != nil {
+		f.connFailed("write", err)
+	}
 }
 
 func (f *fetch) startProducer() {
@@ -438,6 +472,7 @@ func (f *fetch) bodyWrite(p []byte, cb func(error)) {
 	wd := f.writeDone(f.hop)
 	if err := pc.s.Write(out, func(err error) { cb(err); wd(err) }); err != nil {
 		f.c.l.Post(func() { cb(err) })
+		f.connFailed("write", err)
 	}
 }
 
@@ -454,7 +489,9 @@ func (f *fetch) bodyEnd(err error) {
 		return
 	}
 	pc.out = out
-	pc.s.Write(out, f.writeDone(f.hop))
+	if err := pc.s.Write(out, nil); err != nil {
+		f.connFailed("write", err)
+	}
 }
 
 // writeDone returns a write callback: a failed write fails the hop.
@@ -464,43 +501,6 @@ func (f *fetch) writeDone(hop int) func(error) {
 			f.connFailed("write", err)
 		}
 	}
-}
-
-// requestHeader returns the header fields to send, with the client's
-// additions.
-func (f *fetch) requestHeader() *httpproto.Headers {
-	h := &f.header
-	if !h.Has("Host") {
-		h.Set("Host", f.url.Authority())
-	}
-	if !h.Has("User-Agent") {
-		h.Set("User-Agent", f.c.cfg.UserAgent)
-	}
-	if f.decompress && !h.Has("Accept-Encoding") {
-		h.Set("Accept-Encoding", "gzip")
-	}
-	if !h.Has("Authorization") {
-		switch {
-		case f.hasAuth:
-			h.Set("Authorization", basicAuth(f.user, f.pass))
-		case f.url.Username != "" || f.url.Password != "":
-			h.Set("Authorization", basicAuth(f.url.Username, f.url.Password))
-		}
-	}
-	if f.viaProxy && f.url.Scheme == "http" && f.proxy.Username != "" && !h.Has("Proxy-Authorization") {
-		h.Set("Proxy-Authorization", basicAuth(f.proxy.Username, f.proxy.Password))
-	}
-	if f.req.ExpectContinue && (len(f.body) > 0 || f.producer != nil) && !h.Has("Expect") {
-		h.Set("Expect", "100-continue")
-	}
-	if f.method == "POST" && !h.Has("Content-Type") {
-		h.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	return h
-}
-
-func basicAuth(user, pass string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
 // event takes one parser event; false stops the parsing loop.
@@ -568,10 +568,14 @@ func (f *fetch) head(r *httpproto.Response) {
 	if !r.KeepAlive {
 		f.noReuse = true
 	}
+	reason := httpproto.StatusText(r.Status)
+	if string(r.Reason) != reason {
+		reason = string(r.Reason)
+	}
 	resp := &Response{
 		Request: f.req,
 		Status:  r.Status,
-		Reason:  string(r.Reason),
+		Reason:  reason,
 		Proto:   r.Version,
 		Header:  r.Header.Clone(),
 		Start:   f.start,
@@ -585,6 +589,17 @@ func (f *fetch) head(r *httpproto.Response) {
 	if f.decompress && isGzip(&resp.Header) {
 		f.gzip = true
 		renameHeader(&resp.Header, "Content-Encoding", "X-Consumed-Content-Encoding")
+	}
+	// A body of known length is gathered in one allocation (up to a
+	// bound: the peer chooses the length).
+	if n := r.ContentLength; n > 0 {
+		n = min(n, maxPresize)
+		switch {
+		case f.gzip:
+			f.zbuf = slices.Grow(f.zbuf[:0], int(n))
+		case f.req.OnChunk == nil:
+			resp.Body = make([]byte, 0, n)
+		}
 	}
 	if f.req.OnHeader != nil {
 		f.req.OnHeader(resp)
@@ -606,7 +621,7 @@ func (f *fetch) complete(pc *pconn) {
 	resp := f.resp
 	resp.RequestTime = f.c.l.Now().Sub(f.hopStart)
 	resp.ConnectTime = f.connectDur
-	resp.EffectiveURL = f.urlString()
+	resp.EffectiveURL = f.effectiveURL()
 	resp.Redirects = f.redirects
 	if f.following {
 		if err := f.redirect(resp); err != nil {
@@ -616,7 +631,7 @@ func (f *fetch) complete(pc *pconn) {
 	}
 	if f.gzip {
 		body, err := gunzip(f.zbuf, f.c.cfg.MaxDecompressedSize)
-		f.zbuf = nil
+		f.zbuf = f.zbuf[:0]
 		if err != nil {
 			f.fail(&Error{Op: "decode", URL: f.urlString(), Err: err})
 			return
@@ -657,6 +672,11 @@ func idempotent(m string) bool {
 		return true
 	}
 	return false
+}
+
+func (f *fetch) queueExpired() {
+	f.queueTimer = loop.Timer{}
+	f.fail(&Error{Op: "queue", URL: f.urlString(), Err: &TimeoutError{Phase: PhaseQueue}})
 }
 
 func (f *fetch) onTimeout() {
@@ -701,11 +721,18 @@ func (f *fetch) finish(resp *Response, err error) {
 		f.c.newest = nil
 	}
 	f.c.release(f)
-	cb := f.cb
-	f.cb = nil
-	if perr := f.c.l.Post(func() { cb(resp, err) }); perr != nil {
-		cb(resp, err) // the loop is closed: nobody else will call it
+	f.outResp, f.outErr = resp, err
+	if perr := f.c.l.Post(f.deliverFn); perr != nil {
+		f.deliver() // the loop is closed: nobody else will call it
 	}
+}
+
+// deliver calls the request's callback, then recycles f.
+func (f *fetch) deliver() {
+	cb, resp, err := f.cb, f.outResp, f.outErr
+	f.cb, f.outResp, f.outErr = nil, nil, nil
+	cb(resp, err)
+	f.c.recycle(f)
 }
 
 // isGzip reports a Content-Encoding of gzip (or x-gzip) alone.

@@ -67,7 +67,7 @@ func (f *fetch) redirect(resp *Response) error {
 		f.user, f.pass, f.hasAuth = "", "", false
 		nu.Username, nu.Password = "", ""
 	}
-	f.url = nu
+	f.url, f.rawURL = nu, loc
 	f.redirects++
 	f.redirLeft--
 	f.endHop()

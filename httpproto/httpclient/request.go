@@ -26,15 +26,18 @@ type Request struct {
 	// URL is the absolute http or https URL. Userinfo in it is sent as
 	// basic credentials (unless Username is set).
 	URL string
-	// Header holds the request's header fields; nil for none. The client
+	// Header holds the request's header fields; nil for none. They are
+	// sent with canonical names (as Headers.Add stores them). The client
 	// adds Host, User-Agent, Accept-Encoding (when decompressing),
 	// Authorization (basic, from Username/Password or the URL), Expect,
 	// Content-Length or Transfer-Encoding, and Content-Type for a POST
 	// without one (application/x-www-form-urlencoded, as Tornado), each
 	// only when Header does not set it.
 	Header *httpproto.Headers
-	// Body is the request body; nil for none. A Body can be sent again, so
-	// a request with one is retried and redirected with 307/308.
+	// Body is the request body; nil for none, while a non-nil empty
+	// slice is an empty body (Tornado's body=None and body=b""). A Body
+	// can be sent again, so a request with one is retried and redirected
+	// with 307/308.
 	Body []byte
 	// BodyProducer, if set, writes the body instead of Body (Tornado's
 	// body_producer). With BodyLength > 0 the body is sent with that
@@ -48,6 +51,13 @@ type Request struct {
 	// credentials (Tornado's auth_username/auth_password; basic is the
 	// only auth_mode).
 	Username, Password string
+	// AllowNonstandardMethods turns off Tornado's checks of method and
+	// body (its allow_nonstandard_methods): without it, the method must be
+	// GET, HEAD, POST, PUT, DELETE, PATCH or OPTIONS, POST, PUT and PATCH
+	// must have a body (Body non-nil, or BodyProducer) and the others must
+	// not, or Fetch fails with an *Error (Op "request") matching
+	// ErrNonstandard.
+	AllowNonstandardMethods bool
 	// ExpectContinue sends "Expect: 100-continue" and holds the body back
 	// until the server answers 100 (or Options.ContinueTimeout passes). If
 	// the server answers with a final status instead, the body is not sent
