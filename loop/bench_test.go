@@ -126,11 +126,28 @@ func BenchmarkTimerFire(b *testing.B) {
 	})
 }
 
+// waitModes are the two ways an idle loop waits: parked on Go's scheduler
+// (the default with epoll) and blocking its thread in the poller
+// (Options.HoldThread).
+var waitModes = []struct {
+	name string
+	opts *loop.Options
+}{
+	{"park", nil},
+	{"hold", &loop.Options{HoldThread: true}},
+}
+
 // BenchmarkIdleWakeupLatency: the loop is idle in its poller; another
 // goroutine posts a callback that answers over a channel. One op is the whole
 // round trip: post, wake, run, answer.
 func BenchmarkIdleWakeupLatency(b *testing.B) {
-	l := newLoop(b, nil)
+	for _, m := range waitModes {
+		b.Run(m.name, func(b *testing.B) { benchIdleWakeup(b, m.opts) })
+	}
+}
+
+func benchIdleWakeup(b *testing.B, opts *loop.Options) {
+	l := newLoop(b, opts)
 	stop := start(b, l)
 	answer := make(chan struct{})
 	reply := func() { answer <- struct{}{} }
@@ -148,7 +165,13 @@ func BenchmarkIdleWakeupLatency(b *testing.B) {
 // socket pair, both driven by the loop's handlers. One op is one round trip:
 // two readiness events, two reads, two writes.
 func BenchmarkFDRoundTrip(b *testing.B) {
-	l := newLoop(b, nil)
+	for _, m := range waitModes {
+		b.Run(m.name, func(b *testing.B) { benchFDRoundTrip(b, m.opts) })
+	}
+}
+
+func benchFDRoundTrip(b *testing.B, opts *loop.Options) {
+	l := newLoop(b, opts)
 	x, y := pollertest.SocketPair(b)
 	buf := make([]byte, 1)
 	msg := []byte{'p'}

@@ -49,6 +49,23 @@ type Options struct {
 	// Logger receives panics recovered from callbacks and handlers, and
 	// poller errors. Default slog.Default() at the time of logging.
 	Logger *slog.Logger
+	// HoldThread makes an idle loop block its thread in the poller's wait
+	// system call, with the goroutine locked to that thread
+	// (runtime.LockOSThread). By default, where the poller allows it
+	// (epoll), an idle loop parks on Go's scheduler instead: Go's runtime
+	// poller wakes it when the loop's poller has something to report, and
+	// meanwhile its processor (P) runs other goroutines: net/http handlers
+	// behind the httpserver adapter, Offload work, clients calling Do, the
+	// program's own. A thread blocked in a system call keeps its processor
+	// until the runtime takes it back, 20 µs or more later, so with
+	// HoldThread goroutines wait whenever the loops occupy every processor
+	// (GOMAXPROCS 1, or one loop per processor): a post from another
+	// goroutine to an idle loop took 40 µs with two processors and 150 µs
+	// with one, against 3 µs parked (BenchmarkIdleWakeupLatency). Parking
+	// costs two system calls per idle wait, and nothing while the loop is
+	// busy. HoldThread suits processes whose loops have the machine to
+	// themselves.
+	HoldThread bool
 }
 
 // Loop is a reactor: it waits for readiness on registered descriptors, runs
@@ -86,6 +103,8 @@ type Loop struct {
 	fds handlerTable
 
 	exec executor
+
+	pk *parker // nil: Wait blocks the thread (Options.HoldThread, or no Parker)
 }
 
 // New returns a loop with its poller open, ready to Run. Close it when done.
@@ -118,6 +137,9 @@ func New(opts *Options) (*Loop, error) {
 	}
 	l.fds.init()
 	l.exec.init(o.MaxBlocking)
+	if !o.HoldThread {
+		l.pk = newParker(p, &l.woken)
+	}
 	return l, nil
 }
 
@@ -175,11 +197,12 @@ func (l *Loop) Stop() {
 // ErrRunning if the loop is running already, ErrClosed after Close, and the
 // poller's error if waiting fails.
 //
-// While it runs, the goroutine is locked to its OS thread
-// (runtime.LockOSThread): a loop spends its idle time blocked in the
-// poller, and without the lock the goroutine would often come back from
-// that system call on another thread, a switch that costs about a tenth of
-// the CPU per message of a busy echo server (measured in bench/).
+// A loop that waits blocking its thread (Options.HoldThread, and every
+// backend but epoll) is locked to its OS thread while it runs
+// (runtime.LockOSThread): without the lock the goroutine would often come
+// back from that system call on another thread, a switch that costs about
+// a tenth of the CPU per message of a busy echo server (measured in
+// bench/). A loop that parks on Go's scheduler is not locked.
 func (l *Loop) Run() error {
 	if l.isClosed() {
 		return ErrClosed
@@ -188,8 +211,13 @@ func (l *Loop) Run() error {
 		return ErrRunning
 	}
 	defer l.running.Store(false)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	if l.pk == nil {
+		// Blocking in the poller: stay on one thread (see Run's doc). A
+		// parking loop must not be locked: a locked goroutine wakes
+		// through a handoff to its own thread, several microseconds.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	for !l.stopReq.Swap(false) {
 		if err := l.iterate(); err != nil {
 			return err
@@ -231,7 +259,13 @@ func (l *Loop) iterate() error {
 			timeout = 0
 		}
 	}
-	n, err := l.p.Wait(l.events, timeout)
+	var n int
+	var err error
+	if timeout != 0 && l.pk != nil {
+		n, err = l.pk.wait(l.events, timeout)
+	} else {
+		n, err = l.p.Wait(l.events, timeout)
+	}
 	l.sleeping.Store(false)
 	l.woken.Store(false)
 	if err != nil {
@@ -297,6 +331,9 @@ func (l *Loop) Close() error {
 	l.mu.Unlock()
 	close(l.closedCh)
 	l.timers.reset()
+	if l.pk != nil {
+		l.pk.close()
+	}
 	return l.p.Close()
 }
 

@@ -117,6 +117,10 @@ func (p *epoll) Delete(fd FD) error {
 	return nil
 }
 
+// ParkFD implements Parker: the epoll instance is readable when one of its
+// descriptors (the waker included) is ready.
+func (p *epoll) ParkFD() FD { return p.epfd }
+
 func (p *epoll) Wait(events []Event, timeout time.Duration) (int, error) {
 	if p.closed {
 		return 0, ErrClosed

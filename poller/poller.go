@@ -130,3 +130,17 @@ func timeoutMillis(d time.Duration) int {
 }
 
 var errNoRoom = errors.New("poller: Wait needs room for at least one event")
+
+// A Parker is a Poller whose readiness can itself be waited for with Go's
+// runtime poller: ParkFD is a descriptor that becomes readable when a Wait
+// would report something (a registered descriptor's readiness or a Wake).
+// A loop uses it to wait on Go's scheduler instead of blocking its thread
+// in Wait, so that the goroutine's processor (P) is free for other
+// goroutines while the loop is idle. The epoll backend is one (the epoll
+// instance is itself pollable).
+type Parker interface {
+	Poller
+	// ParkFD returns the descriptor to wait on for readability. The
+	// poller owns it; callers must not close it or change its flags.
+	ParkFD() FD
+}
