@@ -40,7 +40,10 @@ wine:
 ## as echo servers on one pinned core each, 1,000 connections exchanging
 ## 64-byte messages, then 10,000 idle connections for memory, then HTTP/1.1
 ## (gale, fasthttp, gnet, net/http: 128 keep-alive connections, plain and 16
-## pipelined); prints a table of medians and ratios, and writes results.json,
+## pipelined), then WebSocket (gale, gorilla/websocket, nbio: 128 connections
+## ping-ponging 64-byte and 4 KiB messages, 10,000 idle connections with and
+## without compression, a 1 KiB broadcast to 10,000); prints a table of
+## medians and ratios, and writes results.json,
 ## table.txt and SVG charts to bench/results/<UTC timestamp>/. See
 ## docs/benchmarks.md and bench/DESIGN.md.
 BENCHRUN ?= -reps 1 -duration 5s -quiet-wait 20s

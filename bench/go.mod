@@ -4,6 +4,7 @@ go 1.25.0
 
 require (
 	github.com/gale-io/gale v0.0.0-00010101000000-000000000000
+	github.com/gorilla/websocket v1.5.3
 	github.com/lesismal/llib v1.2.2
 	github.com/lesismal/nbio v1.6.7
 	github.com/panjf2000/gnet/v2 v2.10.0

@@ -7,6 +7,9 @@
 //	load -mode http -addr 127.0.0.1:PORT -method POST -size 1024 [-chunked]                  (POST /echo)
 //	load -mode echo -idle -addr 127.0.0.1:PORT -conns 10000 -server-pid PID [-hold 10s -keepalive 5s -probe 10ms]
 //	load -mode echo -idle -sync -source 127.0.0.2 -addr 127.0.0.1:PORT -conns 15000   (paced by the runner)
+//	load -mode ws -addr 127.0.0.1:PORT -conns 128 -size 4096 [-compress] -server-pid PID     (ping-pong at /ws)
+//	load -mode ws -idle -addr 127.0.0.1:PORT -conns 10000 [-compress] -server-pid PID
+//	load -mode ws -broadcast -addr 127.0.0.1:PORT -conns 10000 -size 1024 -rounds 5 -server-pid PID
 //
 // It exits 0 after a clean run, 1 when the run had errors (a wrong or
 // missing echo or response; the result line is still printed), and 2 when
@@ -37,16 +40,16 @@ func main() {
 
 func run() int {
 	var (
-		mode     = flag.String("mode", "echo", "what to drive: echo or http (ws comes later)")
+		mode     = flag.String("mode", "echo", "what to drive: echo, http or ws")
 		addr     = flag.String("addr", "", "server address HOST:PORT (required)")
 		conns    = flag.Int("conns", 100, "connections")
-		size     = flag.Int("size", 64, "bytes per message (echo), per request body (http POST)")
+		size     = flag.Int("size", 64, "bytes per message (echo, ws), per request body (http POST), per broadcast (ws -broadcast)")
 		duration = flag.Duration("duration", 10*time.Second, "measured window")
 		warmup   = flag.Duration("warmup", 2*time.Second, "traffic before the window, not counted")
 		pipeline = flag.Int("pipeline", 1, "echo: messages in flight per connection; http: requests written back to back "+
 			"before waiting for their responses")
 		method    = flag.String("method", "GET", "http: GET (the answer must be Hello, World!) or POST (the answer must echo the body)")
-		path      = flag.String("path", "", "http: request target; default /plaintext for GET, /echo for POST")
+		path      = flag.String("path", "", "http: request target; default /plaintext for GET, /echo for POST; ws: the endpoint, default /ws")
 		chunked   = flag.Bool("chunked", false, "http POST: send bodies with Transfer-Encoding: chunked instead of Content-Length")
 		serverPID = flag.Int("server-pid", 0, "server process to measure (CPU time, VmRSS) from /proc; 0 for none")
 		idle      = flag.Bool("idle", false, "idle-memory run: open -conns connections, echo once on each, "+
@@ -61,6 +64,10 @@ func run() int {
 			"each source address has its own ephemeral ports")
 		syncIn = flag.Bool("sync", false, "with -idle: paced by whoever runs load (the runner): print \"connected N\" "+
 			"once all connections are open, begin the hold at a line \"hold\" on stdin, end it at \"release\" or EOF")
+		compress = flag.Bool("compress", false, "ws: offer permessage-deflate")
+		bcast    = flag.Bool("broadcast", false, "ws: the broadcast run: open -conns connections, then -rounds times "+
+			"have one send the trigger and time until every connection received the -size byte broadcast")
+		rounds  = flag.Int("rounds", 5, "ws -broadcast: broadcasts (the result has their medians)")
 		useTLS  = flag.Bool("tls", false, "speak TLS (the server's certificate is not verified)")
 		dialers = flag.Int("dialers", load.DefaultDialers, "connections opened at once (kept under somaxconn)")
 		driver  = flag.String("driver", load.DefaultDriver, "how connections are driven: epoll (Linux; a few goroutines "+
@@ -80,9 +87,14 @@ func run() int {
 			return usage("-idle is an echo run; use -mode echo")
 		}
 	case "ws":
-		return usage("mode %q is not implemented yet; echo and http are", *mode)
+		if *idle && *bcast {
+			return usage("-idle and -broadcast are separate runs")
+		}
 	default:
-		return usage("unknown mode %q (echo, http)", *mode)
+		return usage("unknown mode %q (echo, http, ws)", *mode)
+	}
+	if *mode != "ws" && (*bcast || *compress) {
+		return usage("-broadcast and -compress are ws runs; use -mode ws")
 	}
 	if *addr == "" {
 		return usage("-addr is required")
@@ -107,6 +119,35 @@ func run() int {
 		err    error
 	)
 	switch {
+	case *mode == "ws" && *bcast:
+		var r *load.BroadcastResult
+		r, err = load.RunBroadcast(ctx, load.BroadcastConfig{
+			Addr: *addr, Path: *path, Conns: *conns, Size: *size, Rounds: *rounds, Compress: *compress,
+			TLS: tlsConf, Dialers: *dialers, ServerPID: *serverPID,
+		})
+		if r != nil {
+			result, errs = r, r.Errors
+		}
+	case *mode == "ws" && *idle:
+		var r *load.WSIdleResult
+		r, err = load.RunWSIdle(ctx, load.WSIdleConfig{
+			Addr: *addr, Path: *path, Conns: *conns, Size: *size, Compress: *compress, Settle: *settle, Hold: *hold,
+			TLS: tlsConf, Dialers: *dialers, ServerPID: *serverPID,
+		})
+		if r != nil {
+			result, errs = r, r.Errors
+		}
+	case *mode == "ws":
+		var r *load.WSResult
+		r, err = load.RunWS(ctx, load.WSConfig{
+			Addr: *addr, Path: *path, Conns: *conns, Size: *size, Pipeline: *pipeline, Compress: *compress,
+			Warmup: *warmup, Duration: *duration, Drain: *drain,
+			TLS: tlsConf, Dialers: *dialers, ServerPID: *serverPID,
+			Driver: drv, Workers: *workers,
+		})
+		if r != nil {
+			result, errs = r, r.Errors
+		}
 	case *mode == "http":
 		var r *load.HTTPResult
 		r, err = load.RunHTTP(ctx, load.HTTPConfig{
@@ -164,6 +205,12 @@ func firstError(r any) string {
 	case *load.IdleResult:
 		return r.Error
 	case *load.HTTPResult:
+		return r.Error
+	case *load.WSResult:
+		return r.Error
+	case *load.WSIdleResult:
+		return r.Error
+	case *load.BroadcastResult:
 		return r.Error
 	}
 	return ""

@@ -239,7 +239,8 @@ func TestLoadRejects(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-mode", "ws", "-addr", "127.0.0.1:1"}, "not implemented yet"},
+		{[]string{"-mode", "ws", "-idle", "-broadcast", "-addr", "127.0.0.1:1"}, "separate runs"},
+		{[]string{"-mode", "echo", "-compress", "-addr", "127.0.0.1:1"}, "ws runs"},
 		{[]string{"-mode", "http", "-idle", "-addr", "127.0.0.1:1"}, "-idle is an echo run"},
 		{[]string{"-mode", "http", "-method", "PUT", "-addr", "127.0.0.1:1"}, "GET or POST"},
 		{[]string{"-mode", "echo"}, "-addr is required"},

@@ -35,10 +35,10 @@ func main() {
 	o := &runner.Options{Log: os.Stderr, Out: os.Stdout}
 	var impls, scenarios string
 	flag.StringVar(&impls, "impls", "", "implementations, comma-separated; default: each scenario's own, "+
-		"gale,gnet,std for echo and idle, gale,fasthttp,gnet,std for http")
+		"gale,gnet,std for echo and idle, gale,fasthttp,gnet,std for http, gale,std,nbio for ws, ws-idle and broadcast")
 	flag.StringVar(&o.Baseline, "baseline", "gnet", "implementation the ratios are against (http: fasthttp and std, "+
 		"those of them measured)")
-	flag.StringVar(&scenarios, "scenarios", "echo,idle,http", "scenarios, comma-separated: echo, idle, http")
+	flag.StringVar(&scenarios, "scenarios", "echo,idle,http,ws,ws-idle,broadcast", "scenarios, comma-separated: echo, idle, http, ws, ws-idle, broadcast")
 	flag.IntVar(&o.Reps, "reps", 3, "samples per scenario and implementation (the table shows medians)")
 	flag.IntVar(&o.Retries, "retries", 2, "extra attempts for a sample disturbed by other processes")
 	flag.DurationVar(&o.QuietWait, "quiet-wait", 30*time.Second, "before an echo sample, wait up to this long "+

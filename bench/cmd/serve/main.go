@@ -1,10 +1,10 @@
 // Command serve runs one benchmark server (bench/DESIGN.md, "The bench
 // interface"):
 //
-//	serve -impl IMPL -mode echo|http -addr HOST:PORT [-loops N] [-tls] [-reuseport]
+//	serve -impl IMPL -mode echo|http|ws -addr HOST:PORT [-loops N] [-tls] [-reuseport] [-compress=false]
 //
 // IMPL: gale, gnet, nbio or std for echo; gale, fasthttp, gnet, nbio or std
-// for http.
+// for http; gale, nbio or std (gorilla/websocket) for ws.
 //
 // It prints one line "ready HOST:PORT" to stdout once the server accepts
 // connections (with the real port when -addr asked for port 0), runs until
@@ -28,6 +28,7 @@ import (
 	"github.com/gale-io/gale/bench/internal/procstat"
 	"github.com/gale-io/gale/bench/internal/server"
 	"github.com/gale-io/gale/bench/internal/tlsutil"
+	"github.com/gale-io/gale/bench/internal/wsbench" // mode ws
 )
 
 // stopTimeout bounds the shutdown after a signal.
@@ -39,12 +40,13 @@ func main() {
 
 func run() int {
 	var (
-		impl   = flag.String("impl", "gale", "implementation: gale, gnet, nbio or std; for http also fasthttp")
-		mode   = flag.String("mode", "echo", "what to serve: echo (raw TCP) or http (GET /plaintext, POST /echo); ws comes later")
-		addr   = flag.String("addr", "127.0.0.1:0", "listen address HOST:PORT; port 0 picks a free port")
-		loops  = flag.Int("loops", runtime.GOMAXPROCS(0), "event loops (gale, gnet, nbio); std and fasthttp ignore it")
-		useTLS = flag.Bool("tls", false, "serve TLS with a self-signed certificate for localhost and 127.0.0.1")
-		reuse  = flag.Bool("reuseport", false, "set SO_REUSEPORT, so that several serve processes can share -addr's port")
+		impl    = flag.String("impl", "gale", "implementation: gale, gnet, nbio or std; for http also fasthttp")
+		mode    = flag.String("mode", "echo", "what to serve: echo (raw TCP), http (GET /plaintext, POST /echo) or ws (WebSocket echo at /ws)")
+		addr    = flag.String("addr", "127.0.0.1:0", "listen address HOST:PORT; port 0 picks a free port")
+		loops   = flag.Int("loops", runtime.GOMAXPROCS(0), "event loops (gale, gnet, nbio); std and fasthttp ignore it")
+		useTLS  = flag.Bool("tls", false, "serve TLS with a self-signed certificate for localhost and 127.0.0.1")
+		reuse   = flag.Bool("reuseport", false, "set SO_REUSEPORT, so that several serve processes can share -addr's port")
+		deflate = flag.Bool("compress", true, "ws: accept permessage-deflate when a client offers it")
 	)
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -55,6 +57,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "serve: -loops must be at least 1")
 		return 2
 	}
+	wsbench.Compress = *deflate
 	srv, err := server.New(*mode, *impl)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "serve:", err)

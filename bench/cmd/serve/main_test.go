@@ -19,9 +19,11 @@ import (
 	"time"
 
 	"github.com/gale-io/gale/bench/internal/benchtest"
+	"github.com/gale-io/gale/bench/internal/wsbench"
 )
 
 func TestMain(m *testing.M) {
+	wsbench.ReleaseNBIODefault() // nbio's init-time pools (main.go imports the ws servers)
 	code := benchtest.Main(m)
 	removeBuild()
 	os.Exit(code)
@@ -238,7 +240,7 @@ func TestServeRejects(t *testing.T) {
 	}{
 		{[]string{"-impl", "fasthttp", "-mode", "echo"}, 2, "unknown implementation"},
 		{[]string{"-impl", "gnet", "-mode", "http", "-tls"}, 1, "TLS is not supported"},
-		{[]string{"-impl", "std", "-mode", "ws"}, 2, `mode "ws" is not implemented yet`},
+		{[]string{"-impl", "gnet", "-mode", "ws"}, 2, "unknown implementation"},
 		{[]string{"-impl", "std", "-mode", "gopher"}, 2, "unknown mode"},
 		{[]string{"-impl", "nope"}, 2, "unknown implementation"},
 		{[]string{"-impl", "std", "-loops", "0"}, 2, "-loops"},
