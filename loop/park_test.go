@@ -30,8 +30,13 @@ func TestIdleWaitWakeups(t *testing.T) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 				l := newLoop(t, m.opts)
 				var p [2]int
-				if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+				if err := unix.Pipe(p[:]); err != nil {
 					t.Fatal(err)
+				}
+				for _, fd := range p {
+					if err := unix.SetNonblock(fd, true); err != nil {
+						t.Fatal(err)
+					}
 				}
 				r, w := p[0], p[1]
 				defer unix.Close(r)
