@@ -222,7 +222,10 @@ func (w *ResponseWriter) Error(status int, close bool) error {
 // bytes the client sent after the request are still buffered in it, read
 // first by the new owner's reads. The HTTP server forgets the connection:
 // no timeout, no further request. Call it before Finish, from the Handler
-// or StreamHandler of the upgrade request.
+// or StreamHandler of the upgrade request. The ResponseWriter and the
+// Request must not be used after Detach: copy what the new protocol needs
+// from the request first. (Once a handler that detached returns, the
+// server reuses their storage for another connection.)
 func (w *ResponseWriter) Detach() (*stream.Stream, error) {
 	if w.finished {
 		return nil, ErrFinished

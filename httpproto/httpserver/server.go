@@ -235,7 +235,14 @@ type loopState struct {
 	date    []byte // "Date: <IMF-fixdate>\r\n"
 	dateSec int64
 	tick    *loop.Periodic
+	// free holds connections detached by their handler (WebSocket
+	// upgrades), ready for the next connection: an upgrade then leaves no
+	// garbage of HTTP state behind (see conn.release).
+	free []*conn
 }
+
+// maxFreeConns bounds loopState.free.
+const maxFreeConns = 16
 
 func (s *Server) loopState(l *loop.Loop) *loopState {
 	s.mu.Lock()
