@@ -167,10 +167,15 @@ func TestIdleMemory(t *testing.T) {
 		return ms.HeapInuse
 	}
 	before := heap()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	conns := make([]*Conn, n)
 	for i := range conns {
 		conns[i] = dial()
 	}
+	runtime.ReadMemStats(&ms1)
+	t.Logf("allocated per connection pair while connecting: %d bytes, %d objects",
+		(ms1.TotalAlloc-ms0.TotalAlloc)/n, (ms1.Mallocs-ms0.Mallocs)/n)
 	after := heap()
 	if f := os.Getenv("WS_HEAPPROFILE"); f != "" {
 		if out, err := os.Create(f); err == nil {
