@@ -86,6 +86,7 @@ func (s *Server) serve(st *stream.Stream) {
 		c = ls.free[n-1]
 		ls.free[n-1] = nil
 		ls.free = ls.free[:n-1]
+		ls.freeUsed = true
 	} else {
 		c = &conn{}
 		c.onDataFn = c.onData

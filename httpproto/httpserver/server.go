@@ -237,12 +237,15 @@ type loopState struct {
 	tick    *loop.Periodic
 	// free holds connections detached by their handler (WebSocket
 	// upgrades), ready for the next connection: an upgrade then leaves no
-	// garbage of HTTP state behind (see conn.release).
-	free []*conn
+	// garbage of HTTP state behind (see conn.release). It holds up to
+	// maxFreeConns, enough for a burst of clients connecting at once, and
+	// halves every second it is not drawn from.
+	free     []*conn
+	freeUsed bool // free was drawn from since the last refresh
 }
 
 // maxFreeConns bounds loopState.free.
-const maxFreeConns = 16
+const maxFreeConns = 1024
 
 func (s *Server) loopState(l *loop.Loop) *loopState {
 	s.mu.Lock()
@@ -261,6 +264,12 @@ func (s *Server) loopState(l *loop.Loop) *loopState {
 }
 
 func (ls *loopState) refresh() {
+	if !ls.freeUsed && len(ls.free) > 0 {
+		n := len(ls.free) / 2
+		clear(ls.free[n:])
+		ls.free = ls.free[:n]
+	}
+	ls.freeUsed = false
 	ls.now = time.Now()
 	sec := ls.now.Unix()
 	if sec != ls.dateSec || ls.date == nil {
