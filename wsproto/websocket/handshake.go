@@ -81,11 +81,15 @@ func negotiate(r *upgradeRequest, o *ServerOptions) upgradeAnswer {
 		return bad(400, `"Connection" must be "Upgrade".`)
 	}
 	if len(r.origin) > 0 {
-		check := defaultCheckOrigin
+		ok := false
 		if o != nil && o.CheckOrigin != nil {
-			check = o.CheckOrigin
+			// The request's strings may be views of its buffer (Upgrade):
+			// the program's function gets copies it may keep.
+			ok = o.CheckOrigin(strings.Clone(r.origin[0]), strings.Clone(r.host))
+		} else {
+			ok = defaultCheckOrigin(r.origin[0], r.host)
 		}
-		if !check(r.origin[0], r.host) {
+		if !ok {
 			return bad(403, "Cross origin websockets not allowed")
 		}
 	}
@@ -103,6 +107,7 @@ func negotiate(r *upgradeRequest, o *ServerOptions) upgradeAnswer {
 		}
 		if o != nil {
 			a.subprotocol, _ = wsproto.SelectSubprotocol(offered, o.Subprotocols)
+			a.subprotocol = strings.Clone(a.subprotocol) // it outlives the request
 		}
 	}
 	if o != nil && o.Compression != nil && len(r.extensions) > 0 {
@@ -111,7 +116,7 @@ func negotiate(r *upgradeRequest, o *ServerOptions) upgradeAnswer {
 			return upgradeAnswer{status: 400, reason: "Invalid Sec-WebSocket-Extensions", err: err}
 		}
 		if p, resp, ok := wsproto.NegotiateDeflateServer(offers, o.Compression); ok {
-			a.extension = resp
+			a.extension = strings.Clone(resp)
 			a.comp = newCompression(wsproto.Server, p, o.Compression)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"unsafe"
 
 	"github.com/gale-io/gale/httpproto"
 	"github.com/gale-io/gale/httpproto/httpserver"
@@ -30,20 +31,25 @@ import (
 // h.OnOpen runs on a later turn of the loop, then reading starts; the
 // returned Conn may be written to at once.
 func Upgrade(w *httpserver.ResponseWriter, r *httpserver.Request, h Handler, opts *ServerOptions) (*Conn, error) {
+	// The handshake reads the request through views of its bytes, which
+	// stay valid until Detach below; negotiate copies what outlives it.
+	// An upgrade thus leaves no garbage of the request behind.
+	var sc viewScratch
+	fields := &r.Header
 	req := upgradeRequest{
-		method:     string(r.RawMethod),
+		method:     view(r.RawMethod),
 		http11:     r.Version >= httpproto.HTTP11,
-		host:       string(r.Host),
-		upgrade:    r.Header.Values("Upgrade"),
-		connection: r.Header.Values("Connection"),
-		origin:     r.Header.Values("Origin"),
-		version:    r.Header.Values("Sec-WebSocket-Version"),
-		key:        r.Header.Values("Sec-WebSocket-Key"),
-		protocols:  r.Header.Values("Sec-WebSocket-Protocol"),
-		extensions: r.Header.Values("Sec-WebSocket-Extensions"),
+		host:       view(r.Host),
+		upgrade:    sc.values(0, fields, "Upgrade"),
+		connection: sc.values(1, fields, "Connection"),
+		origin:     sc.values(2, fields, "Origin"),
+		version:    sc.values(3, fields, "Sec-WebSocket-Version"),
+		key:        sc.values(4, fields, "Sec-WebSocket-Key"),
+		protocols:  sc.values(5, fields, "Sec-WebSocket-Protocol"),
+		extensions: sc.values(6, fields, "Sec-WebSocket-Extensions"),
 	}
 	if len(req.origin) == 0 {
-		req.origin = r.Header.Values("Sec-WebSocket-Origin")
+		req.origin = sc.values(2, fields, "Sec-WebSocket-Origin")
 	}
 	a := negotiate(&req, opts)
 	if a.status != 101 {
@@ -163,4 +169,31 @@ func UpgradeHTTP(w http.ResponseWriter, r *http.Request, h Handler, opts *Server
 		return nil, res.err
 	}
 	return res.c, nil
+}
+
+// viewScratch holds, on Upgrade's stack, the views of the request's
+// handshake fields: up to two values per field without allocating.
+type viewScratch struct {
+	raw  [7][2][]byte
+	strs [7][2]string
+}
+
+// values returns the values of the fields named name as strings viewing
+// h's bytes (see view), in slot i of the scratch.
+func (sc *viewScratch) values(i int, h *httpproto.Headers, name string) []string {
+	raw := h.AppendValues(sc.raw[i][:0], name)
+	out := sc.strs[i][:0]
+	for _, v := range raw {
+		out = append(out, view(v))
+	}
+	return out
+}
+
+// view returns b's bytes as a string without copying them: valid only as
+// long as b is (here: until the request is detached).
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
