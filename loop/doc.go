@@ -13,6 +13,13 @@
 // handler or timer) or before Run starts. Multi-core programs run several
 // loops, one goroutine each, and pin every connection to one of them.
 //
+// An idle loop does not hold a processor: with epoll it parks on Go's
+// scheduler until its poller has something to report, so goroutines beside
+// the loops (net/http handlers, Offload work, the program's own) run at
+// once, even with as many loops as processors. Options.HoldThread, and the
+// other backends, wait in the poller's system call instead, with the
+// goroutine locked to its thread.
+//
 // # One iteration
 //
 //  1. Wait on the poller: not at all if callbacks are queued, else until the
