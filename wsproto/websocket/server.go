@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gale-io/gale/httpproto"
 	"github.com/gale-io/gale/httpproto/httpserver"
+	"github.com/gale-io/gale/loop"
 	"github.com/gale-io/gale/stream"
 	"github.com/gale-io/gale/wsproto"
 )
@@ -137,38 +139,29 @@ func UpgradeHTTP(w http.ResponseWriter, r *http.Request, h Handler, opts *Server
 		return nil, &HandshakeError{Status: 500, Reason: fmt.Sprintf("hijacked a %T", nc), Err: ErrNotHijackable}
 	}
 	st := sc.Stream()
-	type result struct {
-		c   *Conn
-		err error
-	}
-	done := make(chan result, 1)
 	cfg := opts.config()
-	err = st.Loop().Post(func() {
+	// loop.Call, not a bare Post: if the loop closes before the function
+	// runs, the handler's goroutine gets loop.ErrClosed instead of waiting
+	// for ever.
+	c, err := loop.Call(context.Background(), st.Loop(), func() (*Conn, error) {
 		if st.Closed() {
-			done <- result{err: ErrClosed}
-			return
+			return nil, ErrClosed
 		}
 		if err := st.Write(resp, nil); err != nil {
 			st.Close()
-			done <- result{err: err}
-			return
+			return nil, err
 		}
 		c := newConn(st, wsproto.Server, h, cfg, a.comp, a.subprotocol)
-		done <- result{c: c}
 		c.open()
+		return c, nil
 	})
 	if err != nil {
-		nc.Close()
+		if errors.Is(err, stream.ErrClosed) || errors.Is(err, loop.ErrClosed) {
+			err = ErrClosed
+		}
 		return nil, err
 	}
-	res := <-done
-	if res.err != nil {
-		if errors.Is(res.err, stream.ErrClosed) {
-			res.err = ErrClosed
-		}
-		return nil, res.err
-	}
-	return res.c, nil
+	return c, nil
 }
 
 // viewScratch holds, on Upgrade's stack, the views of the request's
