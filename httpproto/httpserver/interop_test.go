@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-io/gale/internal/interop"
 	"github.com/gale-io/gale/netutil"
 )
 
@@ -37,62 +38,16 @@ import (
 const peerTimeout = 20 * time.Second
 
 // requirePeer returns the path of the program that runs the peer name: a
-// command on PATH, or one of peerProbes. A missing peer skips the test,
-// with installHint saying what provides it, unless the environment sets
-// GALE_REQUIRE_PEERS (as CI does, after installing every peer; any
-// non-empty value, as in .ci/wine-test.sh): then it fails the test.
+// command on PATH, or one of peerProbes (interop.Require: a missing peer
+// skips the test, or fails it under GALE_REQUIRE_PEERS).
 func requirePeer(t *testing.T, name, installHint string) string {
 	t.Helper()
-	find := peerProbes[name]
-	if find == nil {
-		find = func() (string, error) { return exec.LookPath(name) }
-	}
-	path, err := find()
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("interop peer %s not found (%v): install %s to run this test", name, err, installHint)
-	if os.Getenv("GALE_REQUIRE_PEERS") != "" {
-		t.Fatal(msg + " (GALE_REQUIRE_PEERS is set: a missing peer is a failure)")
-	}
-	t.Skip(msg)
-	return ""
+	return interop.Require(t, name, installHint, peerProbes[name])
 }
 
 // peerProbes find the peers that are not a command of their own.
 var peerProbes = map[string]func() (string, error){
-	"tornado": pythonWith("tornado"),
-}
-
-// pythonWith finds a Python 3 that can import module: Debian's
-// /usr/bin/python3 first (where python3-tornado installs), then the
-// python3 on PATH.
-func pythonWith(module string) func() (string, error) {
-	return func() (string, error) {
-		candidates := []string{"/usr/bin/python3"}
-		if p, err := exec.LookPath("python3"); err == nil && p != candidates[0] {
-			candidates = append(candidates, p)
-		}
-		var errs []string
-		for _, py := range candidates {
-			ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
-			out, err := exec.CommandContext(ctx, py, "-c", "import "+module).CombinedOutput()
-			cancel()
-			if err == nil {
-				return py, nil
-			}
-			errs = append(errs, fmt.Sprintf("%s: %v %s", py, err, bytes.TrimSpace(lastLine(out))))
-		}
-		return "", fmt.Errorf("no python3 imports %s: %s", module, strings.Join(errs, "; "))
-	}
-}
-
-func lastLine(b []byte) []byte {
-	b = bytes.TrimRight(b, "\n")
-	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
-		return b[i+1:]
-	}
-	return b
+	"tornado": interop.PythonWith("tornado"),
 }
 
 // runPeer runs a peer to its end (within peerTimeout) and returns what it

@@ -20,7 +20,6 @@ package websocket_test
 // compression was (or was not) negotiated.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -36,6 +35,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gale-io/gale/httpproto/httpserver"
+	"github.com/gale-io/gale/internal/interop"
 	"github.com/gale-io/gale/loop"
 	"github.com/gale-io/gale/wsproto"
 	"github.com/gale-io/gale/wsproto/websocket"
@@ -47,57 +47,30 @@ const peerTimeout = 30 * time.Second
 // peerRequire returns how to run the peer name: the interpreter or browser
 // to start (and for Node the module directory to put on NODE_PATH). A
 // missing peer skips the test, naming what provides it, unless the
-// environment sets GALE_REQUIRE_PEERS: then it fails.
+// environment sets GALE_REQUIRE_PEERS: then it fails (interop.Require).
 func peerRequire(t *testing.T, name string) (path string, env []string) {
 	t.Helper()
-	var err error
-	hint := ""
 	switch name {
 	case "websockets", "tornado":
-		hint = "Debian's python3-" + name
-		path, err = peerPython(name)
+		return interop.Require(t, name, "Debian's python3-"+name, interop.PythonWith(name)), nil
 	case "node-ws":
-		hint = "node and the npm package ws (.ci/run: npm install --prefix build/node ws@8.23.0)"
-		path, env, err = peerNodeWS()
-	case "chromium":
-		hint = "Debian's chromium"
-		path, err = exec.LookPath("chromium")
-		if err != nil {
-			path, err = exec.LookPath("chromium-browser")
-		}
-	default:
-		t.Fatalf("unknown peer %q", name)
-	}
-	if err == nil {
+		path = interop.Require(t, name, "node and the npm package ws (.ci/run: npm install --prefix build/node ws@8.23.0)",
+			func() (string, error) {
+				p, e, err := peerNodeWS()
+				env = e
+				return p, err
+			})
 		return path, env
+	case "chromium":
+		return interop.Require(t, name, "Debian's chromium", func() (string, error) {
+			if p, err := exec.LookPath("chromium"); err == nil {
+				return p, nil
+			}
+			return exec.LookPath("chromium-browser")
+		}), nil
 	}
-	msg := fmt.Sprintf("interop peer %s not found (%v): install %s to run this test", name, err, hint)
-	if os.Getenv("GALE_REQUIRE_PEERS") != "" {
-		t.Fatal(msg + " (GALE_REQUIRE_PEERS is set: a missing peer is a failure)")
-	}
-	t.Skip(msg)
+	t.Fatalf("unknown peer %q", name)
 	return "", nil
-}
-
-// peerPython finds a Python 3 that imports module: Debian's /usr/bin/python3
-// first (where python3-websockets and python3-tornado install), then the
-// python3 on PATH.
-func peerPython(module string) (string, error) {
-	candidates := []string{"/usr/bin/python3"}
-	if p, err := exec.LookPath("python3"); err == nil && p != candidates[0] {
-		candidates = append(candidates, p)
-	}
-	var errs []string
-	for _, py := range candidates {
-		ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
-		out, err := exec.CommandContext(ctx, py, "-c", "import "+module).CombinedOutput()
-		cancel()
-		if err == nil {
-			return py, nil
-		}
-		errs = append(errs, fmt.Sprintf("%s: %v %s", py, err, bytes.TrimSpace(out)))
-	}
-	return "", fmt.Errorf("no python3 imports %s: %s", module, strings.Join(errs, "; "))
 }
 
 // peerNodeWS finds node and a directory holding the ws package: NODE_PATH
@@ -118,17 +91,9 @@ func peerNodeWS() (string, []string, error) {
 	cmd := exec.CommandContext(ctx, node, "-e", "require('ws')")
 	cmd.Env = append(os.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", nil, fmt.Errorf("node cannot require ws: %v %s", err, lastLine(out))
+		return "", nil, fmt.Errorf("node cannot require ws: %v %s", err, interop.LastLine(out))
 	}
 	return node, env, nil
-}
-
-func lastLine(b []byte) []byte {
-	b = bytes.TrimRight(b, "\n")
-	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
-		return b[i+1:]
-	}
-	return b
 }
 
 // peerMessage is one interop message.
@@ -314,7 +279,7 @@ func runPeerClient(t *testing.T, compress bool, want int, path string, env []str
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	var v peerVerdict
-	if jerr := json.Unmarshal(lastLine(out.Bytes()), &v); jerr != nil || err != nil || !v.OK {
+	if jerr := json.Unmarshal(interop.LastLine(out.Bytes()), &v); jerr != nil || err != nil || !v.OK {
 		t.Fatalf("%s %s: %v (verdict %+v)\nstdout:\n%s\nstderr:\n%s", filepath.Base(path),
 			strings.Join(args, " "), err, v, out.Bytes(), errb.Bytes())
 	}
@@ -509,52 +474,12 @@ func onLoop(t *testing.T, l *loop.Loop, f func()) {
 // port and the lines it prints after that; closing its stdin stops it.
 func startPeerServerProc(t *testing.T, path string, env []string, args ...string) (port string, lines <-chan string) {
 	t.Helper()
-	cmd := exec.Command(path, args...)
-	cmd.Env = append(append(os.Environ(), "NO_PROXY=*", "no_proxy=*"), env...)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
+	first, lines := interop.StartServer(t, path, env, args...)
+	port, ok := strings.CutPrefix(first, "port ")
+	if !ok {
+		t.Fatalf("%s %v: no port line (got %q)", filepath.Base(path), args, first)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ch := make(chan string, 16)
-	go func() {
-		defer close(ch)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			ch <- sc.Text()
-		}
-	}()
-	t.Cleanup(func() {
-		stdin.Close()
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	select {
-	case line, ok := <-ch:
-		p, found := strings.CutPrefix(line, "port ")
-		if !ok || !found {
-			t.Fatalf("%s %v: no port line (got %q)\nstderr:\n%s", filepath.Base(path), args, line, errb.String())
-		}
-		return p, ch
-	case <-time.After(peerTimeout):
-		cmd.Process.Kill()
-		t.Fatalf("%s %v did not start\nstderr:\n%s", filepath.Base(path), args, errb.String())
-		return "", nil
-	}
+	return port, lines
 }
 
 // TestInteropPeerServers: gale's client against Python's websockets,
