@@ -61,3 +61,33 @@ func TestDetachedConnRecycled(t *testing.T) {
 		t.Fatalf("free list holds %d connections (%v) after the second connection took one", free, err)
 	}
 }
+
+// TestFreeListShrinks: the free list halves on every refresh (each second)
+// it was not drawn from, so a burst of upgrades does not pin memory.
+func TestFreeListShrinks(t *testing.T) {
+	s, _ := start(t, func(w *ResponseWriter, r *Request) { w.Respond(200, "text/plain", nil) }, nil)
+	l := s.Loops()[0]
+	sizes, err := loop.Call(t.Context(), l, func() ([]int, error) {
+		ls := s.loopState(l)
+		for range 8 {
+			ls.free = append(ls.free, &conn{})
+		}
+		ls.freeUsed = true
+		var sizes []int
+		for range 5 {
+			ls.refresh()
+			sizes = append(sizes, len(ls.free))
+		}
+		return sizes, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Drawn from before the first refresh: kept; then 4, 2, 1, 0.
+	want := []int{8, 4, 2, 1, 0}
+	for i := range want {
+		if sizes[i] != want[i] {
+			t.Fatalf("free list sizes %v, want %v", sizes, want)
+		}
+	}
+}
