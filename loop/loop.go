@@ -179,6 +179,7 @@ func (l *Loop) Post(f func()) error {
 func (l *Loop) wake() {
 	if l.sleeping.Load() && !l.woken.Swap(true) {
 		if err := l.p.Wake(); err != nil && !errors.Is(err, poller.ErrClosed) {
+			l.woken.Store(false) // no wakeup is on its way after all
 			l.log().Error("gale/loop: wake failed", "err", err)
 		}
 	}

@@ -27,7 +27,13 @@ func (w *waker) wake() error {
 	if w.pending.Swap(1) == 1 {
 		return nil
 	}
-	return wakeWrite(w.wfd)
+	if err := w.wakeWrite(); err != nil {
+		// Nothing was written: leave the next wake free to try again
+		// rather than wait for a drain that will not come.
+		w.pending.Store(0)
+		return err
+	}
+	return nil
 }
 
 // drain empties rfd and then re-arms wake. Draining first matters: a wake

@@ -8,9 +8,10 @@ import "golang.org/x/sys/unix"
 // pipe takes it just as well.
 var one = [8]byte{1, 0, 0, 0, 0, 0, 0, 0}
 
-func wakeWrite(fd FD) error {
+// wakeWrite writes one wakeup to w.wfd.
+func (w *waker) wakeWrite() error {
 	for {
-		_, err := unix.Write(fd, one[:])
+		_, err := unix.Write(w.wfd, one[:])
 		switch err {
 		case unix.EINTR:
 			continue

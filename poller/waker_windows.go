@@ -128,9 +128,23 @@ var (
 
 var wakeByte = [1]byte{1}
 
-func wakeWrite(fd FD) error {
-	for {
-		r, _, errno := syscall.SyscallN(procSend.Addr(), uintptr(fd),
+// wakeWouldBlockTries bounds how often wakeWrite retries a send that
+// would block while the read end holds nothing; each retry yields the
+// thread first.
+const wakeWouldBlockTries = 1000
+
+// wakeWrite sends one wake byte on w.wfd.
+//
+// A send that would block normally means the buffers are full of wake
+// bytes, so rfd is readable already. But wine (8.0) also fails a
+// non-blocking send with WSAEWOULDBLOCK now and then while both buffers are
+// empty (seen under load: every byte written had been drained); taking that
+// for success loses the wakeup, and since the waker then stays pending, every
+// later one too. So a would-block counts as done only when rfd has bytes to
+// read (FIONREAD); otherwise the send is retried after yielding the thread.
+func (w *waker) wakeWrite() error {
+	for tries := 0; ; {
+		r, _, errno := syscall.SyscallN(procSend.Addr(), uintptr(w.wfd),
 			uintptr(unsafe.Pointer(&wakeByte[0])), 1, 0)
 		if int32(r) != -1 {
 			return nil
@@ -139,11 +153,31 @@ func wakeWrite(fd FD) error {
 		case windows.WSAEINTR:
 			continue
 		case windows.WSAEWOULDBLOCK:
-			// The buffers are full of wake bytes: rfd is readable already.
-			return nil
+			if n, err := readable(w.rfd); err != nil || n > 0 {
+				return err
+			}
+			if tries++; tries == wakeWouldBlockTries {
+				return errno
+			}
+			windows.SleepEx(0, false)
+			continue
 		}
 		return errno
 	}
+}
+
+// fionread is ioctlsocket's FIONREAD, _IOR('f', 127, u_long) in winsock2.h.
+const fionread = 0x4004667f
+
+// readable returns how many bytes fd has ready to read.
+func readable(fd FD) (uint32, error) {
+	var n, ret uint32
+	err := windows.WSAIoctl(windows.Handle(fd), fionread, nil, 0,
+		(*byte)(unsafe.Pointer(&n)), uint32(unsafe.Sizeof(n)), &ret, nil, 0)
+	if err != nil {
+		return 0, os.NewSyscallError("ioctlsocket", err)
+	}
+	return n, nil
 }
 
 func wakeDrain(fd FD) {
