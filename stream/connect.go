@@ -96,6 +96,34 @@ func (s *Stream) RemoteAddr() net.Addr {
 	return sysRemoteAddr(s.fd)
 }
 
+// RemoteAddrPort returns an IP peer's address and port, as RemoteAddr
+// does, or the zero AddrPort (not valid) for a peer that is not IP (a Unix
+// socket, a pipe), a closed stream, or an error. Unlike RemoteAddr it does
+// not allocate (on Linux), which matters to a server that wants the
+// address of every connection.
+func (s *Stream) RemoteAddrPort() netip.AddrPort {
+	if s.x != nil && s.x.remote != nil {
+		return addrPortOf(s.x.remote)
+	}
+	if s.flags&fClosed != 0 {
+		return netip.AddrPort{}
+	}
+	return sysRemoteAddrPort(s.fd)
+}
+
+// addrPortOf returns a's address and port if it is an IP address.
+func addrPortOf(a net.Addr) netip.AddrPort {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.AddrPort()
+	case *net.UDPAddr:
+		return a.AddrPort()
+	case interface{ AddrPort() netip.AddrPort }:
+		return a.AddrPort()
+	}
+	return netip.AddrPort{}
+}
+
 // SetRemoteAddr overrides what RemoteAddr reports: the client's address
 // when a proxy relays the connection (tcpserver sets it from a PROXY
 // protocol header).

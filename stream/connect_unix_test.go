@@ -64,6 +64,9 @@ func TestConnectAndWriteBeforeConnected(t *testing.T) {
 	if ra := s.RemoteAddr(); ra == nil || ra.String() != ln.Addr().String() {
 		t.Fatalf("RemoteAddr %v", ra)
 	}
+	if ap := s.RemoteAddrPort(); ap != ln.Addr().(*net.TCPAddr).AddrPort() {
+		t.Fatalf("RemoteAddrPort %v, want %v", ap, ln.Addr())
+	}
 	if err := s.SetNoDelay(true); err != nil {
 		t.Fatal(err)
 	}
@@ -117,5 +120,24 @@ func TestPipeStream(t *testing.T) {
 	})
 	if got != "through a pipe" || !w.Closed() {
 		t.Fatalf("got %q, writer closed %v", got, w.Closed())
+	}
+}
+
+func TestRemoteAddrPortNotIP(t *testing.T) {
+	l := newLoop(t)
+	a, _ := pair(t, l, nil) // a Unix socket pair
+	if ap := a.RemoteAddrPort(); ap.IsValid() {
+		t.Fatalf("a Unix socket's peer has an IP address: %v", ap)
+	}
+	// A PROXY header's address, for one, overrides the socket's.
+	want := netip.MustParseAddrPort("10.1.2.3:99")
+	a.SetRemoteAddr(net.TCPAddrFromAddrPort(want))
+	if ap := a.RemoteAddrPort(); ap != want {
+		t.Fatalf("RemoteAddrPort after SetRemoteAddr: %v, want %v", ap, want)
+	}
+	b, _ := pair(t, l, nil)
+	b.Close()
+	if ap := b.RemoteAddrPort(); ap.IsValid() {
+		t.Fatalf("a closed stream has a peer: %v", ap)
 	}
 }

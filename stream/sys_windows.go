@@ -151,6 +151,10 @@ func sysRemoteAddr(fd syscall.Handle) net.Addr {
 	return sockaddrToAddr(sa)
 }
 
+func sysRemoteAddrPort(fd syscall.Handle) netip.AddrPort {
+	return addrPortOf(sysRemoteAddr(fd))
+}
+
 func sockaddrToAddr(sa windows.Sockaddr) net.Addr {
 	switch a := sa.(type) {
 	case *windows.SockaddrInet4:

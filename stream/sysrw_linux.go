@@ -3,6 +3,7 @@
 package stream
 
 import (
+	"net/netip"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -71,4 +72,29 @@ func sysWritev(fd int, bufs [][]byte) (int, error) {
 		}
 		return 0, e
 	}
+}
+
+// sysRemoteAddrPort asks the kernel for an IP peer's address without
+// allocating: x/sys's Getpeername lets its sockaddr buffer escape and boxes
+// the result, three allocations per call.
+func sysRemoteAddrPort(fd int) netip.AddrPort {
+	var rsa unix.RawSockaddrAny
+	n := uint32(unix.SizeofSockaddrAny)
+	_, _, e := unix.RawSyscall(unix.SYS_GETPEERNAME, uintptr(fd),
+		uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&n)))
+	if e != 0 {
+		return netip.AddrPort{}
+	}
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), sa.Port>>8|sa.Port<<8)
+	case unix.AF_INET6:
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+		if sa.Scope_id != 0 {
+			break // a zone needs its interface's name: the slow path
+		}
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), sa.Port>>8|sa.Port<<8)
+	}
+	return addrPortOf(sysRemoteAddr(fd))
 }

@@ -2,7 +2,11 @@
 
 package stream
 
-import "golang.org/x/sys/unix"
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
 
 func sysRead(fd int, p []byte) (int, error) {
 	for {
@@ -23,3 +27,5 @@ func sysWrite(fd int, p []byte) (int, error) {
 		return n, err
 	}
 }
+
+func sysRemoteAddrPort(fd int) netip.AddrPort { return addrPortOf(sysRemoteAddr(fd)) }

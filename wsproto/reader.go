@@ -134,35 +134,42 @@ type ReaderOptions struct {
 // A Reader is not safe for concurrent use; each connection has its own,
 // used by the goroutine (the loop) that reads that connection.
 type Reader struct {
-	role     Role
-	deflate  bool
-	maxMsg   int64
-	maxFrame int64
-
-	state readState
-	err   error // sticky: once set, every Next returns it
-
-	// The data frame whose payload is being read.
-	inFrame   bool
+	// The limits (set by Init) and the frame and message in progress. The
+	// small fields are packed together at the end: a Reader lives as long
+	// as its connection, so its size counts per idle connection.
+	maxMsg    int64
+	maxFrame  int64
+	remaining int64 // payload bytes left in the data frame being read
+	msgLen    int64 // bytes of the message in progress so far
+	err       error // sticky: once set, every Next returns it
+	key       [4]byte
+	utf8      UTF8Validator
+	role      Role
+	deflate   bool
+	state     readState
+	inFrame   bool // a data frame's payload is being read
 	ends      bool // the frame ends its message
 	masked    bool
-	remaining int64
-	key       [4]byte
-	keyPos    int
-
-	// The message in progress.
-	msgLen int64
-	text   bool // uncompressed text: validate UTF-8
-	utf8   UTF8Validator
+	text      bool  // uncompressed text: validate UTF-8
+	keyPos    uint8 // the mask key's offset for the next payload byte
 }
 
 // NewReader returns a Reader for an endpoint playing role (Server reads
 // what a client sends). It panics if role is neither Server nor Client.
 func NewReader(role Role, opts *ReaderOptions) *Reader {
+	r := new(Reader)
+	r.Init(role, opts)
+	return r
+}
+
+// Init makes r a fresh Reader for role with opts, as NewReader does, for a
+// Reader embedded in a larger structure (a connection) rather than
+// allocated on its own. It panics if role is neither Server nor Client.
+func (r *Reader) Init(role Role, opts *ReaderOptions) {
 	if role != Server && role != Client {
 		panic("wsproto: NewReader: invalid role " + role.String())
 	}
-	r := &Reader{role: role, maxMsg: DefaultMaxMessageSize}
+	*r = Reader{role: role, maxMsg: DefaultMaxMessageSize}
 	if opts != nil {
 		r.deflate = opts.Deflate
 		if opts.MaxMessageSize > 0 {
@@ -175,7 +182,6 @@ func NewReader(role Role, opts *ReaderOptions) *Reader {
 	if r.maxFrame == 0 || r.maxFrame > r.maxMsg {
 		r.maxFrame = r.maxMsg
 	}
-	return r
 }
 
 // Reset makes r ready for a new connection, with the same role and options.
@@ -247,7 +253,7 @@ func (r *Reader) Next(in []byte) (ev Event, n int, err error) {
 		}
 		p := in[n : n+k]
 		if r.masked {
-			r.keyPos = Mask(r.key, r.keyPos, p)
+			r.keyPos = uint8(Mask(r.key, int(r.keyPos), p))
 		}
 		r.remaining -= int64(k)
 		if r.text {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/textproto"
 	"net/url"
 	"runtime/debug"
@@ -134,7 +135,7 @@ func newNetHTTPRequest(r *Request) (*http.Request, error) {
 		Body:          body,
 		ContentLength: int64(len(r.Body)),
 		Host:          string(r.Host),
-		RemoteAddr:    r.RemoteAddr.String(),
+		RemoteAddr:    remoteString(r),
 		RequestURI:    target,
 		Close:         !r.KeepAlive,
 	}
@@ -383,4 +384,18 @@ func (nw *nhWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	nw.hijacked = true
 	return res.nc, bufio.NewReadWriter(bufio.NewReader(res.nc), bufio.NewWriter(res.nc)), nil
+}
+
+// remoteString is the peer's address as net/http's Request.RemoteAddr has
+// it: host:port for an IP peer.
+func remoteString(r *Request) string {
+	if ap := r.RemoteAddrPort(); ap.IsValid() {
+		// An IPv4-mapped peer of a dual-stack socket reads as IPv4, as
+		// net/http's does.
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
+	}
+	if a := r.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
 }

@@ -3,7 +3,6 @@ package httpserver
 import (
 	"errors"
 	"io"
-	"net"
 	"net/netip"
 	"time"
 
@@ -68,15 +67,15 @@ type conn struct {
 	// (a native upgrade), so that onData's end is the last use of it.
 	detachedInData bool
 
-	deadline time.Time // when the current timed state expires
-	timer    loop.Timer
-	timerAt  time.Time // when timer fires
-	onDataFn func([]byte, error)
-	timerFn  func()
+	deadline  time.Time // when the current timed state expires
+	timer     loop.Timer
+	timerAt   time.Time // when timer fires
+	onDataFn  func([]byte, error)
+	timerFn   func()
+	onCloseFn func(error)
 
-	remoteIP   netip.Addr
-	remoteAddr net.Addr
-	scheme     string
+	remote netip.AddrPort // the peer's, if it is IP
+	scheme string
 }
 
 func (s *Server) serve(st *stream.Stream) {
@@ -91,6 +90,7 @@ func (s *Server) serve(st *stream.Stream) {
 		c = &conn{}
 		c.onDataFn = c.onData
 		c.timerFn = c.onTimer
+		c.onCloseFn = c.onClose
 	}
 	c.srv, c.ls, c.s = s, ls, st
 	c.p.InitRequest(&s.opts.Limits)
@@ -98,24 +98,11 @@ func (s *Server) serve(st *stream.Stream) {
 	if _, ok := st.TLSState(); ok {
 		c.scheme = "https"
 	}
-	c.remoteAddr = st.RemoteAddr()
-	if ap, ok := addrPort(c.remoteAddr); ok {
-		c.remoteIP = ap.Addr().Unmap()
-	}
+	c.remote = st.RemoteAddrPort() // no allocation, unlike RemoteAddr
 	ls.conns[st] = c
-	st.SetCloseCallback(c.onClose)
+	st.SetCloseCallback(c.onCloseFn)
 	c.setDeadline(s.opts.IdleTimeout)
 	c.read()
-}
-
-func addrPort(a net.Addr) (netip.AddrPort, bool) {
-	switch a := a.(type) {
-	case *net.TCPAddr:
-		return a.AddrPort(), true
-	case interface{ AddrPort() netip.AddrPort }:
-		return a.AddrPort(), true
-	}
-	return netip.AddrPort{}, false
 }
 
 // read asks the stream for input. When the parser has seen everything
@@ -285,7 +272,7 @@ func (c *conn) event(ev httpproto.Event) {
 func (c *conn) startRequest() {
 	srv := c.srv
 	r := &c.req
-	*r = Request{Request: c.p.Request(), c: c, Scheme: c.scheme, RemoteIP: c.remoteIP, RemoteAddr: c.remoteAddr}
+	*r = Request{Request: c.p.Request(), c: c, Scheme: c.scheme, RemoteIP: c.remote.Addr().Unmap(), remote: c.remote, st: c.s}
 	r.splitTarget()
 	r.applyXHeaders(srv.opts.TrustedProxies)
 	c.w.reset(c)

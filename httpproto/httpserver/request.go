@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/stream"
 )
 
 // Request is one request, Tornado's HTTPServerRequest. It embeds the
@@ -29,17 +30,37 @@ type Request struct {
 	// Trailers holds the trailer fields of a chunked body (empty if none).
 	Trailers httpproto.Headers
 
-	// RemoteAddr is the peer's address (the client's, behind a trusted
-	// PROXY-protocol balancer).
-	RemoteAddr net.Addr
 	// RemoteIP is the client's IP: the peer's, or for a connection from
 	// Options.TrustedProxies the one X-Real-Ip or X-Forwarded-For gives.
+	// It is the zero Addr for a peer that is not IP (a Unix socket).
 	RemoteIP netip.Addr
 	// Scheme is "http" or "https": the connection's, or for a trusted
 	// proxy the one X-Scheme or X-Forwarded-Proto gives.
 	Scheme string
 
-	c *conn
+	c      *conn
+	remote netip.AddrPort // the peer's, if it is IP
+	st     *stream.Stream
+}
+
+// RemoteAddrPort returns the peer's IP address and port (the client's,
+// behind a trusted PROXY-protocol balancer), or the zero AddrPort for a
+// peer that is not IP. Unlike RemoteAddr it does not allocate.
+func (r *Request) RemoteAddrPort() netip.AddrPort { return r.remote }
+
+// RemoteAddr returns the peer's address (the client's, behind a trusted
+// PROXY-protocol balancer) as a net.Addr: a *net.TCPAddr for an IP peer,
+// or what the stream reports otherwise (a *net.UnixAddr). It builds the
+// address on each call; the connection does not keep one, since most
+// requests never ask.
+func (r *Request) RemoteAddr() net.Addr {
+	if r.remote.IsValid() {
+		return net.TCPAddrFromAddrPort(r.remote)
+	}
+	if r.st != nil {
+		return r.st.RemoteAddr()
+	}
+	return nil
 }
 
 // TLS returns the connection's TLS state, and false for plain HTTP.

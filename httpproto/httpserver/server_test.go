@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -420,6 +421,40 @@ func TestTrustedProxies(t *testing.T) {
 		if _, body := c.response("GET"); body != tc.want {
 			t.Errorf("%q: got %q, want %q", tc.headers, body, tc.want)
 		}
+	}
+}
+
+func TestRemoteAddr(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		fmt.Fprintf(w, "%s %s %s", r.RemoteAddr(), r.RemoteAddrPort(), r.RemoteIP)
+		w.Finish()
+	}, nil)
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	local := c.c.LocalAddr().(*net.TCPAddr)
+	want := fmt.Sprintf("%s %s %s", local, local.AddrPort(), local.AddrPort().Addr())
+	if _, body := c.response("GET"); body != want {
+		t.Fatalf("got %q, want %q", body, want)
+	}
+	if _, ok := (&Request{}).RemoteAddr().(*net.TCPAddr); ok {
+		t.Fatal("a Request with no connection has a remote address")
+	}
+}
+
+func TestRemoteAddrNoAllocs(t *testing.T) {
+	if raceEnabled || runtime.GOOS != "linux" {
+		t.Skip("allocations are counted on Linux without the race detector (make allocs)")
+	}
+	var allocs float64
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		allocs = testing.AllocsPerRun(100, func() { _ = r.RemoteAddrPort(); _ = r.c.s.RemoteAddrPort() })
+		w.Finish()
+	}, nil)
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.response("GET")
+	if allocs != 0 {
+		t.Fatalf("RemoteAddrPort allocates %v times", allocs)
 	}
 }
 

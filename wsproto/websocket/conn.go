@@ -61,34 +61,56 @@ type Conn struct {
 	s    *stream.Stream
 	h    Handler
 	cfg  *Config
-	r    *wsproto.Reader
 	comp *compression // nil without permessage-deflate
-
-	subprotocol string
+	x    *connExtra   // nil until needed: a subprotocol, or closing
 
 	role  wsproto.Role
 	state connState
 	flags connFlags
+	op    wsproto.Opcode // the opcode of the message being read
+	// timerKind is what the timer below is for.
+	timerKind timerKind
 
-	// The message being read: op, and its payload so far as a view of
-	// the stream's buffer (msgView) or gathered in msgBuf.
-	op      wsproto.Opcode
+	// The message being read: its payload so far as a view of the
+	// stream's buffer (msgView) or gathered in msgBuf.
 	msgView []byte
 	msgBuf  *[]byte
 
 	// One timer serves keepalive (pings, pong checks) and, once closing,
 	// the close timeout.
-	timer     loop.Timer
-	timerKind timerKind
-	pingAt    time.Duration // when the last keepalive ping went, on clock()
-	pongAt    time.Duration // when the last pong came
-
-	peerCode   wsproto.CloseCode
-	peerReason string
-	err        error // the cause OnClose reports
+	timer  loop.Timer
+	pingAt time.Duration // when the last keepalive ping went, on clock()
+	pongAt time.Duration // when the last pong came
 
 	onDataFn func([]byte, error)
 	timerFn  func()
+
+	r wsproto.Reader // last: its small fields pack with nothing else
+}
+
+// connExtra holds what most connections never set, or set only once
+// closing, so that an idle connection does not carry it.
+type connExtra struct {
+	subprotocol string
+	peerCode    wsproto.CloseCode
+	peerReason  string
+	err         error // the cause OnClose reports
+}
+
+// ext returns c.x, allocating it on first use.
+func (c *Conn) ext() *connExtra {
+	if c.x == nil {
+		c.x = new(connExtra)
+	}
+	return c.x
+}
+
+// cause is the error OnClose will report, if one is set already.
+func (c *Conn) cause() error {
+	if c.x == nil {
+		return nil
+	}
+	return c.x.err
 }
 
 // newConn binds a connection to st (the handshake is done). The caller
@@ -97,8 +119,11 @@ func newConn(st *stream.Stream, role wsproto.Role, h Handler, cfg *Config, comp 
 	if cfg == nil {
 		cfg = &defaultConfig
 	}
-	c := &Conn{s: st, h: h, cfg: cfg, role: role, comp: comp, subprotocol: subprotocol}
-	c.r = wsproto.NewReader(role, &wsproto.ReaderOptions{
+	c := &Conn{s: st, h: h, cfg: cfg, role: role, comp: comp}
+	if subprotocol != "" {
+		c.ext().subprotocol = subprotocol
+	}
+	c.r.Init(role, &wsproto.ReaderOptions{
 		MaxMessageSize: cfg.maxMessage(),
 		MaxFrameSize:   cfg.MaxFrameSize,
 		Deflate:        comp != nil,
@@ -139,7 +164,12 @@ func (c *Conn) LocalAddr() net.Addr { return c.s.LocalAddr() }
 
 // Subprotocol returns the subprotocol agreed in the handshake (Tornado's
 // selected_subprotocol), or "" if none.
-func (c *Conn) Subprotocol() string { return c.subprotocol }
+func (c *Conn) Subprotocol() string {
+	if c.x == nil {
+		return ""
+	}
+	return c.x.subprotocol
+}
 
 // Compression returns the permessage-deflate parameters agreed in the
 // handshake, and false if the connection is not compressed.
@@ -196,8 +226,8 @@ func (c *Conn) Abort() {
 	if c.state == stClosed {
 		return
 	}
-	if c.err == nil && c.flags&(fCloseSent|fCloseRcvd) != fCloseSent|fCloseRcvd {
-		c.err = ErrAborted
+	if c.cause() == nil && c.flags&(fCloseSent|fCloseRcvd) != fCloseSent|fCloseRcvd {
+		c.ext().err = ErrAborted
 		if c.flags&fCloseRcvd == 0 {
 			c.flags |= fLocalFirst
 		}
@@ -209,8 +239,9 @@ func (c *Conn) Abort() {
 // closed yet, then wait for TCP to end.
 func (c *Conn) onPeerClose(code wsproto.CloseCode, reason []byte) {
 	c.flags |= fCloseRcvd
-	c.peerCode = code
-	c.peerReason = string(reason)
+	x := c.ext()
+	x.peerCode = code
+	x.peerReason = string(reason)
 	if c.state == stOpen {
 		echo := code
 		if echo == wsproto.CloseNoStatusReceived {
@@ -224,8 +255,8 @@ func (c *Conn) onPeerClose(code wsproto.CloseCode, reason []byte) {
 // fail fails the connection (RFC 6455 section 7.1.7): send a Close frame
 // with the error's code unless one went already, then wait for TCP to end.
 func (c *Conn) fail(err error) {
-	if c.err == nil {
-		c.err = err
+	if c.cause() == nil {
+		c.ext().err = err
 	}
 	if c.state == stOpen {
 		c.flags |= fLocalFirst
@@ -285,8 +316,8 @@ func (c *Conn) closeFlushed(error) { c.s.Close() }
 
 // readEnded: the peer closed its side, or the stream failed.
 func (c *Conn) readEnded(rerr error) {
-	if c.err == nil && c.flags&(fCloseSent|fCloseRcvd) != fCloseSent|fCloseRcvd {
-		c.err = transportCause(rerr)
+	if c.cause() == nil && c.flags&(fCloseSent|fCloseRcvd) != fCloseSent|fCloseRcvd {
+		c.ext().err = transportCause(rerr)
 	}
 	c.s.Close()
 }
@@ -315,9 +346,9 @@ func (c *Conn) onStreamClose(err error) {
 	c.releaseWriter()
 	e := &CloseError{Code: wsproto.CloseAbnormal, Local: c.flags&fLocalFirst != 0}
 	if c.flags&fCloseRcvd != 0 {
-		e.Code, e.Reason = c.peerCode, c.peerReason
+		e.Code, e.Reason = c.x.peerCode, c.x.peerReason
 	}
-	e.Err = c.err
+	e.Err = c.cause()
 	if e.Err == nil && c.flags&(fCloseSent|fCloseRcvd) != fCloseSent|fCloseRcvd {
 		if err == nil {
 			err = io.EOF

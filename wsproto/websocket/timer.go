@@ -67,7 +67,7 @@ func (c *Conn) onTimer() {
 			return
 		}
 		if c.pongAt < c.pingAt {
-			c.err = ErrPingTimeout
+			c.ext().err = ErrPingTimeout
 			c.Close(wsproto.CloseNormal, "ping timed out")
 			return
 		}
@@ -76,8 +76,8 @@ func (c *Conn) onTimer() {
 		if c.state == stClosed {
 			return
 		}
-		if c.err == nil && c.flags&fCloseRcvd == 0 {
-			c.err = ErrCloseTimeout
+		if c.cause() == nil && c.flags&fCloseRcvd == 0 {
+			c.ext().err = ErrCloseTimeout
 		}
 		c.s.Close()
 	}

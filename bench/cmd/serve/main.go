@@ -2,6 +2,7 @@
 // interface"):
 //
 //	serve -impl IMPL -mode echo|http|ws -addr HOST:PORT [-loops N] [-tls] [-reuseport] [-compress=false]
+//	      [-cpuprofile FILE] [-memprofile FILE]
 //
 // IMPL: gale, gnet, nbio or std for echo; gale, fasthttp, gnet, nbio or std
 // for http; gale, nbio or std (gorilla/websocket) for ws.
@@ -11,6 +12,12 @@
 // SIGINT or SIGTERM, and then exits 0 after stopping the server. Nothing
 // else is written to stdout; logs go to stderr. It exits 1 when the server
 // fails to start or to stop, and 2 on bad flags.
+//
+// -cpuprofile profiles the CPU from the ready line to the signal;
+// -memprofile writes a heap profile (after a garbage collection) when the
+// signal comes, before the server stops, so that it shows what the open
+// connections hold: run it beside `load -idle` to see where an idle
+// connection's memory goes (go tool pprof -sample_index=inuse_space).
 package main
 
 import (
@@ -20,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -47,6 +55,8 @@ func run() int {
 		useTLS  = flag.Bool("tls", false, "serve TLS with a self-signed certificate for localhost and 127.0.0.1")
 		reuse   = flag.Bool("reuseport", false, "set SO_REUSEPORT, so that several serve processes can share -addr's port")
 		deflate = flag.Bool("compress", true, "ws: accept permessage-deflate when a client offers it")
+		cpuProf = flag.String("cpuprofile", "", "write a CPU profile of the run, from ready to the signal, to this file")
+		memProf = flag.String("memprofile", "", "write a heap profile to this file when the signal comes, before stopping")
 	)
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -58,6 +68,11 @@ func run() int {
 		return 2
 	}
 	wsbench.Compress = *deflate
+	if *memProf != "" {
+		// Record every allocation, so the profile counts per-connection
+		// objects exactly rather than by 512 KiB samples.
+		runtime.MemProfileRate = 1
+	}
 	srv, err := server.New(*mode, *impl)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "serve:", err)
@@ -85,9 +100,22 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "serve:", err)
 		return 1
 	}
+	if *cpuProf != "" {
+		stop, err := startCPUProfile(*cpuProf)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "serve:", err)
+			return 1
+		}
+		defer stop()
+	}
 	fmt.Printf("ready %s\n", bound)
 
 	<-sig
+	if *memProf != "" {
+		if err := writeHeapProfile(*memProf); err != nil {
+			fmt.Fprintln(os.Stderr, "serve:", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()
 	if err := srv.Stop(ctx); err != nil {
@@ -95,4 +123,36 @@ func run() int {
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile starts profiling the CPU into path; stop ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "serve: cpu profile:", err)
+		}
+	}, nil
+}
+
+// writeHeapProfile collects garbage and writes a heap profile to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
