@@ -13,11 +13,20 @@ const keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 // protocol's GUID (RFC 6455 section 4.2.2). A client compares the server's
 // answer with AcceptKey of the key it sent.
 func AcceptKey(clientKey string) string {
-	h := sha1.New()
-	h.Write([]byte(clientKey))
-	h.Write([]byte(keyGUID))
-	var sum [sha1.Size]byte
-	return base64.StdEncoding.EncodeToString(h.Sum(sum[:0]))
+	var b [AcceptKeyLen]byte
+	return string(AppendAcceptKey(b[:0], clientKey))
+}
+
+// AcceptKeyLen is the length of a Sec-WebSocket-Accept value.
+const AcceptKeyLen = 28
+
+// AppendAcceptKey appends AcceptKey(clientKey) to dst, without
+// allocating when dst has room for AcceptKeyLen more bytes.
+func AppendAcceptKey(dst []byte, clientKey string) []byte {
+	var buf [64]byte
+	in := append(append(buf[:0], clientKey...), keyGUID...)
+	sum := sha1.Sum(in)
+	return base64.StdEncoding.AppendEncode(dst, sum[:])
 }
 
 // ValidClientKey reports whether key is a valid Sec-WebSocket-Key: the

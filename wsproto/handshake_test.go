@@ -16,6 +16,20 @@ func TestAcceptKey(t *testing.T) {
 	if got := wsproto.AcceptKey("x3JJHMbDL1EzLkh9GBhXDw=="); got != "HSmrc0sMlYUkAGmm5OPpG2HaGWk=" {
 		t.Errorf("AcceptKey(second example) = %q", got)
 	}
+	var buf [wsproto.AcceptKeyLen]byte
+	if got := wsproto.AppendAcceptKey(buf[:0], "dGhlIHNhbXBsZSBub25jZQ=="); string(got) != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+		t.Errorf("AppendAcceptKey(RFC example) = %q", got)
+	}
+	if got := wsproto.AppendAcceptKey([]byte("x: "), "x3JJHMbDL1EzLkh9GBhXDw=="); string(got) != "x: HSmrc0sMlYUkAGmm5OPpG2HaGWk=" {
+		t.Errorf("AppendAcceptKey after a prefix = %q", got)
+	}
+}
+
+func TestAppendAcceptKeyAllocs(t *testing.T) {
+	var buf [wsproto.AcceptKeyLen]byte
+	if n := testing.AllocsPerRun(100, func() { wsproto.AppendAcceptKey(buf[:0], "dGhlIHNhbXBsZSBub25jZQ==") }); n != 0 {
+		t.Fatalf("AppendAcceptKey allocates %v times with room in dst", n)
+	}
 }
 
 func TestValidClientKey(t *testing.T) {

@@ -218,23 +218,61 @@ func NegotiateDeflateServer(offers []Extension, cfg *DeflateConfig) (p DeflatePa
 }
 
 // value formats p as a Sec-WebSocket-Extensions element. Window sizes of
-// 15 are left out, except the server's when serverBits is set.
+// 15 are left out, except the server's when serverBits is set. With both
+// windows at 15, what nearly every handshake agrees, the answer is one of
+// eight made once (fullWindowValues), so it costs no allocation per
+// connection.
 func (p DeflateParams) value(serverBits bool) string {
-	s := DeflateExtensionName
+	if p.ServerMaxWindowBits >= 15 && p.ClientMaxWindowBits >= 15 {
+		return fullWindowValues[fullWindowIndex(p.ServerNoContextTakeover, p.ClientNoContextTakeover, serverBits)]
+	}
+	return p.format(serverBits)
+}
+
+func (p DeflateParams) format(serverBits bool) string {
+	var buf [128]byte
+	b := append(buf[:0], DeflateExtensionName...)
 	if p.ServerNoContextTakeover {
-		s += "; server_no_context_takeover"
+		b = append(b, "; server_no_context_takeover"...)
 	}
 	if p.ClientNoContextTakeover {
-		s += "; client_no_context_takeover"
+		b = append(b, "; client_no_context_takeover"...)
 	}
 	if serverBits || p.ServerMaxWindowBits < 15 {
-		s += "; server_max_window_bits=" + strconv.Itoa(p.ServerMaxWindowBits)
+		b = append(b, "; server_max_window_bits="...)
+		b = strconv.AppendInt(b, int64(p.ServerMaxWindowBits), 10)
 	}
 	if p.ClientMaxWindowBits < 15 {
-		s += "; client_max_window_bits=" + strconv.Itoa(p.ClientMaxWindowBits)
+		b = append(b, "; client_max_window_bits="...)
+		b = strconv.AppendInt(b, int64(p.ClientMaxWindowBits), 10)
 	}
-	return s
+	return string(b)
 }
+
+func fullWindowIndex(serverNCT, clientNCT, serverBits bool) int {
+	i := 0
+	if serverNCT {
+		i |= 1
+	}
+	if clientNCT {
+		i |= 2
+	}
+	if serverBits {
+		i |= 4
+	}
+	return i
+}
+
+// fullWindowValues are value's answers with both windows at 15, by
+// fullWindowIndex.
+var fullWindowValues = func() (v [8]string) {
+	for i := range v {
+		p := DeflateParams{ServerNoContextTakeover: i&1 != 0, ClientNoContextTakeover: i&2 != 0,
+			ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
+		v[i] = p.format(i&4 != 0)
+	}
+	return v
+}()
 
 // OfferValue returns the Sec-WebSocket-Extensions value with which a client
 // configured with cfg offers permessage-deflate. It always includes

@@ -36,18 +36,14 @@ func newCompression(role wsproto.Role, p wsproto.DeflateParams, cfg *wsproto.Def
 		if cfg != nil {
 			level, threshold = cfg.Level, cfg.Threshold
 		}
-		cm.deflPool = pool(poolKey{deflate: true, role: role, bits: sendBits, level: level, threshold: threshold}, func() any {
-			return wsproto.NewDeflater(role, p, cfg)
-		})
+		cm.deflPool = pool(poolKey{deflate: true, role: role, bits: sendBits, level: level, threshold: threshold}, role, p, cfg)
 	}
 	if recvNoCtx {
 		max := 0
 		if cfg != nil {
 			max = cfg.MaxDecompressedSize
 		}
-		cm.inflPool = pool(poolKey{role: role, max: max}, func() any {
-			return wsproto.NewInflater(role, p, cfg)
-		})
+		cm.inflPool = pool(poolKey{role: role, max: max}, role, p, cfg)
 	}
 	return cm
 }
@@ -64,12 +60,18 @@ type poolKey struct {
 
 var pools sync.Map // poolKey → *sync.Pool
 
-func pool(k poolKey, mk func() any) *sync.Pool {
-	if p, ok := pools.Load(k); ok {
-		return p.(*sync.Pool)
+// pool returns the pool for k, making it (and the function that fills it,
+// from role, p and cfg) only the first time: per connection, a lookup.
+func pool(k poolKey, role wsproto.Role, p wsproto.DeflateParams, cfg *wsproto.DeflateConfig) *sync.Pool {
+	if sp, ok := pools.Load(k); ok {
+		return sp.(*sync.Pool)
 	}
-	p, _ := pools.LoadOrStore(k, &sync.Pool{New: mk})
-	return p.(*sync.Pool)
+	mk := func() any { return wsproto.NewInflater(role, p, cfg) }
+	if k.deflate {
+		mk = func() any { return wsproto.NewDeflater(role, p, cfg) }
+	}
+	sp, _ := pools.LoadOrStore(k, &sync.Pool{New: mk})
+	return sp.(*sync.Pool)
 }
 
 // deflater returns the compressor for one message; releaseDeflater after.

@@ -57,7 +57,7 @@ type upgradeAnswer struct {
 	reason string // for an error
 	err    error  // a malformed header's error, if any
 
-	accept      string
+	accept      [wsproto.AcceptKeyLen]byte
 	subprotocol string
 	extension   string // the Sec-WebSocket-Extensions answer, or ""
 	comp        *compression
@@ -99,7 +99,8 @@ func negotiate(r *upgradeRequest, o *ServerOptions) upgradeAnswer {
 	if len(r.key) != 1 || !wsproto.ValidClientKey(strings.TrimSpace(r.key[0])) {
 		return bad(400, "Missing/Invalid WebSocket headers: Sec-WebSocket-Key")
 	}
-	a := upgradeAnswer{status: 101, accept: wsproto.AcceptKey(strings.TrimSpace(r.key[0]))}
+	a := upgradeAnswer{status: 101}
+	wsproto.AppendAcceptKey(a.accept[:0], strings.TrimSpace(r.key[0]))
 	if len(r.protocols) > 0 {
 		offered, err := wsproto.ParseTokenList(strings.Join(r.protocols, ","))
 		if err != nil {
@@ -116,7 +117,7 @@ func negotiate(r *upgradeRequest, o *ServerOptions) upgradeAnswer {
 			return upgradeAnswer{status: 400, reason: "Invalid Sec-WebSocket-Extensions", err: err}
 		}
 		if p, resp, ok := wsproto.NegotiateDeflateServer(offers, o.Compression); ok {
-			a.extension = strings.Clone(resp)
+			a.extension = resp // made by wsproto, not a view of the request
 			a.comp = newCompression(wsproto.Server, p, o.Compression)
 		}
 	}
@@ -132,7 +133,7 @@ func (a *upgradeAnswer) responseHeader(h *httpproto.Headers, o *ServerOptions) {
 	}
 	h.Set("Upgrade", "websocket")
 	h.Set("Connection", "Upgrade")
-	h.Set("Sec-WebSocket-Accept", a.accept)
+	h.Set("Sec-WebSocket-Accept", string(a.accept[:])) // a copy on the stack: Set copies it again
 	if a.subprotocol != "" {
 		h.Set("Sec-WebSocket-Protocol", a.subprotocol)
 	}
