@@ -55,7 +55,15 @@ func (e Extension) String() string {
 // (NegotiateDeflateServer declines such an offer and tries the next).
 // Malformed input is an ErrHandshake error.
 func ParseExtensions(value string) ([]Extension, error) {
-	var exts []Extension
+	return AppendExtensions(nil, value)
+}
+
+// AppendExtensions is ParseExtensions appending to dst[:0]'s array: it
+// reuses the capacity of dst, and of the Params of the elements there, so
+// that a server parsing every handshake's offer with one scratch slice
+// allocates nothing once the scratch has grown. On error it returns nil.
+func AppendExtensions(dst []Extension, value string) ([]Extension, error) {
+	exts := dst[:0]
 	i := 0
 	for {
 		i = skipOWS(value, i)
@@ -70,7 +78,15 @@ func ParseExtensions(value string) ([]Extension, error) {
 		if name == "" {
 			return nil, extSyntaxError(value, i, "an extension name")
 		}
-		ext := Extension{Name: name}
+		var ext *Extension
+		if n := len(exts); n < cap(exts) {
+			exts = exts[:n+1]
+			exts[n] = Extension{Name: name, Params: exts[n].Params[:0]}
+			ext = &exts[n]
+		} else {
+			exts = append(exts, Extension{Name: name})
+			ext = &exts[n]
+		}
 		i = skipOWS(value, j)
 		for i < len(value) && value[i] == ';' {
 			i = skipOWS(value, i+1)
@@ -103,7 +119,6 @@ func ParseExtensions(value string) ([]Extension, error) {
 			}
 			ext.Params = append(ext.Params, p)
 		}
-		exts = append(exts, ext)
 		if i == len(value) {
 			return exts, nil
 		}

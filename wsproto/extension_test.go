@@ -67,6 +67,36 @@ func TestParseExtensions(t *testing.T) {
 	}
 }
 
+func TestAppendExtensionsReuses(t *testing.T) {
+	// One scratch slice through every case, in order and reversed: the
+	// results match ParseExtensions' (an empty Params may be non-nil).
+	norm := func(es []wsproto.Extension) string { return fmt.Sprintf("%d %s", len(es), fmt.Sprint(es)) }
+	var scratch []wsproto.Extension
+	for round := range 2 {
+		for k := range extensionCases {
+			c := extensionCases[k]
+			if round == 1 {
+				c = extensionCases[len(extensionCases)-1-k]
+			}
+			got, err := wsproto.AppendExtensions(scratch, c.in)
+			if err != nil || norm(got) != norm(c.want) {
+				t.Fatalf("AppendExtensions(scratch, %q) = %+v, %v; want %+v", c.in, got, err, c.want)
+			}
+			scratch = got
+		}
+	}
+	for _, in := range extensionErrors {
+		if got, err := wsproto.AppendExtensions(scratch, in); err == nil || got != nil {
+			t.Errorf("AppendExtensions(%q) = %+v, %v; want nil and an error", in, got, err)
+		}
+	}
+	const offer = "permessage-deflate; client_max_window_bits, permessage-deflate"
+	scratch, _ = wsproto.AppendExtensions(scratch, offer)
+	if n := testing.AllocsPerRun(100, func() { scratch, _ = wsproto.AppendExtensions(scratch, offer) }); n != 0 {
+		t.Fatalf("AppendExtensions with a grown scratch allocates %v times", n)
+	}
+}
+
 // A long header (2,000 offers, about 90 KiB) parses in one pass.
 func TestParseExtensionsLong(t *testing.T) {
 	in := strings.Repeat("permessage-deflate; client_max_window_bits=15, ", 2000)

@@ -11,12 +11,20 @@ import (
 // they hold nothing between messages, so they are taken from a pool shared
 // by the connections configured alike for one message and given back after
 // it (a server answering server_no_context_takeover needs one compressor
-// per busy loop instead of one per connection).
+// per busy loop instead of one per connection). What connections agreeing
+// alike share, the parameters and the pools, is one compressionShape, so
+// that an idle connection holds three words.
 type compression struct {
+	*compressionShape
+	defl *wsproto.Deflater
+	infl *wsproto.Inflater
+}
+
+// compressionShape is the immutable part of compression, one per role,
+// agreed parameters and configuration (see shapeFor).
+type compressionShape struct {
 	params wsproto.DeflateParams
-	cfg    *wsproto.DeflateConfig
-	defl   *wsproto.Deflater
-	infl   *wsproto.Inflater
+	cfg    *wsproto.DeflateConfig // a copy of the program's, or nil
 	// deflPool, inflPool: non-nil when that direction has no context
 	// takeover.
 	deflPool *sync.Pool
@@ -24,7 +32,50 @@ type compression struct {
 }
 
 func newCompression(role wsproto.Role, p wsproto.DeflateParams, cfg *wsproto.DeflateConfig) *compression {
-	cm := &compression{params: p, cfg: cfg}
+	return &compression{compressionShape: shapeFor(role, p, cfg)}
+}
+
+// shapeKey identifies a compressionShape by value: configurations equal
+// in value share one whatever their addresses, so a program that makes a
+// DeflateConfig per connection does not grow the table.
+type shapeKey struct {
+	role   wsproto.Role
+	params wsproto.DeflateParams
+	cfg    wsproto.DeflateConfig
+	hasCfg bool
+}
+
+// shapes holds every compressionShape made. A plain map under a lock, not
+// a sync.Map, whose Load would box the key: an allocation per handshake.
+var shapes = struct {
+	sync.RWMutex
+	m map[shapeKey]*compressionShape
+}{m: make(map[shapeKey]*compressionShape)}
+
+// shapeFor returns the shared shape for role, p and cfg, making it the
+// first time.
+func shapeFor(role wsproto.Role, p wsproto.DeflateParams, cfg *wsproto.DeflateConfig) *compressionShape {
+	k := shapeKey{role: role, params: p}
+	if cfg != nil {
+		k.cfg, k.hasCfg = *cfg, true
+	}
+	shapes.RLock()
+	sh := shapes.m[k]
+	shapes.RUnlock()
+	if sh != nil {
+		return sh
+	}
+	shapes.Lock()
+	defer shapes.Unlock()
+	if sh := shapes.m[k]; sh != nil {
+		return sh
+	}
+	sh = &compressionShape{params: p}
+	if k.hasCfg {
+		c := k.cfg
+		sh.cfg = &c
+	}
+	cfg = sh.cfg
 	sendNoCtx, recvNoCtx := p.ServerNoContextTakeover, p.ClientNoContextTakeover
 	sendBits := p.ServerMaxWindowBits
 	if role == wsproto.Client {
@@ -36,16 +87,17 @@ func newCompression(role wsproto.Role, p wsproto.DeflateParams, cfg *wsproto.Def
 		if cfg != nil {
 			level, threshold = cfg.Level, cfg.Threshold
 		}
-		cm.deflPool = pool(poolKey{deflate: true, role: role, bits: sendBits, level: level, threshold: threshold}, role, p, cfg)
+		sh.deflPool = pool(poolKey{deflate: true, role: role, bits: sendBits, level: level, threshold: threshold}, role, p, cfg)
 	}
 	if recvNoCtx {
 		max := 0
 		if cfg != nil {
 			max = cfg.MaxDecompressedSize
 		}
-		cm.inflPool = pool(poolKey{role: role, max: max}, role, p, cfg)
+		sh.inflPool = pool(poolKey{role: role, max: max}, role, p, cfg)
 	}
-	return cm
+	shapes.m[k] = sh
+	return sh
 }
 
 // poolKey tells apart compressors that behave differently.
@@ -61,7 +113,8 @@ type poolKey struct {
 var pools sync.Map // poolKey → *sync.Pool
 
 // pool returns the pool for k, making it (and the function that fills it,
-// from role, p and cfg) only the first time: per connection, a lookup.
+// from role, p and cfg) the first time. Shapes that differ only where a
+// compressor does not care share one.
 func pool(k poolKey, role wsproto.Role, p wsproto.DeflateParams, cfg *wsproto.DeflateConfig) *sync.Pool {
 	if sp, ok := pools.Load(k); ok {
 		return sp.(*sync.Pool)

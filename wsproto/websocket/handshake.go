@@ -3,6 +3,7 @@ package websocket
 import (
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/gale-io/gale/httpproto"
 	"github.com/gale-io/gale/wsproto"
@@ -63,6 +64,10 @@ type upgradeAnswer struct {
 	comp        *compression
 }
 
+// offersScratch holds the arrays negotiate parses extension offers into,
+// so that a handshake does not allocate them.
+var offersScratch = sync.Pool{New: func() any { return new([]wsproto.Extension) }}
+
 // negotiate runs the server's checks (RFC 6455 section 4.2.1, in
 // Tornado's order where they overlap) and picks the subprotocol and
 // extensions.
@@ -112,11 +117,23 @@ func negotiate(r *upgradeRequest, o *ServerOptions) upgradeAnswer {
 		}
 	}
 	if o != nil && o.Compression != nil && len(r.extensions) > 0 {
-		offers, err := wsproto.ParseExtensions(strings.Join(r.extensions, ","))
+		scratch := offersScratch.Get().(*[]wsproto.Extension)
+		offers, err := wsproto.AppendExtensions(*scratch, strings.Join(r.extensions, ","))
 		if err != nil {
+			offersScratch.Put(scratch)
 			return upgradeAnswer{status: 400, reason: "Invalid Sec-WebSocket-Extensions", err: err}
 		}
-		if p, resp, ok := wsproto.NegotiateDeflateServer(offers, o.Compression); ok {
+		p, resp, ok := wsproto.NegotiateDeflateServer(offers, o.Compression)
+		// The offers' strings view the request: drop them before pooling
+		// the arrays (kept, with their capacity, for the next handshake).
+		all := offers[:cap(offers)]
+		for i := range all {
+			all[i].Name = ""
+			clear(all[i].Params[:cap(all[i].Params)])
+		}
+		*scratch = all[:0]
+		offersScratch.Put(scratch)
+		if ok {
 			a.extension = resp // made by wsproto, not a view of the request
 			a.comp = newCompression(wsproto.Server, p, o.Compression)
 		}
