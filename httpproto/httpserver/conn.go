@@ -664,14 +664,15 @@ func (c *conn) release() {
 	c.w.reset(nil)
 	c.p.Reset()
 	keep := conn{
-		p:        c.p,
-		enc:      c.enc,
-		w:        c.w,
-		arena:    c.arena[:0],
-		out:      c.out[:0],
-		bodyBuf:  c.bodyBuf[:0],
-		onDataFn: c.onDataFn,
-		timerFn:  c.timerFn,
+		p:         c.p,
+		enc:       c.enc,
+		w:         c.w,
+		arena:     c.arena[:0],
+		out:       c.out[:0],
+		bodyBuf:   c.bodyBuf[:0],
+		onDataFn:  c.onDataFn,
+		timerFn:   c.timerFn,
+		onCloseFn: c.onCloseFn,
 	}
 	if cap(keep.arena) > 64<<10 {
 		keep.arena = nil

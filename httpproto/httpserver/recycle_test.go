@@ -3,6 +3,7 @@ package httpserver
 import (
 	"io"
 	"testing"
+	"time"
 
 	"github.com/gale-io/gale/loop"
 )
@@ -59,6 +60,24 @@ func TestDetachedConnRecycled(t *testing.T) {
 	free, err = loop.Call(t.Context(), l, func() (int, error) { return len(s.loopState(l).free), nil })
 	if err != nil || free != 0 {
 		t.Fatalf("free list holds %d connections (%v) after the second connection took one", free, err)
+	}
+
+	// The recycled connection still hears its stream close: the loop's
+	// table forgets it.
+	c2.c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		open, err := loop.Call(t.Context(), l, func() (int, error) { return len(s.loopState(l).conns), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still in the loop's table after the client closed", open)
+		}
+		time.Sleep(time.Millisecond) // no event to wait on: the table is internal
 	}
 }
 
