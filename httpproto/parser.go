@@ -249,6 +249,10 @@ func (p *Parser) SetMaxBodySize(n int64) {
 	p.maxBody = n
 }
 
+// MaxBodySize returns the body limit of the current message: Limits'
+// MaxBodySize, or what SetMaxBodySize made it.
+func (p *Parser) MaxBodySize() int64 { return p.maxBody }
+
 // State returns where the parser stands.
 func (p *Parser) State() State { return p.state }
 

@@ -299,7 +299,9 @@ func (c *conn) startRequest() {
 	if c.delegate == nil && srv.gz != nil && !srv.gz.opts.NoRequestBodies && hasBody {
 		c.delegate = srv.gz.requestDecoder(c, r)
 	}
-	if hasBody && r.Expect100 && !c.w.headSent && !c.w.finished {
+	// No "100 Continue" for a body the limit refuses already (RFC 9110
+	// section 10.1.1): the client gets the 413 instead, without sending it.
+	if hasBody && r.Expect100 && !c.w.headSent && !c.w.finished && r.ContentLength <= c.p.MaxBodySize() {
 		c.out = append(c.out, httpproto.Continue100...)
 	}
 }

@@ -188,6 +188,8 @@ func TestMalformedRequests(t *testing.T) {
 		{"uri too long", "GET /" + strings.Repeat("a", 200) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
 		{"head too large", "GET / HTTP/1.1\r\nHost: x\r\nX-A: " + strings.Repeat("b", 500) + "\r\n\r\n", 431},
 		{"body too large", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", 413},
+		// The 413 comes first, not after a "100 Continue" inviting the body.
+		{"body too large, expecting 100-continue", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n", 413},
 		{"te and cl", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
 		{"gzip te", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
 		{"bare cr", "GET / HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", 400},
