@@ -94,7 +94,9 @@ type fetch struct {
 	resp       *Response
 	following  bool // the response is a redirect to follow
 	gzip       bool
-	zbuf       []byte // a compressed body
+	zbuf       []byte    // a compressed body, gathered whole
+	gz         *gzStream // or decoded as it arrives, for OnChunk
+	gzResp     *Response // the response waiting for gz to finish
 	msgDone    bool
 	writer     *BodyWriter
 }
@@ -209,6 +211,7 @@ func (f *fetch) startHop() {
 	f.pc, f.reused, f.connectDur, f.gotByte = nil, false, 0, false
 	f.tunnel, f.switched, f.waitCont, f.bodyStart, f.noReuse = false, false, false, false, false
 	f.resp, f.following, f.gzip, f.zbuf, f.msgDone, f.writer = nil, false, false, nil, false, nil
+	f.gz, f.gzResp = nil, nil
 	f.viaProxy = false
 	f.key = poolKey{}
 	if d := f.connectTimeout(); d > 0 {
@@ -532,6 +535,8 @@ func (f *fetch) event(pc *pconn, ev httpproto.Event) bool {
 	case httpproto.BodyData:
 		switch {
 		case f.following:
+		case f.gz != nil:
+			f.gz.feed(ev.Data)
 		case f.gzip:
 			f.zbuf = append(f.zbuf, ev.Data...)
 		case f.req.OnChunk != nil:
@@ -589,12 +594,16 @@ func (f *fetch) head(r *httpproto.Response) {
 	if f.decompress && isGzip(&resp.Header) {
 		f.gzip = true
 		renameHeader(&resp.Header, "Content-Encoding", "X-Consumed-Content-Encoding")
+		if f.req.OnChunk != nil {
+			f.gz = startGzStream(f)
+		}
 	}
 	// A body of known length is gathered in one allocation (up to a
 	// bound: the peer chooses the length).
 	if n := r.ContentLength; n > 0 {
 		n = min(n, maxPresize)
 		switch {
+		case f.gz != nil:
 		case f.gzip:
 			f.zbuf = slices.Grow(f.zbuf[:0], int(n))
 		case f.req.OnChunk == nil:
@@ -629,6 +638,12 @@ func (f *fetch) complete(pc *pconn) {
 		}
 		return
 	}
+	if f.gz != nil {
+		// The rest of the body is decoding: gzDone finishes.
+		f.gzResp = resp
+		f.gz.end()
+		return
+	}
 	if f.gzip {
 		body, err := gunzip(f.zbuf, f.c.cfg.MaxDecompressedSize)
 		f.zbuf = f.zbuf[:0]
@@ -636,15 +651,7 @@ func (f *fetch) complete(pc *pconn) {
 			f.fail(&Error{Op: "decode", URL: f.urlString(), Err: err})
 			return
 		}
-		if f.req.OnChunk != nil {
-			for len(body) > 0 {
-				n := min(len(body), 64<<10)
-				f.req.OnChunk(body[:n])
-				body = body[n:]
-			}
-		} else {
-			resp.Body = body
-		}
+		resp.Body = body
 	}
 	f.finish(resp, nil)
 }
@@ -693,6 +700,10 @@ func (f *fetch) onTimeout() {
 func (f *fetch) endHop() {
 	f.timer.Cancel()
 	f.contTimer.Cancel()
+	if f.gz != nil {
+		f.gz.abort()
+		f.gz, f.gzResp = nil, nil
+	}
 	if f.cancelDial != nil {
 		f.cancelDial()
 		f.cancelDial = nil

@@ -92,8 +92,9 @@ type Request struct {
 	// OnChunk, if set, receives the body piece by piece instead of
 	// Response.Body (Tornado's streaming_callback). The slice aliases the
 	// connection's buffer and is valid only during the call: copy what
-	// must outlive it. A body the client decompresses is decoded once
-	// it has arrived completely and delivered in pieces.
+	// must outlive it. A gzip body the client decompresses is decoded as
+	// it arrives, on a goroutine of the request's own, and delivered in
+	// pieces of up to 64 KiB.
 	OnChunk func([]byte)
 }
 
