@@ -1,4 +1,6 @@
-// Package benchtest is what the bench module's test binaries share.
+// Package benchtest is what the bench module's test binaries share: Main,
+// the leak-checked test main, and Suite, the harness that runs a mode's
+// implementations side by side (some in child processes) on loopback.
 package benchtest
 
 import (

@@ -11,37 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gale-io/gale/bench/internal/benchtest"
 	"github.com/gale-io/gale/bench/internal/load"
 	"github.com/gale-io/gale/bench/internal/server"
 	"github.com/gale-io/gale/bench/internal/tlsutil"
 )
 
-// start starts impl on 127.0.0.1:0, or skips the test when it is not built
-// yet, and stops it when the test ends.
+// suite starts the echo servers (benchtest.Suite.Start).
+var suite = &benchtest.Suite{Mode: "echo", ChildEnv: "ECHOBENCH_CHILD"}
+
 func start(t *testing.T, impl string, loops int, tlsConf *tls.Config) string {
 	t.Helper()
-	srv, err := server.New("echo", impl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := srv.Start(server.Config{Addr: "127.0.0.1:0", Loops: loops, TLS: tlsConf})
-	if errors.Is(err, server.ErrNotBuilt) {
-		t.Skipf("%s: %v", impl, err)
-	}
-	if err != nil {
-		t.Fatalf("%s: %v", impl, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Stop(ctx); err != nil {
-			t.Errorf("%s: stop: %v", impl, err)
-		}
-	})
-	if tcp, ok := addr.(*net.TCPAddr); !ok || tcp.Port == 0 || !tcp.IP.IsLoopback() {
-		t.Fatalf("%s: listening on %v, want 127.0.0.1 and a real port", impl, addr)
-	}
-	return addr.String()
+	return suite.Start(t, impl, loops, tlsConf)
 }
 
 func TestImplementationsEcho(t *testing.T) {
