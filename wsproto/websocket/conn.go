@@ -43,6 +43,8 @@ const (
 	fWantDrain                        // a write was refused: OnDrain is owed
 	fCompressed                       // the message being read is compressed
 	fWatchDrain                       // a drain probe (empty Write) is pending
+	fFragText                         // WriteFragment opened a text message
+	fFragBinary                       // WriteFragment opened a binary message
 )
 
 // Conn is one WebSocket connection, server or client side: Tornado's

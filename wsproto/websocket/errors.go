@@ -38,6 +38,10 @@ var (
 	// ErrBadOpcode is returned by WriteMessage for an opcode other than
 	// wsproto.OpText and wsproto.OpBinary.
 	ErrBadOpcode = errors.New("websocket: message opcode must be text or binary")
+	// ErrFragmenting is returned by WriteMessage and WritePrepared while a
+	// message sent with WriteFragment is unfinished, and by WriteFragment
+	// for a fragment whose opcode does not continue it.
+	ErrFragmenting = errors.New("websocket: a fragmented message is being sent")
 	// ErrNotHijackable is the cause of UpgradeHTTP's error when the
 	// http.ResponseWriter cannot be hijacked, or its connection is not
 	// one served by httpserver.NetHTTP (only those have a gale stream).

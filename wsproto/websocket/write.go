@@ -67,16 +67,63 @@ func (c *Conn) WriteMessage(op wsproto.Opcode, data []byte) error {
 	if err := c.writable(len(data) + wsproto.MaxHeaderLen); err != nil {
 		return err
 	}
+	if c.flags&(fFragText|fFragBinary) != 0 {
+		return ErrFragmenting
+	}
 	if c.comp != nil && len(data) >= c.cfg.threshold() {
 		d := c.comp.deflater(c.role)
 		out := getBuf()
 		*out = d.Compress((*out)[:0], data)
 		c.comp.releaseDeflater()
-		err := c.writeFrame(op, true, *out)
+		err := c.writeFrame(op, true, true, *out)
 		putBuf(out)
 		return err
 	}
-	return c.writeFrame(op, false, data)
+	return c.writeFrame(op, true, false, data)
+}
+
+// WriteFragment sends data as one fragment of a message whose whole is not
+// at hand at once (RFC 6455 section 5.4), such as a large message produced
+// piece by piece; the peer receives one message. The first fragment's op
+// (wsproto.OpText or wsproto.OpBinary) opens the message; later fragments
+// pass the same op, or wsproto.OpContinuation, and the one with fin set
+// ends it (it may be empty). Until then WriteMessage and WritePrepared
+// return ErrFragmenting, while Ping and Close may still be sent between
+// fragments (control frames may interleave). Fragments are never
+// compressed, even with permessage-deflate, which lets any message go
+// uncompressed. Text must be valid UTF-8 across the fragments; that is not
+// checked. Errors as WriteMessage: ErrBackpressure refuses this fragment
+// only (send it again after OnDrain); an opcode that neither opens nor
+// continues the message is ErrBadOpcode, or ErrFragmenting for a new
+// message while one is unfinished.
+func (c *Conn) WriteFragment(op wsproto.Opcode, data []byte, fin bool) error {
+	open := c.flags & (fFragText | fFragBinary)
+	frameOp := op
+	switch {
+	case op != wsproto.OpText && op != wsproto.OpBinary && op != wsproto.OpContinuation:
+		return ErrBadOpcode
+	case open == 0 && op == wsproto.OpContinuation:
+		return ErrBadOpcode // nothing to continue
+	case open == fFragText && op == wsproto.OpBinary, open == fFragBinary && op == wsproto.OpText:
+		return ErrFragmenting
+	case open != 0:
+		frameOp = wsproto.OpContinuation
+	}
+	if err := c.writable(len(data) + wsproto.MaxHeaderLen); err != nil {
+		return err
+	}
+	if err := c.writeFrame(frameOp, fin, false, data); err != nil {
+		return err
+	}
+	switch {
+	case fin:
+		c.flags &^= fFragText | fFragBinary
+	case open == 0 && op == wsproto.OpText:
+		c.flags |= fFragText
+	case open == 0:
+		c.flags |= fFragBinary
+	}
+	return nil
 }
 
 // WriteText sends a text message; see WriteMessage.
@@ -103,6 +150,9 @@ func (c *Conn) WritePrepared(m *wsproto.PreparedMessage) error {
 	frame, compressed := m.Frame(p)
 	if err := c.writable(len(frame)); err != nil {
 		return err
+	}
+	if c.flags&(fFragText|fFragBinary) != 0 {
+		return ErrFragmenting
 	}
 	if compressed && c.comp.defl != nil && c.comp.deflPool == nil {
 		c.comp.defl.Reset()
@@ -169,17 +219,17 @@ func (c *Conn) onWritten(err error) {
 	}
 }
 
-// writeFrame sends one final frame carrying payload: masked with a fresh
-// key by a client, built in pooled chunks so that neither a big message
+// writeFrame sends one frame carrying payload (the last of its message if
+// fin): masked with a fresh key by a client, built in pooled chunks so that neither a big message
 // nor masking needs a buffer its size. A server hands big payloads to the
 // stream as they are (the stream copies only what the kernel does not
 // take).
-func (c *Conn) writeFrame(op wsproto.Opcode, rsv1 bool, payload []byte) error {
+func (c *Conn) writeFrame(op wsproto.Opcode, fin, rsv1 bool, payload []byte) error {
 	masked := c.role == wsproto.Client
 	key := c.maskKey()
 	p := getBuf()
 	defer putBuf(p)
-	b := wsproto.AppendFrameHeader((*p)[:0], true, rsv1, op, len(payload), masked, key)
+	b := wsproto.AppendFrameHeader((*p)[:0], fin, rsv1, op, len(payload), masked, key)
 	if !masked && len(payload) >= directMin {
 		*p = b
 		if err := c.send(b); err != nil {

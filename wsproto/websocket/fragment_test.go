@@ -1,0 +1,101 @@
+package websocket
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/gale-io/gale/wsproto"
+)
+
+// TestWriteFragment: a server sends a text message in three fragments with
+// a ping between two, uncompressed although deflate was agreed; the rules
+// of an open fragmented message hold; the next message is whole again.
+func TestWriteFragment(t *testing.T) {
+	errs := make(chan error, 1)
+	addr := startServer(t, &ServerOptions{Config: Config{Compression: &wsproto.DeflateConfig{}}}, func() Handler {
+		return &HandlerFuncs{Message: func(c *Conn, op wsproto.Opcode, data []byte) {
+			errs <- func() error {
+				steps := []struct {
+					name string
+					err  error
+					want error
+				}{
+					{"continuation first", c.WriteFragment(wsproto.OpContinuation, []byte("x"), true), ErrBadOpcode},
+					{"ping opcode", c.WriteFragment(wsproto.OpPing, nil, false), ErrBadOpcode},
+					{"first", c.WriteFragment(wsproto.OpText, []byte("hel"), false), nil},
+					{"ping between", c.Ping([]byte("p")), nil},
+					{"second, same op", c.WriteFragment(wsproto.OpText, []byte("lo"), false), nil},
+					{"a whole message meanwhile", c.WriteMessage(wsproto.OpText, []byte("no")), ErrFragmenting},
+					{"binary meanwhile", c.WriteFragment(wsproto.OpBinary, []byte("no"), false), ErrFragmenting},
+					{"last", c.WriteFragment(wsproto.OpContinuation, []byte(" world"), true), nil},
+					{"next message", c.WriteMessage(wsproto.OpBinary, bytes.Repeat([]byte("z"), 300)), nil},
+					{"one-fragment message", c.WriteFragment(wsproto.OpBinary, []byte("solo"), true), nil},
+				}
+				for _, s := range steps {
+					if !errors.Is(s.err, s.want) && s.err != s.want {
+						return fmt.Errorf("%s: %v, want %v", s.name, s.err, s.want)
+					}
+				}
+				return nil
+			}()
+		}}
+	})
+	rc := dialRaw(t, addr)
+	resp := rc.open("Sec-WebSocket-Extensions: permessage-deflate")
+	if resp.Header.Get("Sec-WebSocket-Extensions") == "" {
+		t.Fatal("deflate not agreed")
+	}
+	rc.send(frame(true, false, wsproto.OpText, []byte("go")))
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	want := []rawFrame{
+		{fin: false, op: wsproto.OpText, payload: []byte("hel")},
+		{fin: true, op: wsproto.OpPing, payload: []byte("p")},
+		{fin: false, op: wsproto.OpContinuation, payload: []byte("lo")},
+		{fin: true, op: wsproto.OpContinuation, payload: []byte(" world")},
+	}
+	for i, w := range want {
+		f, err := rc.readFrame()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if f.fin != w.fin || f.rsv1 || f.op != w.op || !bytes.Equal(f.payload, w.payload) {
+			t.Fatalf("frame %d: fin %v rsv1 %v op %v %q, want fin %v op %v %q", i, f.fin, f.rsv1, f.op, f.payload, w.fin, w.op, w.payload)
+		}
+	}
+	if f, err := rc.readFrame(); err != nil || !f.fin || !f.rsv1 || f.op != wsproto.OpBinary {
+		t.Fatalf("the next message: fin %v rsv1 %v op %v, %v; want a whole compressed binary frame", f.fin, f.rsv1, f.op, err)
+	}
+	if f, err := rc.readFrame(); err != nil || !f.fin || f.rsv1 || f.op != wsproto.OpBinary || string(f.payload) != "solo" {
+		t.Fatalf("one-fragment message: %+v, %v", f, err)
+	}
+}
+
+// TestWriteFragmentClient: a client's fragments are masked, and the server
+// receives them as one message.
+func TestWriteFragmentClient(t *testing.T) {
+	rec := newRecorder()
+	rec.noEcho = true
+	addr := startServer(t, nil, func() Handler { return rec })
+	l := clientLoop(t)
+	c, err := dialSync(t, l, "ws://"+addr+"/", &HandlerFuncs{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("0123456789"), 10000) // over one pooled chunk
+	onLoop(t, l, func() {
+		for i, part := range [][]byte{big[:3], big[3:50000], big[50000:], nil} {
+			if err := c.WriteFragment(wsproto.OpBinary, part, i == 3); err != nil {
+				t.Errorf("fragment %d: %v", i, err)
+			}
+		}
+	})
+	if m := rec.waitMsg(t); m.op != wsproto.OpBinary || !bytes.Equal(m.data, big) {
+		t.Fatalf("server got op %v, %d bytes; want the %d-byte binary message", m.op, len(m.data), len(big))
+	}
+	onLoop(t, l, func() { c.Close(wsproto.CloseNormal, "") })
+	rec.waitClose(t)
+}
