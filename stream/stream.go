@@ -32,7 +32,8 @@ type Stream struct {
 	wq *writeQueue // nil while nothing waits to be written
 	x  *extra      // nil until a read or Connect needs it
 
-	closeCb func(error)
+	closeCb    func(error)
+	shutdownFn func() // SetShutdownHandler's
 
 	interest poller.Events // registered with the loop
 	flags    flags
@@ -119,6 +120,19 @@ func (s *Stream) SetCloseCallback(cb func(err error)) {
 	s.closeCb = cb
 	s.settle()
 }
+
+// SetShutdownHandler sets how the protocol that owns the stream ends it
+// gracefully when the server it belongs to shuts down (tcpserver's and
+// httpserver's Shutdown): f is called on the loop instead of the server's
+// default handling (httpserver closes a connection handed over to another
+// protocol at once), and should end the session properly (a WebSocket
+// sends its Close frame) and close the stream. The server waits for the
+// stream to close, up to its Shutdown's deadline. nil restores the
+// default.
+func (s *Stream) SetShutdownHandler(f func()) { s.shutdownFn = f }
+
+// ShutdownHandler returns what SetShutdownHandler set, or nil.
+func (s *Stream) ShutdownHandler() func() { return s.shutdownFn }
 
 // Close closes the stream and releases its descriptor. Unwritten bytes are
 // dropped (see CloseWrite for a graceful end); a pending read completes if

@@ -62,8 +62,9 @@ type Options struct {
 	// OnShutdown, if set, is called on each open connection's loop when
 	// Shutdown begins, so that the protocol can end it gracefully: close it
 	// at once if it is idle, or after the request in progress. Without it,
-	// Shutdown waits for the connections to close by themselves (or for its
-	// context to end).
+	// a connection's stream.Stream.ShutdownHandler is called, if it has
+	// one; then Shutdown waits for the connections to close by themselves
+	// (or for its context to end).
 	OnShutdown func(s *stream.Stream)
 	// Stream configures every connection's stream. The server keeps its own
 	// copy (it sets OnClose to track connections, calling yours after).
@@ -441,14 +442,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	closeAll(listeners)
 
 	s.draining.Store(true)
-	if f := s.opts.OnShutdown; f != nil {
-		for _, w := range loops {
-			onLoop(w, func() {
-				for st := range w.conns {
+	for _, w := range loops {
+		onLoop(w, func() {
+			for st := range w.conns {
+				if f := s.opts.OnShutdown; f != nil {
 					f(st)
+				} else if f := st.ShutdownHandler(); f != nil {
+					f()
 				}
-			})
-		}
+			}
+		})
 	}
 	var forced error
 	if s.open.Load() > 0 {

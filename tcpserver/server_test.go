@@ -263,6 +263,32 @@ func TestShutdownForcesAtDeadline(t *testing.T) {
 
 func netDial(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }
 
+// TestShutdownStreamHandler: without Options.OnShutdown, a stream's own
+// shutdown handler ends it: here it says goodbye and closes.
+func TestShutdownStreamHandler(t *testing.T) {
+	srv, addr := start(t, func(s *stream.Stream) {
+		s.SetShutdownHandler(func() {
+			s.Write([]byte("bye\n"), func(error) { s.Close() })
+		})
+		echo(s)
+	}, &tcpserver.Options{Loops: 2})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	roundTrip(t, c, "hi")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if rest, err := io.ReadAll(c); err != nil || string(rest) != "bye\n" {
+		t.Fatalf("after Shutdown the client read %q, %v; want the handler's goodbye, then EOF", rest, err)
+	}
+}
+
 func TestShutdownHookClosesIdleConnections(t *testing.T) {
 	srv, addr := start(t, echo, &tcpserver.Options{Loops: 2, OnShutdown: func(s *stream.Stream) {
 		if !s.Writing() {

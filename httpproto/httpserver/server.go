@@ -289,9 +289,12 @@ func (ls *loopState) stop() {
 
 func (s *Server) onShutdown(st *stream.Stream) {
 	ls := s.loopState(st.Loop())
-	if c := ls.conns[st]; c != nil {
+	switch c := ls.conns[st]; {
+	case c != nil:
 		c.shutdown()
-	} else {
+	case st.ShutdownHandler() != nil:
+		st.ShutdownHandler()() // a detached connection's new protocol ends it
+	default:
 		st.Close()
 	}
 }

@@ -132,8 +132,16 @@ func newConn(st *stream.Stream, role wsproto.Role, h Handler, cfg *Config, comp 
 	})
 	c.onDataFn = c.onData
 	st.SetCloseCallback(c.onStreamClose)
+	if role == wsproto.Server {
+		st.SetShutdownHandler(c.goingAway)
+	}
 	return c
 }
+
+// goingAway ends a server's connection when the server shuts down
+// gracefully (httpserver.Server.Shutdown): a Close frame with 1001, then
+// the closing handshake as Close runs it, which Shutdown waits for.
+func (c *Conn) goingAway() { c.Close(wsproto.CloseGoingAway, "server shutting down") }
 
 var defaultConfig Config
 

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -200,4 +201,56 @@ func TestUpgradeHTTPForeignServer(t *testing.T) {
 	if !errorsAs(err, &he) || he.Status != 500 {
 		t.Errorf("error %v", err)
 	}
+}
+
+// TestServerShutdownGoingAway: a graceful Shutdown of the HTTP server ends
+// each WebSocket connection with a Close frame of 1001 and its closing
+// handshake, and returns once they are closed; a connection detached by a
+// protocol without a shutdown handler is closed at once.
+func TestServerShutdownGoingAway(t *testing.T) {
+	rec := newRecorder()
+	opts := &httpserver.Options{}
+	opts.TCP.Loops = 1
+	srv := httpserver.New(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		if string(r.Path) == "/raw" {
+			w.SetStatus(101, "")
+			w.Header().Set("Upgrade", "raw")
+			w.Header().Set("Connection", "Upgrade")
+			w.SendHead()
+			w.Detach() // the stream stays open, owned by nobody in particular
+			return
+		}
+		Upgrade(w, r, rec, nil)
+	}, opts)
+	if err := srv.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	addr := srv.Addrs()[0].String()
+
+	client := newRecorder()
+	client.noEcho = true
+	l := clientLoop(t)
+	if _, err := dialSync(t, l, "ws://"+addr+"/", client, nil); err != nil {
+		t.Fatal(err)
+	}
+	<-rec.opened
+	raw := dialRaw(t, addr)
+	raw.handshake("GET /raw HTTP/1.1\r\nHost: x\r\nUpgrade: raw\r\nConnection: Upgrade\r\n\r\n", nil)
+
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if e := client.waitClose(t); e.Code != wsproto.CloseGoingAway || e.Reason != "server shutting down" || !e.Clean() {
+		t.Fatalf("client saw %+v, want a clean 1001 \"server shutting down\"", e)
+	}
+	if e := rec.waitClose(t); e.Code != wsproto.CloseGoingAway || !e.Local || !e.Clean() {
+		t.Fatalf("server saw %+v, want its own clean 1001", e)
+	}
+	raw.expectEOF()
 }
