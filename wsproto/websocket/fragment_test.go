@@ -81,7 +81,9 @@ func TestWriteFragmentClient(t *testing.T) {
 	rec.noEcho = true
 	addr := startServer(t, nil, func() Handler { return rec })
 	l := clientLoop(t)
-	c, err := dialSync(t, l, "ws://"+addr+"/", &HandlerFuncs{}, nil)
+	client := newRecorder()
+	client.noEcho = true
+	c, err := dialSync(t, l, "ws://"+addr+"/", client, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,4 +100,7 @@ func TestWriteFragmentClient(t *testing.T) {
 	}
 	onLoop(t, l, func() { c.Close(wsproto.CloseNormal, "") })
 	rec.waitClose(t)
+	if e := client.waitClose(t); !e.Clean() {
+		t.Fatalf("client closed with %v", e)
+	}
 }
