@@ -2,33 +2,32 @@
 
 package loop
 
+import "github.com/gale-io/gale/internal/paged"
+
 // fdIndex maps descriptors to handler slots. Unix descriptors are small
-// dense integers, so it is a slice indexed by descriptor holding slot+1
-// (0: not registered): 4 bytes a descriptor, no hashing.
+// dense integers, so it is an array indexed by descriptor holding slot+1
+// (0: not registered): 4 bytes a descriptor, no hashing, grown in pages
+// (no copy, no garbage).
 type fdIndex struct {
-	slots []uint32
+	slots paged.Array[uint32]
 }
 
 func (x *fdIndex) init() {}
 
 func (x *fdIndex) get(fd int) (uint32, bool) {
-	if fd < 0 || fd >= len(x.slots) || x.slots[fd] == 0 {
-		return 0, false
+	if p := x.slots.Get(fd); p != nil && *p != 0 {
+		return *p - 1, true
 	}
-	return x.slots[fd] - 1, true
+	return 0, false
 }
 
 func (x *fdIndex) set(fd int, slot uint32) {
-	if fd >= len(x.slots) {
-		grown := make([]uint32, max(fd+1, 2*len(x.slots), 64))
-		copy(grown, x.slots)
-		x.slots = grown
-	}
-	x.slots[fd] = slot + 1
+	x.slots.Grow(fd + 1)
+	*x.slots.At(fd) = slot + 1
 }
 
 func (x *fdIndex) del(fd int) {
-	if fd >= 0 && fd < len(x.slots) {
-		x.slots[fd] = 0
+	if p := x.slots.Get(fd); p != nil {
+		*p = 0
 	}
 }

@@ -3,6 +3,7 @@ package loop
 import (
 	"fmt"
 
+	"github.com/gale-io/gale/internal/paged"
 	"github.com/gale-io/gale/poller"
 )
 
@@ -44,7 +45,8 @@ func (f HandlerFunc) HandleEvents(fd poller.FD, ev poller.Events) { f(fd, ev) }
 // registered again) in the same batch carries an old generation and is
 // dropped, as libuv and mio do.
 type handlerTable struct {
-	slots []handlerSlot
+	slots paged.Array[handlerSlot] // in pages: they never move
+	n     uint32                   // slots in use or on the free list
 	free  []uint32
 	byFD  fdIndex // descriptor -> slot
 }
@@ -60,9 +62,9 @@ func (t *handlerTable) init() { t.byFD.init() }
 
 func (t *handlerTable) registered() []poller.FD {
 	var fds []poller.FD
-	for i := range t.slots {
-		if t.slots[i].h != nil {
-			fds = append(fds, t.slots[i].fd)
+	for i := range int(t.n) {
+		if s := t.slots.At(i); s.h != nil {
+			fds = append(fds, s.fd)
 		}
 	}
 	return fds
@@ -86,18 +88,11 @@ func (l *Loop) AddHandler(fd poller.FD, ev poller.Events, h Handler) error {
 		slot = t.free[n-1]
 		t.free = t.free[:n-1]
 	} else {
-		slot = uint32(len(t.slots))
-		if len(t.slots) == cap(t.slots) {
-			// Double, rather than append's gentler growth for large
-			// slices: a server with many connections allocates (and
-			// leaves as garbage) less in all.
-			grown := make([]handlerSlot, len(t.slots), max(64, 2*cap(t.slots)))
-			copy(grown, t.slots)
-			t.slots = grown
-		}
-		t.slots = t.slots[:slot+1]
+		slot = t.n
+		t.n++
+		t.slots.Grow(int(t.n))
 	}
-	s := &t.slots[slot]
+	s := t.slots.At(int(slot))
 	ev &= Readable | Writable
 	if err := l.p.Add(fd, ev, token(slot, s.gen)); err != nil {
 		t.free = append(t.free, slot)
@@ -116,7 +111,7 @@ func (l *Loop) UpdateHandler(fd poller.FD, ev poller.Events) error {
 	if !ok {
 		return fmt.Errorf("%w: fd %v", poller.ErrNotRegistered, fd)
 	}
-	s := &t.slots[slot]
+	s := t.slots.At(int(slot))
 	ev &= Readable | Writable
 	if ev == s.ev {
 		return nil
@@ -135,7 +130,7 @@ func (l *Loop) Events(fd poller.FD) (poller.Events, bool) {
 	if !ok {
 		return 0, false
 	}
-	return l.fds.slots[slot].ev, true
+	return l.fds.slots.At(int(slot)).ev, true
 }
 
 // RemoveHandler unregisters fd; its handler is not called again, not even
@@ -150,7 +145,7 @@ func (l *Loop) RemoveHandler(fd poller.FD) error {
 		return nil
 	}
 	t.byFD.del(fd)
-	s := &t.slots[slot]
+	s := t.slots.At(int(slot))
 	*s = handlerSlot{gen: s.gen + 1}
 	t.free = append(t.free, slot)
 	return l.p.Delete(fd)
@@ -171,15 +166,15 @@ func (l *Loop) dispatchFrom(n, i int) (next int) {
 			next = i
 		}
 	}()
-	slots := l.fds.slots
+	t := &l.fds
 	for i < n {
 		e := l.events[i]
 		i++
 		slot, gen := uint32(e.Token), uint32(e.Token>>32)
-		if int(slot) >= len(slots) {
+		if slot >= t.n {
 			continue
 		}
-		s := &slots[slot]
+		s := t.slots.At(int(slot))
 		if s.gen != gen || s.h == nil {
 			continue // removed (and perhaps reused) earlier in this batch
 		}
@@ -189,7 +184,6 @@ func (l *Loop) dispatchFrom(n, i int) (next int) {
 			continue
 		}
 		s.h.HandleEvents(s.fd, ev)
-		slots = l.fds.slots // a handler may have grown the table
 	}
 	return i
 }

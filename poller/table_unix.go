@@ -2,12 +2,17 @@
 
 package poller
 
-import "syscall"
+import (
+	"syscall"
+
+	"github.com/gale-io/gale/internal/paged"
+)
 
 // fdTable maps registered descriptors to their token and interest. On Unix
-// descriptors are small dense integers, so it is a slice indexed by fd.
+// descriptors are small dense integers, so it is an array indexed by fd, in
+// pages: it grows with the highest descriptor without copying itself.
 type fdTable struct {
-	entries []fdEntry
+	entries paged.Array[fdEntry]
 }
 
 type fdEntry struct {
@@ -18,23 +23,18 @@ type fdEntry struct {
 }
 
 func (t *fdTable) get(fd FD) *fdEntry {
-	if fd < 0 || fd >= len(t.entries) || !t.entries[fd].ok {
-		return nil
+	if e := t.entries.Get(fd); e != nil && e.ok {
+		return e
 	}
-	return &t.entries[fd]
+	return nil
 }
 
 func (t *fdTable) add(fd FD, ev Events, token uint64) (*fdEntry, error) {
 	if fd < 0 {
 		return nil, syscall.EBADF
 	}
-	if fd >= len(t.entries) {
-		n := max(2*len(t.entries), fd+1, 64)
-		grown := make([]fdEntry, n)
-		copy(grown, t.entries)
-		t.entries = grown
-	}
-	e := &t.entries[fd]
+	t.entries.Grow(fd + 1)
+	e := t.entries.At(fd)
 	if e.ok {
 		return nil, ErrRegistered
 	}
@@ -49,9 +49,9 @@ func (t *fdTable) remove(fd FD) {
 }
 
 func (t *fdTable) each(f func(fd FD, e *fdEntry)) {
-	for fd := range t.entries {
-		if t.entries[fd].ok {
-			f(fd, &t.entries[fd])
+	for fd := range t.entries.Len() {
+		if e := t.entries.At(fd); e.ok {
+			f(fd, e)
 		}
 	}
 }
