@@ -1,6 +1,7 @@
 package loop_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -140,14 +141,32 @@ var waitModes = []struct {
 // BenchmarkIdleWakeupLatency: the loop is idle in its poller; another
 // goroutine posts a callback that answers over a channel. One op is the whole
 // round trip: post, wake, run, answer.
+// With /fds=N the loop also watches N idle descriptors (socket pair ends),
+// as a server's loop with N quiet connections does: a park must not cost
+// more with more of them.
 func BenchmarkIdleWakeupLatency(b *testing.B) {
 	for _, m := range waitModes {
-		b.Run(m.name, func(b *testing.B) { benchIdleWakeup(b, m.opts) })
+		for _, fds := range []int{0, 4000} {
+			name := m.name
+			if fds > 0 {
+				name += fmt.Sprintf("/fds=%d", fds)
+			}
+			b.Run(name, func(b *testing.B) { benchIdleWakeup(b, m.opts, fds) })
+		}
 	}
 }
 
-func benchIdleWakeup(b *testing.B, opts *loop.Options) {
+func benchIdleWakeup(b *testing.B, opts *loop.Options, fds int) {
 	l := newLoop(b, opts)
+	for range fds / 2 {
+		x, y := pollertest.SocketPair(b)
+		for _, fd := range []poller.FD{x, y} {
+			if err := l.AddHandler(fd, loop.Readable, loop.HandlerFunc(func(poller.FD, poller.Events) {})); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { l.RemoveHandler(fd) })
+		}
+	}
 	stop := start(b, l)
 	answer := make(chan struct{})
 	reply := func() { answer <- struct{}{} }

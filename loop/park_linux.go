@@ -17,12 +17,18 @@ import (
 // thread in Wait, so the processor it ran on is free for other goroutines
 // while the loop is idle (Options.HoldThread).
 //
-// Go's runtime poller watches a second epoll instance, gate, which is
-// empty while the loop works: had the loop's own instance been registered
-// with the runtime for good, every readiness of every socket would travel
-// up the nested wakeup chain into the runtime poller, and wake an idle
-// thread in it, even while the loop is busy. Only for the time of a park
-// is the loop's instance added to gate (one epoll_ctl each way).
+// Go's runtime poller watches a second epoll instance, gate, in which the
+// loop's own instance is registered for good, but with no events asked
+// while the loop works: had it asked for readiness all along, every
+// readiness of every socket would travel up the nested wakeup chain into
+// the runtime poller, and wake an idle thread in it, even while the loop
+// is busy. A park asks for EPOLLIN for its duration (one EPOLL_CTL_MOD
+// each way). Registering the loop's instance for each park instead
+// (EPOLL_CTL_ADD, then DEL) would cost far more: adding an epoll instance
+// to another makes the kernel walk every descriptor of the added one to
+// rule out cycles, 84 µs per park with 1,000 connections and 0.4 ms with
+// 5,000, where a MOD costs half a microsecond whatever the count.
+
 type parker struct {
 	gate *os.File
 	rc   syscall.RawConn
@@ -63,6 +69,12 @@ func newParker(p poller.Poller, woken *atomic.Bool) *parker {
 		return nil
 	}
 	pk := &parker{gate: gate, rc: rc, gfd: gfd, pfd: pp.ParkFD(), p: p, woken: woken}
+	// Registered once, asking nothing (see wait), while the loop's
+	// instance is small: this ADD is the one that walks it.
+	if err := unix.EpollCtl(gfd, unix.EPOLL_CTL_ADD, pk.pfd, &unix.EpollEvent{Fd: int32(pk.pfd)}); err != nil {
+		gate.Close()
+		return nil
+	}
 	pk.fn = pk.poll
 	return pk
 }
@@ -93,15 +105,20 @@ func (pk *parker) wait(events []poller.Event, timeout time.Duration) (int, error
 		pk.gate.SetReadDeadline(time.Time{})
 		pk.hasDeadline = false
 	}
+	// Arm: from now on the loop's readiness reaches the runtime poller
+	// (at once if it is ready already).
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(pk.pfd)}
-	if err := unix.EpollCtl(pk.gfd, unix.EPOLL_CTL_ADD, pk.pfd, &ev); err != nil {
+	if err := unix.EpollCtl(pk.gfd, unix.EPOLL_CTL_MOD, pk.pfd, &ev); err != nil {
 		// Cannot park: wait the blocking way.
 		return pk.p.Wait(events, timeout)
 	}
 	pk.events = events
 	err := pk.rc.Read(pk.fn)
 	pk.events = nil
-	unix.EpollCtl(pk.gfd, unix.EPOLL_CTL_DEL, pk.pfd, nil)
+	// Disarm: asking for nothing also drops the instance from gate's
+	// ready list the next time gate is polled.
+	ev.Events = 0
+	unix.EpollCtl(pk.gfd, unix.EPOLL_CTL_MOD, pk.pfd, &ev)
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return 0, nil
