@@ -252,6 +252,10 @@ func (c *conn) notifyGone(err error) {
 	}
 }
 
+// bodyChunk is the largest piece of body a BodyDelegate's Data receives:
+// Tornado's chunk_size.
+const bodyChunk = 64 << 10
+
 // event handles one parser event.
 func (c *conn) event(ev httpproto.Event) {
 	switch ev.Kind {
@@ -260,7 +264,16 @@ func (c *conn) event(ev httpproto.Event) {
 	case httpproto.BodyData:
 		c.setDeadline(c.srv.opts.BodyTimeout)
 		if c.delegate != nil {
-			c.delegate.Data(ev.Data)
+			// In pieces of at most bodyChunk, as Tornado's chunk_size
+			// bounds data_received, however much one read brought.
+			for p := ev.Data; len(p) > 0; {
+				n := min(len(p), bodyChunk)
+				c.delegate.Data(p[:n])
+				p = p[n:]
+				if c.closed || c.state != stBody || c.delegate == nil {
+					break // answered early: the rest is not wanted
+				}
+			}
 			return
 		}
 		c.gatherBody(ev.Data)

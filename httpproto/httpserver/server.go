@@ -24,7 +24,8 @@ type Handler func(w *ResponseWriter, r *Request)
 
 // BodyDelegate receives a request's body as it arrives, Tornado's
 // HTTPMessageDelegate: StreamHandler returns one when a request's head is
-// read. Data's chunk is valid only during the call. Finish is called once
+// read. Data's chunk is valid only during the call, and at most 64 KiB
+// (Tornado's chunk_size), whatever one read brought. Finish is called once
 // the whole body has been read; the delegate answers through the
 // ResponseWriter it was given, now or later. A delegate may answer early,
 // before the body is complete (with a 413, say): the server then stops

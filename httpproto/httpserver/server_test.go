@@ -18,6 +18,7 @@ import (
 
 	"github.com/gale-io/gale/httpproto"
 	"github.com/gale-io/gale/internal/leakcheck"
+	"github.com/gale-io/gale/stream"
 	"github.com/gale-io/gale/tcpserver"
 )
 
@@ -300,29 +301,32 @@ type uploadDelegate struct {
 	w      *ResponseWriter
 	chunks int
 	n      int
+	max    int
 }
 
-func (d *uploadDelegate) Data(p []byte) { d.chunks++; d.n += len(p) }
+func (d *uploadDelegate) Data(p []byte) { d.chunks++; d.n += len(p); d.max = max(d.max, len(p)) }
 func (d *uploadDelegate) Finish() {
-	fmt.Fprintf(d.w, "%d bytes", d.n)
+	fmt.Fprintf(d.w, "%d bytes, largest piece %d", d.n, d.max)
 	d.w.Finish()
 }
 
 func TestStreamHandler(t *testing.T) {
-	_, addr := start(t, hello, &Options{StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
-		switch string(r.Path) {
-		case "/upload":
-			return &uploadDelegate{w: w}
-		case "/deny":
-			w.Error(401, false)
+	// Reads of 1 MiB: the server, not the read size, caps Data's pieces.
+	_, addr := start(t, hello, &Options{TCP: tcpserver.Options{Stream: &stream.Options{ReadChunkSize: 1 << 20}},
+		StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+			switch string(r.Path) {
+			case "/upload":
+				return &uploadDelegate{w: w}
+			case "/deny":
+				w.Error(401, false)
+				return nil
+			}
 			return nil
-		}
-		return nil
-	}})
+		}})
 	c := dial(t, addr)
 	body := strings.Repeat("x", 1<<20)
 	c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" + body)
-	if _, got := c.response("POST"); got != "1048576 bytes" {
+	if _, got := c.response("POST"); got != "1048576 bytes, largest piece 65536" {
 		t.Fatalf("upload: %q", got)
 	}
 	// Not streamed: the Handler gets the whole body.
