@@ -2,13 +2,9 @@ package httpbench
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
-	"sync"
 
-	llibtls "github.com/lesismal/llib/std/crypto/tls"
 	"github.com/lesismal/nbio/logging"
 	"github.com/lesismal/nbio/nbhttp"
 
@@ -48,80 +44,23 @@ type nbioServer struct {
 }
 
 func (s *nbioServer) Start(cfg server.Config) (net.Addr, error) {
-	// The listener is made here and handed to nbhttp through Listen:
-	// nbhttp's own failure path (its Start stopping the engine when a
-	// listener cannot be made) hangs in v1.6.7.
-	var lc net.ListenConfig
-	if cfg.ReusePort {
-		lc.Control = peer.ReusePortControl
-	}
-	ln, err := lc.Listen(context.Background(), "tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("nbio http server: %w", err)
-	}
-	var once sync.Once
-	listen := func(string, string) (net.Listener, error) {
-		err := errors.New("nbio asked for a second listener")
-		once.Do(func() { err = nil })
-		if err != nil {
-			return nil, err
-		}
-		return ln, nil
-	}
 	s.clock = newClock("nbio")
-	var backoff peer.Backoff
-	conf := nbhttp.Config{
+	eng, addr, err := peer.StartNBIO("nbio http server", cfg.Addr, cfg.ReusePort, cfg.TLS, nbhttp.Config{
 		Name:              "http",
-		Network:           "tcp",
 		NPoller:           cfg.Loops,
 		IOMod:             nbhttp.IOModNonBlocking,
 		Handler:           &handler{clock: s.clock, server: []string{"nbio"}},
-		Listen:            listen,
 		KeepaliveTime:     timeout,
 		MaxHTTPBodySize:   MaxBody,
 		ServerExecutor:    func(f func()) { f() },
 		SupportServerOnly: true,
-		// Called in the accepting goroutine, which retries at once on
-		// every error but a timeout: back off as net/http does.
-		OnAcceptError: func(err error) { backoff.Failed(err) },
-	}
-	if cfg.TLS != nil {
-		tc, err := llibConfig(cfg.TLS)
-		if err != nil {
-			ln.Close()
-			s.clock.stop()
-			return nil, fmt.Errorf("nbio http server: %w", err)
-		}
-		conf.TLSConfig, conf.AddrsTLS = tc, []string{cfg.Addr}
-	} else {
-		conf.Addrs = []string{cfg.Addr}
-	}
-	eng := nbhttp.NewEngine(conf)
-	eng.OnOpen(func(net.Conn) { backoff.Accepted() })
-	// Start takes the listener (through listen above) and starts the
-	// pollers and the accepting goroutine.
-	if err := eng.Start(); err != nil {
-		ln.Close()
+	})
+	if err != nil {
 		s.clock.stop()
-		return nil, fmt.Errorf("nbio http server: %w", err)
+		return nil, err
 	}
 	s.eng = eng
-	return ln.Addr(), nil
-}
-
-// llibConfig carries the certificate over to llib's crypto/tls fork,
-// which nbhttp's TLS uses.
-func llibConfig(c *tls.Config) (*llibtls.Config, error) {
-	if len(c.Certificates) == 0 {
-		return nil, fmt.Errorf("TLS configuration without a certificate")
-	}
-	out := &llibtls.Config{MinVersion: llibtls.VersionTLS12}
-	for _, cert := range c.Certificates {
-		out.Certificates = append(out.Certificates, llibtls.Certificate{
-			Certificate: cert.Certificate, PrivateKey: cert.PrivateKey, Leaf: cert.Leaf,
-		})
-	}
-	return out, nil
+	return addr, nil
 }
 
 // Stop closes the listener, closes every connection and waits for the

@@ -2,18 +2,14 @@ package wsbench
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"reflect"
 	"runtime"
 	"strings"
-	"sync"
 	"unsafe"
 
-	llibtls "github.com/lesismal/llib/std/crypto/tls"
 	"github.com/lesismal/nbio/logging"
 	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
@@ -51,24 +47,6 @@ type nbioServer struct {
 }
 
 func (s *nbioServer) Start(cfg server.Config) (net.Addr, error) {
-	var lc net.ListenConfig
-	if cfg.ReusePort {
-		lc.Control = peer.ReusePortControl
-	}
-	ln, err := lc.Listen(context.Background(), "tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("nbio ws server: %w", err)
-	}
-	var once sync.Once
-	listen := func(string, string) (net.Listener, error) {
-		err := errors.New("nbio asked for a second listener")
-		once.Do(func() { err = nil })
-		if err != nil {
-			return nil, err
-		}
-		return ln, nil
-	}
-
 	up := websocket.NewUpgrader()
 	up.EnableCompression(Compress)
 	up.MessageLengthLimit = MaxMessage
@@ -93,37 +71,20 @@ func (s *nbioServer) Start(cfg server.Config) (net.Addr, error) {
 		up.Upgrade(w, r, nil) // on failure Upgrade answered with an error status
 	})
 
-	var backoff peer.Backoff
-	conf := nbhttp.Config{
+	eng, addr, err := peer.StartNBIO("nbio ws server", cfg.Addr, cfg.ReusePort, cfg.TLS, nbhttp.Config{
 		Name:                    "ws",
-		Network:                 "tcp",
 		NPoller:                 cfg.Loops,
 		IOMod:                   nbhttp.IOModNonBlocking,
 		Handler:                 mux,
-		Listen:                  listen,
 		ServerExecutor:          func(f func()) { f() },
 		SupportServerOnly:       true,
 		ReleaseWebsocketPayload: true,
-		OnAcceptError:           func(err error) { backoff.Failed(err) },
-	}
-	if cfg.TLS != nil {
-		tc, err := llibConfig(cfg.TLS)
-		if err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("nbio ws server: %w", err)
-		}
-		conf.TLSConfig, conf.AddrsTLS = tc, []string{cfg.Addr}
-	} else {
-		conf.Addrs = []string{cfg.Addr}
-	}
-	eng := nbhttp.NewEngine(conf)
-	eng.OnOpen(func(net.Conn) { backoff.Accepted() })
-	if err := eng.Start(); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("nbio ws server: %w", err)
+	})
+	if err != nil {
+		return nil, err
 	}
 	s.eng = eng
-	return ln.Addr(), nil
+	return addr, nil
 }
 
 // broadcast sends an n-byte binary message to every open connection.
@@ -132,21 +93,6 @@ func (s *nbioServer) broadcast(n int) {
 	for _, c := range s.hub.snapshot(nil) {
 		c.WriteMessage(websocket.BinaryMessage, msg)
 	}
-}
-
-// llibConfig carries the certificate over to llib's crypto/tls fork,
-// which nbhttp's TLS uses.
-func llibConfig(c *tls.Config) (*llibtls.Config, error) {
-	if len(c.Certificates) == 0 {
-		return nil, fmt.Errorf("TLS configuration without a certificate")
-	}
-	out := &llibtls.Config{MinVersion: llibtls.VersionTLS12}
-	for _, cert := range c.Certificates {
-		out.Certificates = append(out.Certificates, llibtls.Certificate{
-			Certificate: cert.Certificate, PrivateKey: cert.PrivateKey, Leaf: cert.Leaf,
-		})
-	}
-	return out, nil
 }
 
 // Stop closes the listener, closes every connection and waits for the

@@ -2,15 +2,12 @@ package wsbench
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -38,12 +35,10 @@ func init() { server.Register("ws", "std", func() server.Server { return new(std
 //
 // -tls: crypto/tls over the listener, HTTP/1.1 only.
 type stdServer struct {
-	srv  *http.Server
-	up   websocket.Upgrader
-	done chan error // Serve's result
-	hub  hub[*stdConn]
+	peer.NetHTTP // HTTP connections, until hijacked or closed
+	up           websocket.Upgrader
+	hub          hub[*stdConn]
 
-	conns   sync.WaitGroup // HTTP connections, through ConnState, until hijacked or closed
 	mu      sync.Mutex
 	active  int           // WebSocket handlers running
 	drained chan struct{} // closed when active drops to 0 after Stop began
@@ -57,45 +52,18 @@ type stdConn struct {
 }
 
 func (s *stdServer) Start(cfg server.Config) (net.Addr, error) {
-	var lc net.ListenConfig
-	if cfg.ReusePort {
-		lc.Control = peer.ReusePortControl
-	}
-	ln, err := lc.Listen(context.Background(), "tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("std ws server: %w", err)
-	}
 	s.up = websocket.Upgrader{
 		EnableCompression: Compress,
 		HandshakeTimeout:  10 * time.Second,
 		CheckOrigin:       func(*http.Request) bool { return true }, // a benchmark: any origin
 	}
 	s.drained = make(chan struct{})
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", s.serveWS)
-	s.srv = &http.Server{
+	return s.NetHTTP.Start("std ws server", cfg.Addr, cfg.ReusePort, cfg.TLS, &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 30 * time.Second,
-		Protocols:         protocols,
-		ErrorLog:          log.New(slogWriter{}, "", 0),
-		ConnState: func(_ net.Conn, st http.ConnState) {
-			switch st {
-			case http.StateNew:
-				s.conns.Add(1)
-			case http.StateClosed, http.StateHijacked:
-				s.conns.Done()
-			}
-		},
-	}
-	serveOn := ln
-	if cfg.TLS != nil {
-		serveOn = tls.NewListener(ln, cfg.TLS)
-	}
-	s.done = make(chan error, 1)
-	go func() { s.done <- s.srv.Serve(serveOn) }()
-	return ln.Addr(), nil
+	})
 }
 
 // enter counts a WebSocket handler in; false once Stop has begun.
@@ -197,10 +165,7 @@ func (s *stdServer) broadcast(n int) {
 // Close), then every WebSocket connection, and waits for Serve and all
 // the connections' goroutines.
 func (s *stdServer) Stop(ctx context.Context) error {
-	err := s.srv.Close()
-	if serr := <-s.done; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
+	err := s.Close()
 	s.mu.Lock()
 	s.closing = true
 	if s.active == 0 {
@@ -210,24 +175,8 @@ func (s *stdServer) Stop(ctx context.Context) error {
 	for _, sc := range s.hub.stop() {
 		sc.c.NetConn().Close() // the reader fails, its handler returns
 	}
-	finished := make(chan struct{})
-	go func() { s.conns.Wait(); <-s.drained; close(finished) }()
-	select {
-	case <-finished:
-	case <-ctx.Done():
-		err = errors.Join(err, ctx.Err())
-	}
-	if err != nil {
+	if err = errors.Join(err, s.Wait(ctx, s.drained)); err != nil {
 		return fmt.Errorf("std ws server: stop: %w", err)
 	}
 	return nil
-}
-
-// slogWriter sends net/http's error log (TLS handshake errors and the
-// like) to slog at warning level.
-type slogWriter struct{}
-
-func (slogWriter) Write(p []byte) (int, error) {
-	slog.Warn("net/http: " + strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
