@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,45 +23,16 @@ import (
 
 func TestMain(m *testing.M) {
 	code := benchtest.Main(m)
-	removeBuild()
+	bin.Remove()
 	os.Exit(code)
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// bin is load, built once for the tests that run it.
+var bin = &benchtest.Binary{Name: "load"}
 
-// build compiles load once per test binary, into a directory
-// that TestMain removes at the end.
 func build(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build load with")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bench-load-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "load")
-		if out, err := exec.Command(goBin, "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-func removeBuild() {
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	return bin.Build(t)
 }
 
 // runLoad runs the load binary and returns its exit code, stdout and stderr.

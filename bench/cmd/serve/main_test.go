@@ -5,15 +5,12 @@ import (
 	"bytes"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,45 +22,16 @@ import (
 func TestMain(m *testing.M) {
 	wsbench.ReleaseNBIODefault() // nbio's init-time pools (main.go imports the ws servers)
 	code := benchtest.Main(m)
-	removeBuild()
+	bin.Remove()
 	os.Exit(code)
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// bin is serve, built once for the tests that run it.
+var bin = &benchtest.Binary{Name: "serve"}
 
-// build compiles serve once per test binary, into a directory
-// that TestMain removes at the end.
 func build(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build serve with")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bench-serve-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "serve")
-		if out, err := exec.Command(goBin, "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-func removeBuild() {
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	return bin.Build(t)
 }
 
 type proc struct {

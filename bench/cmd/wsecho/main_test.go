@@ -9,9 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,40 +20,16 @@ import (
 
 func TestMain(m *testing.M) {
 	code := benchtest.Main(m)
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	bin.Remove()
 	os.Exit(code)
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// bin is wsecho, built once for the tests that run it.
+var bin = &benchtest.Binary{Name: "wsecho"}
 
-// build compiles wsecho once per test binary.
 func build(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build wsecho with")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bench-wsecho-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "wsecho")
-		if out, err := exec.Command(goBin, "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return bin.Build(t)
 }
 
 // runEcho runs wsecho and returns its exit code, stdout and stderr.

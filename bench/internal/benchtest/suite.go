@@ -178,3 +178,50 @@ func (s *Suite) Start(t *testing.T, impl string, loops int, tlsConf *tls.Config)
 	}
 	return addr.String()
 }
+
+// Binary is the command in the current directory (a cmd/ package under
+// test), built once per test binary for tests that run it as a process:
+//
+//	var bin = &benchtest.Binary{Name: "serve"}
+//	func TestMain(m *testing.M) { code := benchtest.Main(m); bin.Remove(); os.Exit(code) }
+type Binary struct {
+	// Name names the executable and its temporary directory.
+	Name string
+
+	once sync.Once
+	path string
+	err  error
+}
+
+// Build compiles the command the first time, into a temporary directory
+// that Remove deletes, and returns the executable's path. It skips the
+// test without a go command.
+func (b *Binary) Build(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build " + b.Name + " with")
+	}
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "bench-"+b.Name+"-test-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, b.Name)
+		if out, err := exec.Command(goBin, "build", "-o", b.path, ".").CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+// Remove deletes what Build made.
+func (b *Binary) Remove() {
+	if b.path != "" {
+		os.RemoveAll(filepath.Dir(b.path))
+	}
+}
