@@ -204,3 +204,18 @@ func fmtBytes(v float64) string {
 	}
 	return fmt.Sprintf("%.0f B", v)
 }
+
+// throughputColumns are the columns of a request-loop scenario (echo,
+// http, ws): throughput, server CPU and its ratio, p99 latency, and what
+// tells a saturated load generator or a noisy machine. reqRatio and
+// p99Ratio add a ratio column to the baseline for req/s and p99.
+func throughputColumns(reqRatio, p99Ratio bool) []Column {
+	return []Column{
+		{Title: "req/s", Field: "req_per_s", Format: fmtCount, Better: "higher", Ratio: reqRatio},
+		{Title: "server CPU", Field: "server_cpu_s", Format: fmtSeconds, Better: "lower"},
+		{Title: "req/server-CPU-s", Field: "req_per_server_cpu_s", Format: fmtCount, Better: "higher", Ratio: true},
+		{Title: "p99", Field: "lat_p99_us", Format: fmtMicros, Better: "lower", Ratio: p99Ratio},
+		{Title: "load CPU util", Field: "load_cpu_util", Format: fmtFraction, Better: "lower"},
+		{Title: "other CPU", Field: "other_cpu_s", Format: fmtSeconds, Better: "lower"},
+	}
+}

@@ -36,13 +36,6 @@ func init() {
 		Estimate: func(o *Options) time.Duration { return o.Warmup + o.Duration + 2*time.Second },
 		Noisy:    noisyWindow,
 		Impls:    []string{"gale", "gnet", "std"},
-		Columns: []Column{
-			{Title: "req/s", Field: "req_per_s", Format: fmtCount, Better: "higher", Ratio: true},
-			{Title: "server CPU", Field: "server_cpu_s", Format: fmtSeconds, Better: "lower"},
-			{Title: "req/server-CPU-s", Field: "req_per_server_cpu_s", Format: fmtCount, Better: "higher", Ratio: true},
-			{Title: "p99", Field: "lat_p99_us", Format: fmtMicros, Better: "lower", Ratio: true},
-			{Title: "load CPU util", Field: "load_cpu_util", Format: fmtFraction, Better: "lower"},
-			{Title: "other CPU", Field: "other_cpu_s", Format: fmtSeconds, Better: "lower"},
-		},
+		Columns:  throughputColumns(true, true),
 	})
 }

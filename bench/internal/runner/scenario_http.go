@@ -98,15 +98,8 @@ func init() {
 			}
 			return out
 		},
-		Load: loadHTTP,
-		Columns: []Column{
-			{Title: "req/s", Field: "req_per_s", Format: fmtCount, Better: "higher"},
-			{Title: "server CPU", Field: "server_cpu_s", Format: fmtSeconds, Better: "lower"},
-			{Title: "req/server-CPU-s", Field: "req_per_server_cpu_s", Format: fmtCount, Better: "higher", Ratio: true},
-			{Title: "p99", Field: "lat_p99_us", Format: fmtMicros, Better: "lower"},
-			{Title: "load CPU util", Field: "load_cpu_util", Format: fmtFraction, Better: "lower"},
-			{Title: "other CPU", Field: "other_cpu_s", Format: fmtSeconds, Better: "lower"},
-		},
+		Load:    loadHTTP,
+		Columns: throughputColumns(false, false),
 	}
 	register(sc)
 }
