@@ -290,12 +290,11 @@ func (ls *loopState) stop() {
 
 func (s *Server) onShutdown(st *stream.Stream) {
 	ls := s.loopState(st.Loop())
-	switch c := ls.conns[st]; {
-	case c != nil:
+	if c := ls.conns[st]; c != nil {
 		c.shutdown()
-	case st.ShutdownHandler() != nil:
-		st.ShutdownHandler()() // a detached connection's new protocol ends it
-	default:
+	} else if f := st.ShutdownHandler(); f != nil {
+		f() // a detached connection's new protocol ends it
+	} else {
 		st.Close()
 	}
 }

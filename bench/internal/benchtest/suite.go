@@ -52,10 +52,7 @@ type Suite struct {
 	// Where says where impl's subtests run; nil runs them all in process.
 	Where func(impl string) Where
 
-	noRaceOnce sync.Once
-	noRaceDir  string // removed by Main
-	noRaceBin  string
-	noRaceErr  error
+	noRace Binary // the package's tests without -race; removed by Main
 }
 
 // Main runs the tests: in a child process as they are, otherwise after
@@ -69,9 +66,7 @@ func (s *Suite) Main(m *testing.M, before func()) int {
 		before()
 	}
 	code := Main(m)
-	if s.noRaceDir != "" {
-		os.RemoveAll(s.noRaceDir)
-	}
+	s.noRace.Remove()
 	return code
 }
 
@@ -92,35 +87,13 @@ func (s *Suite) ForEachImpl(t *testing.T, f func(t *testing.T, impl string)) {
 			case where == Child:
 				s.runInChild(t, impl, os.Args[0])
 			case where == NoRaceChild:
-				s.runInChild(t, impl, s.noRaceBinary(t))
+				s.noRace.Name, s.noRace.Test = s.Mode+"bench.test", true
+				s.runInChild(t, impl, s.noRace.Build(t))
 			default:
 				f(t, impl)
 			}
 		})
 	}
-}
-
-// noRaceBinary builds the package's tests without the race detector, once
-// per test binary.
-func (s *Suite) noRaceBinary(t *testing.T) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the tests without -race with")
-	}
-	s.noRaceOnce.Do(func() {
-		if s.noRaceDir, s.noRaceErr = os.MkdirTemp("", s.Mode+"bench-norace-"); s.noRaceErr != nil {
-			return
-		}
-		s.noRaceBin = filepath.Join(s.noRaceDir, s.Mode+"bench.test")
-		if out, err := exec.Command(goBin, "test", "-c", "-o", s.noRaceBin, ".").CombinedOutput(); err != nil {
-			s.noRaceErr = fmt.Errorf("go test -c: %v\n%s", err, out)
-		}
-	})
-	if s.noRaceErr != nil {
-		t.Fatal(s.noRaceErr)
-	}
-	return s.noRaceBin
 }
 
 // runInChild runs the current subtest (Test/impl) in a child process
@@ -180,13 +153,16 @@ func (s *Suite) Start(t *testing.T, impl string, loops int, tlsConf *tls.Config)
 }
 
 // Binary is the command in the current directory (a cmd/ package under
-// test), built once per test binary for tests that run it as a process:
+// test), or the package's tests, built once per test binary for tests that
+// run it as a process:
 //
 //	var bin = &benchtest.Binary{Name: "serve"}
 //	func TestMain(m *testing.M) { code := benchtest.Main(m); bin.Remove(); os.Exit(code) }
 type Binary struct {
 	// Name names the executable and its temporary directory.
 	Name string
+	// Test builds the package's tests (go test -c) instead of its command.
+	Test bool
 
 	once sync.Once
 	path string
@@ -209,8 +185,12 @@ func (b *Binary) Build(t *testing.T) string {
 			return
 		}
 		b.path = filepath.Join(dir, b.Name)
-		if out, err := exec.Command(goBin, "build", "-o", b.path, ".").CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build: %v\n%s", err, out)
+		args := []string{"build", "-o", b.path, "."}
+		if b.Test {
+			args = []string{"test", "-c", "-o", b.path, "."}
+		}
+		if out, err := exec.Command(goBin, args...).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go %s: %v\n%s", args[0], err, out)
 		}
 	})
 	if b.err != nil {
