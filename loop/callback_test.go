@@ -149,8 +149,18 @@ func TestPostAfterClose(t *testing.T) {
 	l := newLoop(t, nil)
 	ran := false
 	l.Post(func() { ran = true }) // dropped by Close
+	select {
+	case <-l.Done():
+		t.Fatal("Done closed before Close")
+	default:
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-l.Done():
+	default:
+		t.Fatal("Done not closed after Close")
 	}
 	if err := l.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)

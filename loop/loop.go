@@ -314,6 +314,11 @@ func (l *Loop) runCallbacksFrom(batch []func(), i int) (next int) {
 	return i
 }
 
+// Done returns a channel that is closed when the loop is closed (Close,
+// CloseAll). Close drops the callbacks still queued, so a goroutine that
+// posted one and waits for it to run should also select on Done.
+func (l *Loop) Done() <-chan struct{} { return l.closedCh }
+
 // Close releases the poller. Descriptors registered with AddHandler stay
 // open (see CloseAll); pending callbacks and timers are dropped, and later
 // Posts return ErrClosed. Close returns ErrRunning while Run runs, and nil

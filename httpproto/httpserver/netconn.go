@@ -217,6 +217,7 @@ func (nc *netConn) Close() error {
 	select {
 	case <-done:
 	case <-nc.closed: // closed already, perhaps with its loop stopped
+	case <-nc.l.Done(): // the server closed its loops, dropping the callback
 	}
 	return nil
 }
