@@ -399,7 +399,7 @@ func (s *Stream) readOnce() (int, bool) {
 	if s.flags&fTLS != 0 {
 		n, err = s.tlsRead(dst)
 	} else {
-		n, err = sysRead(s.fd, dst)
+		n, err = s.sysRead(dst)
 	}
 	switch {
 	case err != nil && wouldBlock(err):

@@ -66,6 +66,11 @@ func sysWrite(fd syscall.Handle, p []byte) (int, error) {
 
 func sysWritev(fd syscall.Handle, bufs [][]byte) (int, error) { return sysWrite(fd, bufs[0]) }
 
+// Streams on Windows are sockets, read and written with recv and send.
+func sysRecv(fd syscall.Handle, p []byte) (int, error) { return sysRead(fd, p) }
+
+func sysSend(fd syscall.Handle, p []byte) (int, error) { return sysWrite(fd, p) }
+
 func wouldBlock(err error) bool { return err == windows.WSAEWOULDBLOCK }
 
 func isInProgress(err error) bool {

@@ -28,4 +28,9 @@ func sysWrite(fd int, p []byte) (int, error) {
 	}
 }
 
+// Elsewhere a socket is read and written as any descriptor.
+func sysRecv(fd int, p []byte) (int, error) { return sysRead(fd, p) }
+
+func sysSend(fd int, p []byte) (int, error) { return sysWrite(fd, p) }
+
 func sysRemoteAddrPort(fd int) netip.AddrPort { return addrPortOf(sysRemoteAddr(fd)) }

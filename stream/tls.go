@@ -109,7 +109,7 @@ func (s *Stream) feedHandshake() {
 	t := s.x.tls
 	var buf [16 << 10]byte
 	for {
-		n, err := sysRead(s.fd, buf[:])
+		n, err := s.sysRead(buf[:])
 		if err != nil && wouldBlock(err) {
 			return
 		}
@@ -268,7 +268,7 @@ func (tr *tlsTransport) Read(p []byte) (int, error) {
 	}
 	// On the loop, after the handshake: read the socket directly.
 	s := t.s
-	n, err := sysRead(s.fd, p)
+	n, err := s.sysRead(p)
 	switch {
 	case err != nil && wouldBlock(err):
 		return 0, errTLSWouldBlock

@@ -171,7 +171,7 @@ func (s *Stream) writeRaw(b []byte) {
 	}
 	written := 0
 	if s.wq.pending() == 0 && s.flags&fConnecting == 0 {
-		n, err := sysWrite(s.fd, b)
+		n, err := s.sysWrite(b)
 		switch {
 		case err == nil:
 			written = n
