@@ -124,3 +124,30 @@ func ExampleLoop_AddHandler() {
 	fmt.Println(msg, err)
 	// Output: listener readable: true <nil>
 }
+
+// A package keeps per-loop state, here a counter, under a key of its own:
+// only the loop's goroutine touches it, so it needs no lock.
+func ExampleLoop_Local() {
+	var counterKey = loop.NewLocalKey() // at package level in real code
+
+	count := func(l *loop.Loop) int {
+		p := l.Local(counterKey)
+		n, _ := (*p).(*int)
+		if n == nil {
+			n = new(int)
+			*p = n
+		}
+		*n++
+		return *n
+	}
+
+	l, _ := loop.New(nil)
+	defer l.Close()
+	n, _ := loop.RunSync(l, time.Second, func(done func(int, error)) {
+		count(l)
+		count(l)
+		done(count(l), nil)
+	})
+	fmt.Println(n)
+	// Output: 3
+}

@@ -105,6 +105,8 @@ type Loop struct {
 	exec executor
 
 	pk *parker // nil: Wait blocks the thread (Options.HoldThread, or no Parker)
+
+	locals []any // Local's slots, by LocalKey
 }
 
 // New returns a loop with its poller open, ready to Run. Close it when done.

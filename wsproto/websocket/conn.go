@@ -287,13 +287,13 @@ func (c *Conn) fail(err error) {
 // sendClose queues a Close frame; no frame may follow it.
 func (c *Conn) sendClose(code wsproto.CloseCode, reason string) {
 	c.flags |= fCloseSent
-	p := getBuf()
+	p := c.getBuf()
 	frame, err := wsproto.AppendClose((*p)[:0], c.role == wsproto.Client, c.maskKey(), code, reason)
 	if err == nil {
 		c.s.Write(frame, nil) // a failure closes the stream, which ends everything
 	}
 	*p = frame
-	putBuf(p)
+	c.putBuf(p)
 	c.releaseWriter()
 }
 

@@ -86,13 +86,13 @@ func (c *Conn) event(ev *wsproto.Event) {
 		c.deliver()
 	case wsproto.Ping:
 		if c.state == stOpen {
-			p := getBuf()
+			p := c.getBuf()
 			frame, err := wsproto.AppendPong((*p)[:0], c.role == wsproto.Client, c.maskKey(), ev.Payload)
 			if err == nil {
 				c.s.Write(frame, nil)
 			}
 			*p = frame
-			putBuf(p)
+			c.putBuf(p)
 		}
 		if ph, ok := c.h.(PingHandler); ok {
 			ph.OnPing(c, ev.Payload)
@@ -110,7 +110,7 @@ func (c *Conn) event(ev *wsproto.Event) {
 // gather adds p to the message buffer, moving a pending view there first.
 func (c *Conn) gather(p []byte) {
 	if c.msgBuf == nil {
-		c.msgBuf = getBuf()
+		c.msgBuf = c.getBuf()
 	}
 	b := *c.msgBuf
 	if c.msgView != nil {
@@ -137,7 +137,7 @@ func (c *Conn) deliver() {
 	c.msgView = nil
 	c.h.OnMessage(c, c.op, data)
 	if c.msgBuf != nil {
-		putBuf(c.msgBuf)
+		c.putBuf(c.msgBuf)
 		c.msgBuf = nil
 	}
 }
@@ -146,7 +146,7 @@ var empty [0]byte
 
 func (c *Conn) deliverCompressed() {
 	c.flags &^= fCompressed
-	out := getBuf()
+	out := c.getBuf()
 	res, err := c.comp.infl.Inflate((*out)[:0], nil, true)
 	c.comp.releaseInflater(err != nil)
 	*out = res
@@ -157,12 +157,12 @@ func (c *Conn) deliverCompressed() {
 		}
 	}
 	if err != nil {
-		putBuf(out)
+		c.putBuf(out)
 		c.fail(err)
 		return
 	}
 	c.h.OnMessage(c, c.op, res)
-	putBuf(out)
+	c.putBuf(out)
 }
 
 // releaseReader gives back what reading holds: a message in progress is
@@ -170,7 +170,7 @@ func (c *Conn) deliverCompressed() {
 func (c *Conn) releaseReader() {
 	c.msgView = nil
 	if c.msgBuf != nil {
-		putBuf(c.msgBuf)
+		c.putBuf(c.msgBuf)
 		c.msgBuf = nil
 	}
 	if c.comp != nil {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 
+	"github.com/gale-io/gale/loop"
 	"github.com/gale-io/gale/stream"
 	"github.com/gale-io/gale/wsproto"
 )
@@ -25,6 +26,57 @@ var bufPool = sync.Pool{New: func() any {
 }}
 
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+// loopBufs is a loop's own stock of message buffers (loop.Local), so that a
+// connection's buffer for a frame or a message comes and goes without
+// sync.Pool's per-processor pinning. It keeps at most maxLoopBufs buffers
+// of at most maxLoopBuf bytes; the rest go to bufPool.
+type loopBufs struct {
+	n    int
+	bufs [maxLoopBufs]*[]byte
+}
+
+const (
+	maxLoopBufs = 4
+	maxLoopBuf  = 64 << 10
+)
+
+var loopBufsKey = loop.NewLocalKey()
+
+// stock returns the connection's loop's stock, making it on first use.
+func (c *Conn) stock() *loopBufs {
+	p := c.s.Loop().Local(loopBufsKey)
+	st, _ := (*p).(*loopBufs)
+	if st == nil {
+		st = new(loopBufs)
+		*p = st
+	}
+	return st
+}
+
+// getBuf returns an empty buffer from the loop's stock or the pool. It
+// runs on the loop, as every Conn method does.
+func (c *Conn) getBuf() *[]byte {
+	st := c.stock()
+	if st.n == 0 {
+		return getBuf()
+	}
+	st.n--
+	p := st.bufs[st.n]
+	st.bufs[st.n] = nil
+	return p
+}
+
+// putBuf gives a buffer from getBuf back.
+func (c *Conn) putBuf(p *[]byte) {
+	if st := c.stock(); st.n < maxLoopBufs && cap(*p) <= maxLoopBuf {
+		*p = (*p)[:0]
+		st.bufs[st.n] = p
+		st.n++
+		return
+	}
+	putBuf(p)
+}
 
 func putBuf(p *[]byte) {
 	if cap(*p) > bufPoolMax {
@@ -72,11 +124,11 @@ func (c *Conn) WriteMessage(op wsproto.Opcode, data []byte) error {
 	}
 	if c.comp != nil && len(data) >= c.cfg.threshold() {
 		d := c.comp.deflater(c.role)
-		out := getBuf()
+		out := c.getBuf()
 		*out = d.Compress((*out)[:0], data)
 		c.comp.releaseDeflater()
 		err := c.writeFrame(op, true, true, *out)
-		putBuf(out)
+		c.putBuf(out)
 		return err
 	}
 	return c.writeFrame(op, true, false, data)
@@ -168,13 +220,13 @@ func (c *Conn) Ping(payload []byte) error {
 	if c.state != stOpen || c.s.Closed() {
 		return ErrClosed
 	}
-	p := getBuf()
+	p := c.getBuf()
 	frame, err := wsproto.AppendPing((*p)[:0], c.role == wsproto.Client, c.maskKey(), payload)
 	if err == nil {
 		err = c.send(frame)
 	}
 	*p = frame
-	putBuf(p)
+	c.putBuf(p)
 	return err
 }
 
@@ -227,8 +279,8 @@ func (c *Conn) onWritten(err error) {
 func (c *Conn) writeFrame(op wsproto.Opcode, fin, rsv1 bool, payload []byte) error {
 	masked := c.role == wsproto.Client
 	key := c.maskKey()
-	p := getBuf()
-	defer putBuf(p)
+	p := c.getBuf()
+	defer c.putBuf(p)
 	b := wsproto.AppendFrameHeader((*p)[:0], fin, rsv1, op, len(payload), masked, key)
 	if !masked && len(payload) >= directMin {
 		*p = b
