@@ -76,6 +76,8 @@ type fetch struct {
 	hop        int // increments with every hop: stale callbacks compare it
 	state      fetchState
 	hopStart   time.Time
+	keepStart  bool      // the next startHop is a retry: hopStart stays
+	connStart  time.Time // when this hop's connection was asked for
 	timer      loop.Timer
 	cancelDial context.CancelFunc
 	proxy      httpproto.URL
@@ -207,7 +209,12 @@ func (f *fetch) queueTimeout() time.Duration {
 func (f *fetch) startHop() {
 	f.hop++
 	f.state = stConnecting
-	f.hopStart = f.c.l.Now()
+	now := f.c.l.Now()
+	f.connStart = now
+	if !f.keepStart {
+		f.hopStart = now
+	}
+	f.keepStart = false
 	f.pc, f.reused, f.connectDur, f.gotByte = nil, false, 0, false
 	f.tunnel, f.switched, f.waitCont, f.bodyStart, f.noReuse = false, false, false, false, false
 	f.resp, f.following, f.gzip, f.zbuf, f.msgDone, f.writer = nil, false, false, nil, false, nil
@@ -215,7 +222,13 @@ func (f *fetch) startHop() {
 	f.viaProxy = false
 	f.key = poolKey{}
 	if d := f.connectTimeout(); d > 0 {
-		f.timer = f.c.l.CallLater(d, f.onTimeoutFn)
+		deadline := now.Add(d)
+		if f.requestTO > 0 {
+			// A retry's request timeout still counts from the first
+			// attempt (hopStart), so it may come before the connect one.
+			deadline = minTime(deadline, f.hopStart.Add(f.requestTO))
+		}
+		f.timer = f.c.l.CallAt(deadline, f.onTimeoutFn)
 	}
 	if f.req.UnixSocket == "" && f.c.cfg.Proxy != nil {
 		p, err := f.c.cfg.Proxy(f.url)
@@ -364,7 +377,7 @@ func (f *fetch) ready() {
 	pc := f.pc
 	f.state = stSending
 	if !f.reused {
-		f.connectDur = f.c.l.Now().Sub(f.hopStart)
+		f.connectDur = f.c.l.Now().Sub(f.connStart)
 	}
 	f.timer.Cancel()
 	f.timer = loop.Timer{}
@@ -667,10 +680,20 @@ func (f *fetch) connFailed(op string, err error) {
 		f.retried = true
 		f.forceNew = true
 		f.endHop()
+		// The retry is the same attempt on another connection: its request
+		// timeout, and the response's RequestTime, count from the first.
+		f.keepStart = true
 		f.startHop()
 		return
 	}
 	f.fail(&Error{Op: op, URL: f.urlString(), Err: err})
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 func idempotent(m string) bool {

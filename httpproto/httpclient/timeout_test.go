@@ -164,3 +164,46 @@ func TestBadRequests(t *testing.T) {
 		}
 	}
 }
+
+// A request retried after a stale pooled connection keeps its first
+// attempt's deadline: the retry does not restart the request timeout.
+func TestRetryKeepsRequestDeadline(t *testing.T) {
+	const stale, timeout = 250 * time.Millisecond, 400 * time.Millisecond
+	var mu sync.Mutex
+	conns := 0
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		mu.Lock()
+		conns++
+		n := conns
+		mu.Unlock()
+		if n > 1 { // the retry's connection: read, never answer
+			io.Copy(io.Discard, c)
+			return
+		}
+		if _, err := readHead(c); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+		if _, err := readHead(c); err != nil {
+			return
+		}
+		time.Sleep(stale) // then close the pooled connection unanswered
+	})
+	e := newEnv(t, nil)
+	e.mustDo(&httpclient.Request{URL: url})
+	start := time.Now()
+	_, err := e.do(&httpclient.Request{URL: url, RequestTimeout: timeout})
+	elapsed := time.Since(start)
+	wantTimeout(t, err, httpclient.PhaseRequest)
+	mu.Lock()
+	n := conns
+	mu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d connections, want 2 (the request was retried)", n)
+	}
+	// A restarted timeout would fire at stale+timeout (650 ms).
+	if elapsed < timeout-10*time.Millisecond || elapsed >= stale+timeout-50*time.Millisecond {
+		t.Fatalf("timed out after %v, want about %v (the first attempt's deadline)", elapsed, timeout)
+	}
+}
