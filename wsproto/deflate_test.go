@@ -365,3 +365,21 @@ func TestAppendMessagePanics(t *testing.T) {
 	}()
 	wsproto.AppendMessage(nil, wsproto.OpPing, false, testKey, nil, nil)
 }
+
+func TestPreparedMessageErr(t *testing.T) {
+	for _, tc := range []struct {
+		op      wsproto.Opcode
+		payload []byte
+		bad     bool
+	}{
+		{wsproto.OpText, []byte("héllo"), false},
+		{wsproto.OpText, []byte{0xf4, 0x90, 0x80, 0x80}, true}, // above U+10FFFF
+		{wsproto.OpText, []byte{0xe2, 0x82}, true},             // unfinished
+		{wsproto.OpBinary, []byte{0xff}, false},
+	} {
+		err := wsproto.NewPreparedMessage(tc.op, tc.payload, nil).Err()
+		if tc.bad != (err != nil) || tc.bad && !errors.Is(err, wsproto.ErrInvalidArgument) {
+			t.Errorf("%v %x: Err() = %v, want invalid %v", tc.op, tc.payload, err, tc.bad)
+		}
+	}
+}

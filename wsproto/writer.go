@@ -2,6 +2,7 @@ package wsproto
 
 import (
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -88,6 +89,7 @@ func AppendMessage(dst []byte, op Opcode, masked bool, key [4]byte, payload []by
 type PreparedMessage struct {
 	plain      []byte
 	compressed []byte // nil if not compressed
+	err        error  // why it must not be sent (Err)
 }
 
 // NewPreparedMessage encodes payload as a server's message with opcode op
@@ -96,8 +98,13 @@ type PreparedMessage struct {
 // fresh context and a 15-bit window, using klauspost/compress/flate's
 // stateless encoder: it keeps no compressor (and cfg's Level does not
 // apply), so preparing a message costs no more memory than its frames.
+// A text payload that is not valid UTF-8 makes a message whose Err says
+// so, which senders refuse.
 func NewPreparedMessage(op Opcode, payload []byte, cfg *DeflateConfig) *PreparedMessage {
 	m := &PreparedMessage{plain: AppendMessage(nil, op, false, [4]byte{}, payload, nil)}
+	if op == OpText && !utf8.Valid(payload) {
+		m.err = argumentError("text message is not valid UTF-8")
+	}
 	if cfg != nil && len(payload) >= cfg.norm().Threshold {
 		var w sliceWriter
 		if err := flate.StatelessDeflate(&w, payload, false, nil); err != nil ||
@@ -108,6 +115,11 @@ func NewPreparedMessage(op Opcode, payload []byte, cfg *DeflateConfig) *Prepared
 	}
 	return m
 }
+
+// Err returns nil for a message that may be sent, and an ErrInvalidArgument
+// error (*Error) for a text message whose payload is not valid UTF-8 (RFC
+// 6455 section 5.6: a peer fails the connection on one).
+func (m *PreparedMessage) Err() error { return m.err }
 
 // Frame returns the bytes to send to a connection that agreed on p, or on
 // no compression if p is nil. The compressed frame is chosen when there is

@@ -96,7 +96,8 @@ type connExtra struct {
 	subprotocol string
 	peerCode    wsproto.CloseCode
 	peerReason  string
-	err         error // the cause OnClose reports
+	err         error                 // the cause OnClose reports
+	textOut     wsproto.UTF8Validator // a text message being sent in fragments
 }
 
 // ext returns c.x, allocating it on first use.

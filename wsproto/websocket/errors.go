@@ -42,6 +42,11 @@ var (
 	// message sent with WriteFragment is unfinished, and by WriteFragment
 	// for a fragment whose opcode does not continue it.
 	ErrFragmenting = errors.New("websocket: a fragmented message is being sent")
+	// ErrInvalidText is returned by WriteMessage, WriteFragment and
+	// WritePrepared for a text message that is not valid UTF-8, which the
+	// peer would fail the connection for (RFC 6455 section 8.1). Nothing
+	// is sent, and the connection stays open.
+	ErrInvalidText = errors.New("websocket: text message is not valid UTF-8")
 	// ErrNotHijackable is the cause of UpgradeHTTP's error when the
 	// http.ResponseWriter cannot be hijacked, or its connection is not
 	// one served by httpserver.NetHTTP (only those have a gale stream).

@@ -104,3 +104,62 @@ func TestWriteFragmentClient(t *testing.T) {
 		t.Fatalf("client closed with %v", e)
 	}
 }
+
+// TestWriteInvalidText: text that is not valid UTF-8 is refused before a
+// byte is sent, whole or in fragments (where a character may straddle
+// fragments, and the last must finish it), and the connection goes on.
+func TestWriteInvalidText(t *testing.T) {
+	euro := []byte("€") // e2 82 ac
+	errs := make(chan error, 1)
+	addr := startServer(t, nil, func() Handler {
+		return &HandlerFuncs{Message: func(c *Conn, op wsproto.Opcode, data []byte) {
+			errs <- func() error {
+				steps := []struct {
+					name string
+					err  error
+					want error
+				}{
+					{"invalid message", c.WriteMessage(wsproto.OpText, []byte{'a', 0xff}), ErrInvalidText},
+					{"surrogate", c.WriteText([]byte{0xed, 0xa0, 0x80}), ErrInvalidText},
+					{"invalid binary is fine", c.WriteBinary([]byte{0xff}), nil},
+					{"invalid prepared", c.WritePrepared(wsproto.NewPreparedMessage(wsproto.OpText, []byte{0xc0, 0xaf}, nil)), ErrInvalidText},
+					{"first, split euro", c.WriteFragment(wsproto.OpText, append([]byte("x"), euro[:1]...), false), nil},
+					{"bad continuation", c.WriteFragment(wsproto.OpContinuation, []byte{'y'}, false), ErrInvalidText},
+					{"middle of euro", c.WriteFragment(wsproto.OpContinuation, euro[1:2], false), nil},
+					{"last, unfinished", c.WriteFragment(wsproto.OpContinuation, nil, true), ErrInvalidText},
+					{"last, finishing", c.WriteFragment(wsproto.OpContinuation, append(euro[2:], 'z'), true), nil},
+					{"one unfinished fragment", c.WriteFragment(wsproto.OpText, euro[:2], true), ErrInvalidText},
+					{"valid message", c.WriteText([]byte("ok")), nil},
+				}
+				for _, s := range steps {
+					if s.err != s.want {
+						return fmt.Errorf("%s: %v, want %v", s.name, s.err, s.want)
+					}
+				}
+				return nil
+			}()
+		}}
+	})
+	rc := dialRaw(t, addr)
+	rc.open()
+	rc.send(frame(true, false, wsproto.OpText, []byte("go")))
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	want := []rawFrame{
+		{fin: true, op: wsproto.OpBinary, payload: []byte{0xff}},
+		{fin: false, op: wsproto.OpText, payload: []byte{'x', euro[0]}},
+		{fin: false, op: wsproto.OpContinuation, payload: euro[1:2]},
+		{fin: true, op: wsproto.OpContinuation, payload: []byte{euro[2], 'z'}},
+		{fin: true, op: wsproto.OpText, payload: []byte("ok")},
+	}
+	for i, w := range want {
+		f, err := rc.readFrame()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if f.fin != w.fin || f.op != w.op || !bytes.Equal(f.payload, w.payload) {
+			t.Fatalf("frame %d: fin %v op %v %q, want fin %v op %v %q", i, f.fin, f.op, f.payload, w.fin, w.op, w.payload)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/gale-io/gale/loop"
 	"github.com/gale-io/gale/stream"
@@ -106,7 +107,7 @@ func (c *Conn) maskKey() [4]byte {
 // compressed when it reaches the configured threshold (128 bytes by
 // default). data is not modified and may be reused as soon as WriteMessage
 // returns (the stream copies what the kernel does not take at once). Text
-// must be valid UTF-8; that is not checked.
+// must be valid UTF-8: other text is refused with ErrInvalidText.
 //
 // It returns ErrClosed once this side has sent its Close frame or the
 // connection has closed, and ErrBackpressure (the message is not sent) when
@@ -121,6 +122,9 @@ func (c *Conn) WriteMessage(op wsproto.Opcode, data []byte) error {
 	}
 	if c.flags&(fFragText|fFragBinary) != 0 {
 		return ErrFragmenting
+	}
+	if op == wsproto.OpText && !utf8.Valid(data) {
+		return ErrInvalidText
 	}
 	if c.comp != nil && len(data) >= c.cfg.threshold() {
 		d := c.comp.deflater(c.role)
@@ -143,8 +147,10 @@ func (c *Conn) WriteMessage(op wsproto.Opcode, data []byte) error {
 // return ErrFragmenting, while Ping and Close may still be sent between
 // fragments (control frames may interleave). Fragments are never
 // compressed, even with permessage-deflate, which lets any message go
-// uncompressed. Text must be valid UTF-8 across the fragments; that is not
-// checked. Errors as WriteMessage: ErrBackpressure refuses this fragment
+// uncompressed. Text must be valid UTF-8 across the fragments: a fragment
+// that makes it invalid, or a final one that leaves a character unfinished,
+// is refused with ErrInvalidText (nothing sent; the message stays open for
+// a corrected fragment). Errors as WriteMessage: ErrBackpressure refuses this fragment
 // only (send it again after OnDrain); an opcode that neither opens nor
 // continues the message is ErrBadOpcode, or ErrFragmenting for a new
 // message while one is unfinished.
@@ -164,11 +170,27 @@ func (c *Conn) WriteFragment(op wsproto.Opcode, data []byte, fin bool) error {
 	if err := c.writable(len(data) + wsproto.MaxHeaderLen); err != nil {
 		return err
 	}
+	text := open == fFragText || open == 0 && op == wsproto.OpText
+	var v wsproto.UTF8Validator
+	if text {
+		if open != 0 {
+			v = c.ext().textOut
+		}
+		if !v.Write(data) || fin && !v.Done() {
+			return ErrInvalidText
+		}
+	}
 	if err := c.writeFrame(frameOp, fin, false, data); err != nil {
 		return err
 	}
+	if text && !fin {
+		c.ext().textOut = v
+	}
 	switch {
 	case fin:
+		if c.x != nil {
+			c.x.textOut = wsproto.UTF8Validator{}
+		}
 		c.flags &^= fFragText | fFragBinary
 	case open == 0 && op == wsproto.OpText:
 		c.flags |= fFragText
@@ -194,6 +216,9 @@ func (c *Conn) WriteBinary(data []byte) error { return c.WriteMessage(wsproto.Op
 func (c *Conn) WritePrepared(m *wsproto.PreparedMessage) error {
 	if c.role != wsproto.Server {
 		return ErrNotServer
+	}
+	if m.Err() != nil {
+		return ErrInvalidText
 	}
 	var p *wsproto.DeflateParams
 	if c.comp != nil {
