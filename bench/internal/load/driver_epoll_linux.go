@@ -238,16 +238,19 @@ func (c *epollConn) write(epfd, idx int, b []byte) {
 }
 
 // rawRead and rawWrite skip the runtime's system-call bookkeeping: the
-// socket is non-blocking, so the call never blocks the thread.
+// socket is non-blocking, so the call never blocks the thread. They are
+// recvfrom and sendto, which reach the socket layer without the file
+// layer's work that read and write do first: a leaner load generator
+// leaves more of the measurement to the server.
 func rawRead(fd int, p []byte) (int, unix.Errno) {
 	if len(p) == 0 {
 		return 0, unix.EAGAIN // buffer full; sessions always leave room
 	}
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0, 0, 0)
 	return int(n), e
 }
 
 func rawWrite(fd int, p []byte) (int, unix.Errno) {
-	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), unix.MSG_NOSIGNAL, 0, 0)
 	return int(n), e
 }
