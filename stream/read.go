@@ -79,7 +79,7 @@ type loopBufs struct {
 }
 
 const (
-	maxLoopBufs = 8
+	maxLoopBufs = 4
 	maxLoopBuf  = defaultChunk
 )
 
