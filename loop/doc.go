@@ -40,6 +40,14 @@
 // A panic in a handler, timer, callback or periodic call is recovered and
 // logged with log/slog; the loop keeps running.
 //
+// # Per-loop state
+//
+// Local gives a package one slot per loop under a key made once with
+// NewLocalKey, for state that only the loop's goroutine touches and so
+// needs no lock: package stream keeps its stock of drained read buffers
+// there, so that a busy connection's buffer for each message does not
+// travel through sync.Pool.
+//
 // # Tornado mapping
 //
 //	IOLoop.start / stop / close        Run / Stop / Close (CloseAll for all_fds=True)
