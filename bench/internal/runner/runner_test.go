@@ -209,3 +209,43 @@ func TestRunHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestTablePairedRatios: with several repetitions a ratio cell also gives
+// the range of the ratios within one repetition, and the summary has it.
+func TestTablePairedRatios(t *testing.T) {
+	o := &Options{
+		Impls: []string{"gale", "gnet"}, Baseline: "gnet", Scenarios: []string{"echo"}, Reps: 3,
+		Duration: 10 * time.Second, Warmup: 2 * time.Second, Loops: 1, ServerProcs: 1, LoadProcs: 1,
+	}
+	var samples []*Sample
+	for i, v := range [][2]float64{{150, 100}, {120, 100}, {200, 100}} {
+		for j, impl := range []string{"gale", "gnet"} {
+			samples = append(samples, &Sample{Scenario: "echo", Impl: impl, Rep: i + 1, Attempt: 1,
+				Result: Result{"req_per_server_cpu_s": v[j], "req_per_s": 100.0, "duration_s": 10.0}})
+		}
+	}
+	// A repetition only one side has is left out of the pairs.
+	samples = append(samples, &Sample{Scenario: "echo", Impl: "gale", Rep: 4, Attempt: 1,
+		Result: Result{"req_per_server_cpu_s": 1000.0, "req_per_s": 100.0, "duration_s": 10.0}})
+	rep := &Report{GoVersion: "go1.26", CPUs: 2, Options: o, Samples: samples}
+	var out bytes.Buffer
+	o.Out = &out
+	printTable(o, rep)
+	got := out.String()
+	if !strings.Contains(got, "1.75x [1.20x-2.00x]") {
+		t.Errorf("table lacks gale's ratio with its per-repetition range:\n%s", got)
+	}
+	for _, line := range strings.Split(got, "\n") {
+		if strings.HasPrefix(line, "gnet ") && strings.Contains(line, "x [") {
+			t.Errorf("the baseline against itself has a range: %q", line)
+		}
+	}
+	sum := Summarize(rep)
+	g := sum[0].Impls[0]
+	if g.Impl != "gale" || g.RatioRanges["req_per_server_cpu_s"] != [2]float64{1.2, 2} {
+		t.Fatalf("gale summary %+v", g)
+	}
+	if r, ok := sum[0].Impls[1].RatioRanges["req_per_server_cpu_s"]; ok && r != [2]float64{1, 1} {
+		t.Fatalf("gnet's range against itself: %v", r)
+	}
+}

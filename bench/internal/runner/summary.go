@@ -66,6 +66,11 @@ type ImplSummary struct {
 	// baseline, when there are several.
 	Ratios   map[string]float64            `json:"ratios,omitempty"`
 	RatiosVs map[string]map[string]float64 `json:"ratios_vs,omitempty"`
+	// RatioRanges and RatioRangesVs hold, for the same fields, the lowest
+	// and highest ratio between the two implementations' samples of one
+	// repetition (absent with fewer than two repetitions in common).
+	RatioRanges   map[string][2]float64            `json:"ratio_ranges,omitempty"`
+	RatioRangesVs map[string]map[string][2]float64 `json:"ratio_ranges_vs,omitempty"`
 }
 
 // Summarize returns the table's data: for each scenario of the run, in
@@ -86,8 +91,12 @@ func Summarize(rep *Report) []*ScenarioSummary {
 		for _, v := range sc.Variants {
 			ss.Variants = append(ss.Variants, VariantInfo{Key: v.Key, Label: v.Label})
 		}
+		samplesOf := map[string][]*Sample{}
 		for _, impl := range o.implsFor(sc) {
 			ss.Impls = append(ss.Impls, summarizeImpl(rep, sc, impl))
+			if rep.Unavailable[unavailableKey(sc, impl)] == "" {
+				samplesOf[impl], _, _ = summarize(rep, sc, impl)
+			}
 		}
 		for i, b := range ss.Baselines {
 			var base *ImplSummary
@@ -111,11 +120,18 @@ func Summarize(rep *Report) []*ScenarioSummary {
 						if !c.Ratio || !ok1 || !ok2 || y.Median == 0 {
 							continue
 						}
+						lo, hi, n := pairedRange(samplesOf[is.Impl], samplesOf[b], f)
 						if i == 0 {
 							if is.Ratios == nil {
 								is.Ratios = map[string]float64{}
 							}
 							is.Ratios[f] = x.Median / y.Median
+							if n >= 2 {
+								if is.RatioRanges == nil {
+									is.RatioRanges = map[string][2]float64{}
+								}
+								is.RatioRanges[f] = [2]float64{lo, hi}
+							}
 						}
 						if len(ss.Baselines) > 1 {
 							if is.RatiosVs == nil {
@@ -125,6 +141,15 @@ func Summarize(rep *Report) []*ScenarioSummary {
 								is.RatiosVs[b] = map[string]float64{}
 							}
 							is.RatiosVs[b][f] = x.Median / y.Median
+							if n >= 2 {
+								if is.RatioRangesVs == nil {
+									is.RatioRangesVs = map[string]map[string][2]float64{}
+								}
+								if is.RatioRangesVs[b] == nil {
+									is.RatioRangesVs[b] = map[string][2]float64{}
+								}
+								is.RatioRangesVs[b][f] = [2]float64{lo, hi}
+							}
 						}
 					}
 				}

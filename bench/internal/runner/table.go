@@ -53,6 +53,47 @@ func summarize(rep *Report, sc *Scenario, impl string) (samples []*Sample, noisy
 	return samples, noisy, failed
 }
 
+// pairedRange returns the lowest and highest ratio of field between
+// samples and base taken in the same repetition, and how many repetitions
+// both have. The runner rotates the order of the implementations in every
+// repetition, so a repetition's pair shared the machine's state of the
+// moment: the spread of these ratios says how far a difference between
+// medians stands out of the run-to-run noise.
+func pairedRange(samples, base []*Sample, field string) (lo, hi float64, n int) {
+	byRep := map[int]float64{}
+	for _, s := range base {
+		if y := s.Result.Num(field); !math.IsNaN(y) && y != 0 {
+			byRep[s.Rep] = y
+		}
+	}
+	for _, s := range samples {
+		y, ok := byRep[s.Rep]
+		x := s.Result.Num(field)
+		if !ok || math.IsNaN(x) {
+			continue
+		}
+		r := x / y
+		if n == 0 || r < lo {
+			lo = r
+		}
+		if n == 0 || r > hi {
+			hi = r
+		}
+		n++
+	}
+	return lo, hi, n
+}
+
+// formatRatio writes a ratio of medians with, when there are at least two
+// repetitions and they differ, the range of the per-repetition ratios.
+func formatRatio(r, lo, hi float64, n int) string {
+	s := fmt.Sprintf("%.2fx", r)
+	if lo, hi := fmt.Sprintf("%.2fx", lo), fmt.Sprintf("%.2fx", hi); n >= 2 && lo != hi {
+		s += " [" + lo + "-" + hi + "]"
+	}
+	return s
+}
+
 func summarizeColumn(samples []*Sample, c Column) cell {
 	var v []float64
 	for _, s := range samples {
@@ -85,7 +126,8 @@ func printTable(o *Options, rep *Report) {
 	if o.TLS {
 		fmt.Fprint(w, "; TLS")
 	}
-	fmt.Fprintf(w, "\nmedians of %d repetitions [min-max]; a column \"X vs B\" is impl's X / B's X\n", o.Reps)
+	fmt.Fprintf(w, "\nmedians of %d repetitions [min-max]; a column \"X vs B\" is impl's median X / B's median X "+
+		"[lowest-highest of impl's X / B's X within one repetition]\n", o.Reps)
 	for _, name := range o.Scenarios {
 		sc := scenarios[name]
 		bases := o.baselinesFor(sc)
@@ -109,11 +151,14 @@ func printTable(o *Options, rep *Report) {
 			}
 		}
 		fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
-		// base[b][field]: baseline b's summary of a (variant's) column.
+		// base[b][field]: baseline b's summary of a (variant's) column;
+		// baseSamples[b] its samples, for the per-repetition ratios.
 		base := map[string]map[string]cell{}
+		baseSamples := map[string][]*Sample{}
 		for _, b := range bases {
 			base[b] = map[string]cell{}
 			if s, _, _ := summarize(rep, sc, b); len(s) > 0 && rep.Unavailable[unavailableKey(sc, b)] == "" {
+				baseSamples[b] = s
 				for _, v := range vars {
 					for _, c := range sc.Columns {
 						base[b][v.field(c.Field)] = summarizeColumn(s, Column{Field: v.field(c.Field)})
@@ -163,7 +208,8 @@ func printTable(o *Options, rep *Report) {
 						if bc.n == 0 || bc.median == 0 || math.IsNaN(cv.median) {
 							ratios = append(ratios, "-")
 						} else {
-							ratios = append(ratios, fmt.Sprintf("%.2fx", cv.median/bc.median))
+							lo, hi, n := pairedRange(samples, baseSamples[b], f)
+							ratios = append(ratios, formatRatio(cv.median/bc.median, lo, hi, n))
 						}
 					}
 				}
