@@ -123,6 +123,36 @@ func TestPipeStream(t *testing.T) {
 	}
 }
 
+// A pipe given to New, which asks for a socket, still works: the socket
+// calls' ENOTSOCK makes the stream fall back to read and write, then treat
+// the descriptor as NewPipe does (CloseWrite closes it).
+func TestNewOnPipe(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	l := newLoop(t)
+	r, err := stream.New(l, p[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w, err := stream.New(l, p[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	var readErr error
+	testloop.Run(t, l, func(done func()) {
+		w.Write([]byte("not a socket"), nil)
+		w.CloseWrite()
+		r.ReadUntilClose(func(data []byte, err error) { got, readErr = string(data), err; done() })
+	})
+	if got != "not a socket" || readErr != nil || !w.Closed() {
+		t.Fatalf("got %q, %v; writer closed %v", got, readErr, w.Closed())
+	}
+}
+
 func TestRemoteAddrPortNotIP(t *testing.T) {
 	l := newLoop(t)
 	a, _ := pair(t, l, nil) // a Unix socket pair

@@ -14,6 +14,9 @@ import (
 
 func wouldBlock(err error) bool { return err == unix.EAGAIN || err == unix.EWOULDBLOCK }
 
+// notSocket reports a socket call on a descriptor that is not a socket.
+func notSocket(err error) bool { return err == unix.ENOTSOCK }
+
 func sysClose(fd int) error { return unix.Close(fd) }
 
 func sysShutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }

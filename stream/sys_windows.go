@@ -73,6 +73,9 @@ func sysSend(fd syscall.Handle, p []byte) (int, error) { return sysWrite(fd, p) 
 
 func wouldBlock(err error) bool { return err == windows.WSAEWOULDBLOCK }
 
+// notSocket is false: streams on Windows are sockets.
+func notSocket(error) bool { return false }
+
 func isInProgress(err error) bool {
 	return err == windows.WSAEWOULDBLOCK || err == windows.WSAEINPROGRESS
 }
