@@ -18,9 +18,9 @@ import (
 
 var zero byte
 
-func sysRead(fd int, p []byte) (int, error) { return rawIO(unix.SYS_READ, fd, p) }
+func sysRead(fd int, p []byte) (int, error) { return rawIO(unix.SYS_READ, fd, p, 0) }
 
-func sysWrite(fd int, p []byte) (int, error) { return rawIO(unix.SYS_WRITE, fd, p) }
+func sysWrite(fd int, p []byte) (int, error) { return rawIO(unix.SYS_WRITE, fd, p, 0) }
 
 // sysRecv and sysSend are sysRead and sysWrite for sockets: recvfrom and
 // sendto reach the socket layer directly, skipping the file layer's work
@@ -28,39 +28,22 @@ func sysWrite(fd int, p []byte) (int, error) { return rawIO(unix.SYS_WRITE, fd, 
 // notification hooks), a few percent of a small message's CPU.
 // MSG_NOSIGNAL makes a write to a reset connection fail with EPIPE without
 // raising SIGPIPE, which the runtime would otherwise field and ignore.
-func sysRecv(fd int, p []byte) (int, error) { return rawSockIO(unix.SYS_RECVFROM, fd, p, 0) }
+func sysRecv(fd int, p []byte) (int, error) { return rawIO(unix.SYS_RECVFROM, fd, p, 0) }
 
 func sysSend(fd int, p []byte) (int, error) {
-	return rawSockIO(unix.SYS_SENDTO, fd, p, unix.MSG_NOSIGNAL)
+	return rawIO(unix.SYS_SENDTO, fd, p, unix.MSG_NOSIGNAL)
 }
 
-// rawSockIO makes a recvfrom or sendto system call with no address,
+// rawIO makes a read, write, recvfrom or sendto system call (the last two
+// with flags and no address; read and write ignore the extra arguments),
 // retrying on EINTR.
-func rawSockIO(trap uintptr, fd int, p []byte, flags uintptr) (int, error) {
+func rawIO(trap uintptr, fd int, p []byte, flags uintptr) (int, error) {
 	ptr := unsafe.Pointer(&zero)
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
 	}
 	for {
 		n, _, e := unix.RawSyscall6(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)), flags, 0, 0)
-		switch e {
-		case 0:
-			return int(n), nil
-		case unix.EINTR:
-			continue
-		}
-		return 0, e
-	}
-}
-
-// rawIO makes a read or write system call, retrying on EINTR.
-func rawIO(trap uintptr, fd int, p []byte) (int, error) {
-	ptr := unsafe.Pointer(&zero)
-	if len(p) > 0 {
-		ptr = unsafe.Pointer(&p[0])
-	}
-	for {
-		n, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)))
 		switch e {
 		case 0:
 			return int(n), nil
