@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/gale-io/gale/loop"
+	"github.com/gale-io/gale/internal/stock"
 )
 
 type readKind uint8
@@ -66,57 +66,35 @@ type readBuf struct {
 
 var readBufPool = sync.Pool{New: func() any { return new(readBuf) }}
 
-// loopBufs is a loop's own stock of drained read buffers (loop.Local). A
-// busy stream takes a buffer for each message and gives it back once the
-// message is consumed; the loop serves that from here, without the
-// per-processor pinning and the two pools (buffer and header) that a trip
-// through sync.Pool costs, about 2% of a small message's CPU. It keeps at
-// most maxLoopBufs buffers of at most maxLoopBuf bytes; the rest go to the
-// pools as before, and a stream still holds no buffer while idle.
-type loopBufs struct {
-	n   int
-	rbs [maxLoopBufs]*readBuf
-}
+// readBufs is each loop's stock of drained read buffers (internal/stock):
+// a busy stream takes one for each message and gives it back once the
+// message is consumed, without a trip through sync.Pool (about 2% of a
+// small message's CPU). Only buffers of at most maxStockedBuf bytes are
+// stocked; the rest go to the pools as before, and a stream still holds
+// no buffer while idle.
+var readBufs = stock.NewKey[*readBuf]()
 
-const (
-	maxLoopBufs = 4
-	maxLoopBuf  = defaultChunk
-)
+const maxStockedBuf = defaultChunk
 
-var loopBufsKey = loop.NewLocalKey()
-
-// cachedBufs returns the stream's loop's stock, making it on first use.
-func (s *Stream) cachedBufs() *loopBufs {
-	p := s.l.Local(loopBufsKey)
-	c, _ := (*p).(*loopBufs)
-	if c == nil {
-		c = new(loopBufs)
-		*p = c
-	}
-	return c
-}
-
-// take returns a stocked buffer with room for at least chunk bytes, or nil.
-func (c *loopBufs) take(chunk int) *readBuf {
-	if c.n == 0 || cap(c.rbs[c.n-1].b) < chunk {
+// takeStocked returns a stocked buffer with room for at least chunk bytes,
+// or nil.
+func (s *Stream) takeStocked(chunk int) *readBuf {
+	st := stock.Of(s.l, readBufs)
+	if rb, ok := st.Top(); !ok || cap(rb.b) < chunk {
 		return nil
 	}
-	c.n--
-	rb := c.rbs[c.n]
-	c.rbs[c.n] = nil
+	rb, _ := st.Pop()
 	return rb
 }
 
-// keep stocks a drained buffer, reporting false when the stock is full or
-// the buffer too big to hold on to.
-func (c *loopBufs) keep(rb *readBuf) bool {
-	if c.n == maxLoopBufs || cap(rb.b) > maxLoopBuf {
+// keepStocked stocks a drained buffer, reporting false when the stock is
+// full or the buffer too big to hold on to.
+func (s *Stream) keepStocked(rb *readBuf) bool {
+	if cap(rb.b) > maxStockedBuf {
 		return false
 	}
 	rb.b, rb.pos = rb.b[:0], 0
-	c.rbs[c.n] = rb
-	c.n++
-	return true
+	return stock.Of(s.l, readBufs).Push(rb)
 }
 
 func (s *Stream) unread() int {
@@ -480,7 +458,7 @@ func (s *Stream) readOnce() (int, bool) {
 func (s *Stream) makeRoom() {
 	chunk := s.o.chunk
 	if s.rb == nil {
-		if rb := s.cachedBufs().take(chunk); rb != nil {
+		if rb := s.takeStocked(chunk); rb != nil {
 			s.rb = rb
 			return
 		}
@@ -508,7 +486,7 @@ func (s *Stream) makeRoom() {
 func (s *Stream) releaseReadBuffer() {
 	if rb := s.rb; rb != nil && rb.pos == len(rb.b) {
 		s.rb = nil
-		if s.cachedBufs().keep(rb) {
+		if s.keepStocked(rb) {
 			return
 		}
 		putBuf(rb.b)

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/gale-io/gale/loop"
+	"github.com/gale-io/gale/internal/stock"
 	"github.com/gale-io/gale/stream"
 	"github.com/gale-io/gale/wsproto"
 )
@@ -28,53 +28,30 @@ var bufPool = sync.Pool{New: func() any {
 
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 
-// loopBufs is a loop's own stock of message buffers (loop.Local), so that a
-// connection's buffer for a frame or a message comes and goes without
-// sync.Pool's per-processor pinning. It keeps at most maxLoopBufs buffers
-// of at most maxLoopBuf bytes; the rest go to bufPool.
-type loopBufs struct {
-	n    int
-	bufs [maxLoopBufs]*[]byte
-}
+// msgBufs is each loop's stock of message buffers (internal/stock), so that
+// a connection's buffer for a frame or a message comes and goes without a
+// trip through sync.Pool. Only buffers of at most maxStockedBuf bytes are
+// stocked; the rest go to bufPool.
+var msgBufs = stock.NewKey[*[]byte]()
 
-const (
-	maxLoopBufs = 4
-	maxLoopBuf  = 64 << 10
-)
-
-var loopBufsKey = loop.NewLocalKey()
-
-// stock returns the connection's loop's stock, making it on first use.
-func (c *Conn) stock() *loopBufs {
-	p := c.s.Loop().Local(loopBufsKey)
-	st, _ := (*p).(*loopBufs)
-	if st == nil {
-		st = new(loopBufs)
-		*p = st
-	}
-	return st
-}
+const maxStockedBuf = 64 << 10
 
 // getBuf returns an empty buffer from the loop's stock or the pool. It
 // runs on the loop, as every Conn method does.
 func (c *Conn) getBuf() *[]byte {
-	st := c.stock()
-	if st.n == 0 {
-		return getBuf()
+	if p, ok := stock.Of(c.s.Loop(), msgBufs).Pop(); ok {
+		return p
 	}
-	st.n--
-	p := st.bufs[st.n]
-	st.bufs[st.n] = nil
-	return p
+	return getBuf()
 }
 
 // putBuf gives a buffer from getBuf back.
 func (c *Conn) putBuf(p *[]byte) {
-	if st := c.stock(); st.n < maxLoopBufs && cap(*p) <= maxLoopBuf {
+	if cap(*p) <= maxStockedBuf {
 		*p = (*p)[:0]
-		st.bufs[st.n] = p
-		st.n++
-		return
+		if stock.Of(c.s.Loop(), msgBufs).Push(p) {
+			return
+		}
 	}
 	putBuf(p)
 }
