@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/gale-io/gale/internal/testloop"
+	"github.com/gale-io/gale/loop"
+	"github.com/gale-io/gale/poller"
 	"github.com/gale-io/gale/stream"
 	"golang.org/x/sys/unix"
 )
@@ -98,20 +100,8 @@ func TestConnectRefused(t *testing.T) {
 
 // A pipe stream: data through, then end of file when the writer closes.
 func TestPipeStream(t *testing.T) {
-	var p [2]int
-	if err := unix.Pipe(p[:]); err != nil {
-		t.Fatal(err)
-	}
 	l := newLoop(t)
-	r, err := stream.NewPipe(l, p[0], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	w, err := stream.NewPipe(l, p[1], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, w := pipeStreams(t, l, stream.NewPipe)
 	var got string
 	testloop.Run(t, l, func(done func()) {
 		w.Write([]byte("through a pipe"), nil)
@@ -127,20 +117,8 @@ func TestPipeStream(t *testing.T) {
 // calls' ENOTSOCK makes the stream fall back to read and write, then treat
 // the descriptor as NewPipe does (CloseWrite closes it).
 func TestNewOnPipe(t *testing.T) {
-	var p [2]int
-	if err := unix.Pipe(p[:]); err != nil {
-		t.Fatal(err)
-	}
 	l := newLoop(t)
-	r, err := stream.New(l, p[0], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	w, err := stream.New(l, p[1], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, w := pipeStreams(t, l, stream.New)
 	var got string
 	var readErr error
 	testloop.Run(t, l, func(done func()) {
@@ -151,6 +129,30 @@ func TestNewOnPipe(t *testing.T) {
 	if got != "not a socket" || readErr != nil || !w.Closed() {
 		t.Fatalf("got %q, %v; writer closed %v", got, readErr, w.Closed())
 	}
+}
+
+// pipeStreams makes a pipe and streams over its read and write ends with
+// newStream (stream.NewPipe or stream.New), closed at cleanup.
+func pipeStreams(t *testing.T, l *loop.Loop, newStream func(*loop.Loop, poller.FD, *stream.Options) (*stream.Stream, error)) (r, w *stream.Stream) {
+	t.Helper()
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	r, err := newStream(l, p[0], nil)
+	if err != nil {
+		unix.Close(p[0])
+		unix.Close(p[1])
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	w, err = newStream(l, p[1], nil)
+	if err != nil {
+		unix.Close(p[1])
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return r, w
 }
 
 func TestRemoteAddrPortNotIP(t *testing.T) {

@@ -17,11 +17,7 @@ func TestWriteFragment(t *testing.T) {
 	addr := startServer(t, &ServerOptions{Config: Config{Compression: &wsproto.DeflateConfig{}}}, func() Handler {
 		return &HandlerFuncs{Message: func(c *Conn, op wsproto.Opcode, data []byte) {
 			errs <- func() error {
-				steps := []struct {
-					name string
-					err  error
-					want error
-				}{
+				return checkSteps([]step{
 					{"continuation first", c.WriteFragment(wsproto.OpContinuation, []byte("x"), true), ErrBadOpcode},
 					{"ping opcode", c.WriteFragment(wsproto.OpPing, nil, false), ErrBadOpcode},
 					{"first", c.WriteFragment(wsproto.OpText, []byte("hel"), false), nil},
@@ -32,13 +28,7 @@ func TestWriteFragment(t *testing.T) {
 					{"last", c.WriteFragment(wsproto.OpContinuation, []byte(" world"), true), nil},
 					{"next message", c.WriteMessage(wsproto.OpBinary, bytes.Repeat([]byte("z"), 300)), nil},
 					{"one-fragment message", c.WriteFragment(wsproto.OpBinary, []byte("solo"), true), nil},
-				}
-				for _, s := range steps {
-					if !errors.Is(s.err, s.want) && s.err != s.want {
-						return fmt.Errorf("%s: %v, want %v", s.name, s.err, s.want)
-					}
-				}
-				return nil
+				})
 			}()
 		}}
 	})
@@ -57,15 +47,7 @@ func TestWriteFragment(t *testing.T) {
 		{fin: false, op: wsproto.OpContinuation, payload: []byte("lo")},
 		{fin: true, op: wsproto.OpContinuation, payload: []byte(" world")},
 	}
-	for i, w := range want {
-		f, err := rc.readFrame()
-		if err != nil {
-			t.Fatalf("frame %d: %v", i, err)
-		}
-		if f.fin != w.fin || f.rsv1 || f.op != w.op || !bytes.Equal(f.payload, w.payload) {
-			t.Fatalf("frame %d: fin %v rsv1 %v op %v %q, want fin %v op %v %q", i, f.fin, f.rsv1, f.op, f.payload, w.fin, w.op, w.payload)
-		}
-	}
+	expectFrames(t, rc, want)
 	if f, err := rc.readFrame(); err != nil || !f.fin || !f.rsv1 || f.op != wsproto.OpBinary {
 		t.Fatalf("the next message: fin %v rsv1 %v op %v, %v; want a whole compressed binary frame", f.fin, f.rsv1, f.op, err)
 	}
@@ -114,11 +96,7 @@ func TestWriteInvalidText(t *testing.T) {
 	addr := startServer(t, nil, func() Handler {
 		return &HandlerFuncs{Message: func(c *Conn, op wsproto.Opcode, data []byte) {
 			errs <- func() error {
-				steps := []struct {
-					name string
-					err  error
-					want error
-				}{
+				return checkSteps([]step{
 					{"invalid message", c.WriteMessage(wsproto.OpText, []byte{'a', 0xff}), ErrInvalidText},
 					{"surrogate", c.WriteText([]byte{0xed, 0xa0, 0x80}), ErrInvalidText},
 					{"invalid binary is fine", c.WriteBinary([]byte{0xff}), nil},
@@ -130,13 +108,7 @@ func TestWriteInvalidText(t *testing.T) {
 					{"last, finishing", c.WriteFragment(wsproto.OpContinuation, append(euro[2:], 'z'), true), nil},
 					{"one unfinished fragment", c.WriteFragment(wsproto.OpText, euro[:2], true), ErrInvalidText},
 					{"valid message", c.WriteText([]byte("ok")), nil},
-				}
-				for _, s := range steps {
-					if s.err != s.want {
-						return fmt.Errorf("%s: %v, want %v", s.name, s.err, s.want)
-					}
-				}
-				return nil
+				})
 			}()
 		}}
 	})
@@ -153,13 +125,37 @@ func TestWriteInvalidText(t *testing.T) {
 		{fin: true, op: wsproto.OpContinuation, payload: []byte{euro[2], 'z'}},
 		{fin: true, op: wsproto.OpText, payload: []byte("ok")},
 	}
+	expectFrames(t, rc, want)
+}
+
+// step is one call of a scripted sequence and the error it should return.
+type step struct {
+	name string
+	err  error
+	want error
+}
+
+// checkSteps returns the first step whose error is not the one wanted.
+func checkSteps(steps []step) error {
+	for _, s := range steps {
+		if !errors.Is(s.err, s.want) && s.err != s.want {
+			return fmt.Errorf("%s: %v, want %v", s.name, s.err, s.want)
+		}
+	}
+	return nil
+}
+
+// expectFrames reads len(want) frames and fails on the first that differs
+// (uncompressed, with want's fin, opcode and payload).
+func expectFrames(t *testing.T, rc *rawClient, want []rawFrame) {
+	t.Helper()
 	for i, w := range want {
 		f, err := rc.readFrame()
 		if err != nil {
 			t.Fatalf("frame %d: %v", i, err)
 		}
-		if f.fin != w.fin || f.op != w.op || !bytes.Equal(f.payload, w.payload) {
-			t.Fatalf("frame %d: fin %v op %v %q, want fin %v op %v %q", i, f.fin, f.op, f.payload, w.fin, w.op, w.payload)
+		if f.fin != w.fin || f.rsv1 || f.op != w.op || !bytes.Equal(f.payload, w.payload) {
+			t.Fatalf("frame %d: fin %v rsv1 %v op %v %q, want fin %v op %v %q", i, f.fin, f.rsv1, f.op, f.payload, w.fin, w.op, w.payload)
 		}
 	}
 }
