@@ -98,7 +98,7 @@ func TestCompressOff(t *testing.T) {
 	})
 }
 
-// Text messages come back as text, binary as binary, a 1 MiB message whole,
+// Text messages come back as text, binary as binary, 1 and 16 MiB messages whole,
 // a malformed trigger as an ordinary text message; another path is 404.
 func TestOpcodesAndPaths(t *testing.T) {
 	forEachImpl(t, func(t *testing.T, impl string) {
@@ -109,17 +109,23 @@ func TestOpcodesAndPaths(t *testing.T) {
 			if err != nil {
 				t.Fatalf("compress %v: dial: %v", compress, err)
 			}
-			big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16)
-			for _, m := range []struct {
+			type message struct {
 				op   int
 				data []byte
-			}{
+			}
+			msgs := []message{
 				{websocket.TextMessage, []byte("héllo")},
 				{websocket.BinaryMessage, []byte{0, 1, 2, 0xff}},
 				{websocket.TextMessage, []byte("broadcast:0")},
 				{websocket.TextMessage, []byte("broadcast:x")},
-				{websocket.BinaryMessage, big},
-			} {
+				{websocket.BinaryMessage, bytes.Repeat([]byte("0123456789abcdef"), 1<<16)},
+			}
+			if !compress {
+				// Autobahn's cases 9.1.6 and 9.2.6: 16 MiB in one frame.
+				msgs = append(msgs, message{websocket.TextMessage, bytes.Repeat([]byte("*"), 16<<20)},
+					message{websocket.BinaryMessage, bytes.Repeat([]byte{0xfe}, 16<<20)})
+			}
+			for _, m := range msgs {
 				if err := c.WriteMessage(m.op, m.data); err != nil {
 					t.Fatal(err)
 				}
