@@ -285,3 +285,51 @@ func TestAutobahnCompression(t *testing.T) {
 	// Without an offer, RSV1 stays a protocol error on a compressing server.
 	runAB(t, addr, recs, abCase{name: "no offer", send: [][]byte{cframe(true, wsproto.OpText, comp("x"))}, close: 1002}, false)
 }
+
+// 6.4.1-6.4.4: a text message whose second part makes it invalid UTF-8 is
+// failed with 1007 as soon as that part arrives, whether the parts are
+// fragments or pieces of one frame: the test sends the rest only after the
+// Close frame has come, so a server that waited for the message's end
+// would time out here.
+func TestAutobahnFailFast(t *testing.T) {
+	addr, recs := abServer(t, nil)
+	parts := []string{"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", "\xf4\x90\x80\x80", "\x65\x64\x69\x74\x65\x64"}
+	whole := frame(true, false, wsproto.OpText, []byte(strings.Join(parts, "")))
+	head := len(whole) - len(strings.Join(parts, ""))
+	for _, tc := range []struct {
+		name   string
+		chunks [][]byte
+	}{
+		{"6.4.1 fragments", [][]byte{fr(false, wsproto.OpText, parts[0]), fr(false, wsproto.OpContinuation, parts[1]),
+			fr(true, wsproto.OpContinuation, parts[2])}},
+		{"6.4.3 chops of one frame", [][]byte{whole[:head+len(parts[0])], whole[head+len(parts[0]) : head+len(parts[0])+len(parts[1])],
+			whole[head+len(parts[0])+len(parts[1]):]}},
+		// 6.4.2 and 6.4.4: the invalid byte alone.
+		{"6.4.2 fragments", [][]byte{fr(false, wsproto.OpText, parts[0]+"\xf4"), fr(false, wsproto.OpContinuation, "\x90"),
+			fr(true, wsproto.OpContinuation, "\x80\x80"+parts[2])}},
+		{"6.4.4 chops of one frame", [][]byte{whole[:head+len(parts[0])+1], whole[head+len(parts[0])+1 : head+len(parts[0])+2],
+			whole[head+len(parts[0])+2:]}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := dialRaw(t, addr)
+			rc.open()
+			rec := <-recs
+			rc.send(tc.chunks[0])
+			// The first part is valid: nothing comes back for it.
+			rc.c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+			if f, err := rc.readFrame(); err == nil {
+				t.Fatalf("after the valid part: %v %q", f.op, f.payload)
+			}
+			rc.c.SetDeadline(time.Now().Add(testTimeout))
+			rc.send(tc.chunks[1])
+			if code, _ := rc.expectClose(); code != wsproto.CloseInvalidPayload {
+				t.Fatalf("close code %d, want 1007", code)
+			}
+			rc.c.Write(tc.chunks[2]) // may fail: the server is closing
+			rc.expectEOF()
+			if e := rec.waitClose(t); !e.Local || e.Code != wsproto.CloseAbnormal {
+				t.Errorf("OnClose %+v", e)
+			}
+		})
+	}
+}
