@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -115,6 +116,14 @@ func (s *stdServer) serveWS(w http.ResponseWriter, r *http.Request) {
 			if n, ok := broadcast.Parse(msg); ok {
 				s.broadcast(n)
 				continue
+			}
+			if !utf8.Valid(msg) {
+				// gorilla does not check text; its own Autobahn example
+				// server does this, as gale and RFC 6455 section 8.1 do.
+				// (WriteControl may run beside other writes.)
+				c.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
+				return
 			}
 			sc.wmu.Lock()
 			err = c.WriteMessage(op, msg)

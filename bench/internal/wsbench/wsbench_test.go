@@ -126,14 +126,19 @@ func TestOpcodesAndPaths(t *testing.T) {
 					message{websocket.BinaryMessage, bytes.Repeat([]byte{0xfe}, 16<<20)})
 			}
 			for _, m := range msgs {
-				if err := c.WriteMessage(m.op, m.data); err != nil {
-					t.Fatal(err)
-				}
-				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				// Written by another goroutine: a server may stream its
+				// echo while the message arrives (std does), and neither
+				// side would read if both wrote more than the sockets hold.
+				wrote := make(chan error, 1)
+				go func() { wrote <- c.WriteMessage(m.op, m.data) }()
+				c.SetReadDeadline(time.Now().Add(20 * time.Second))
 				op, got, err := c.ReadMessage()
 				if err != nil || op != m.op || !bytes.Equal(got, m.data) {
 					t.Fatalf("compress %v: echo of a %d-byte message type %d: type %d, %d bytes, %v",
 						compress, len(m.data), m.op, op, len(got), err)
+				}
+				if err := <-wrote; err != nil {
+					t.Fatal(err)
 				}
 			}
 			if ext := resp.Header.Get("Sec-WebSocket-Extensions"); (ext != "") != compress {
@@ -251,4 +256,29 @@ func TestTriggerParse(t *testing.T) {
 	if err := broadcast.Check(p, 0); err == nil {
 		t.Error("Check missed a flipped byte")
 	}
+}
+
+// A text message that is not UTF-8 closes the connection with 1007
+// (Autobahn's 6.* cases); nbio's own choice is 1002.
+func TestInvalidText(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, impl string) {
+		want := websocket.CloseInvalidFramePayloadData
+		if impl == "nbio" {
+			want = websocket.CloseProtocolError
+		}
+		addr := start(t, impl, 1, nil)
+		c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.WriteMessage(websocket.TextMessage, []byte("ok \xff no")); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, msg, err := c.ReadMessage()
+		if !websocket.IsCloseError(err, want) {
+			t.Fatalf("got %q, %v; want a %d close", msg, err, want)
+		}
+	})
 }
