@@ -295,20 +295,20 @@ func TestAutobahnFailFast(t *testing.T) {
 	addr, recs := abServer(t, nil)
 	parts := []string{"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", "\xf4\x90\x80\x80", "\x65\x64\x69\x74\x65\x64"}
 	whole := frame(true, false, wsproto.OpText, []byte(strings.Join(parts, "")))
-	head := len(whole) - len(strings.Join(parts, ""))
+	// Where the second part starts and ends inside the frame.
+	p1 := len(whole) - len(strings.Join(parts, "")) + len(parts[0])
+	p2 := p1 + len(parts[1])
 	for _, tc := range []struct {
 		name   string
 		chunks [][]byte
 	}{
 		{"6.4.1 fragments", [][]byte{fr(false, wsproto.OpText, parts[0]), fr(false, wsproto.OpContinuation, parts[1]),
 			fr(true, wsproto.OpContinuation, parts[2])}},
-		{"6.4.3 chops of one frame", [][]byte{whole[:head+len(parts[0])], whole[head+len(parts[0]) : head+len(parts[0])+len(parts[1])],
-			whole[head+len(parts[0])+len(parts[1]):]}},
+		{"6.4.3 chops of one frame", [][]byte{whole[:p1], whole[p1:p2], whole[p2:]}},
 		// 6.4.2 and 6.4.4: the invalid byte alone.
 		{"6.4.2 fragments", [][]byte{fr(false, wsproto.OpText, parts[0]+"\xf4"), fr(false, wsproto.OpContinuation, "\x90"),
 			fr(true, wsproto.OpContinuation, "\x80\x80"+parts[2])}},
-		{"6.4.4 chops of one frame", [][]byte{whole[:head+len(parts[0])+1], whole[head+len(parts[0])+1 : head+len(parts[0])+2],
-			whole[head+len(parts[0])+2:]}},
+		{"6.4.4 chops of one frame", [][]byte{whole[:p1+1], whole[p1+1 : p1+2], whole[p1+2:]}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rc := dialRaw(t, addr)
