@@ -183,3 +183,27 @@ func BenchmarkParseHeadBytewise(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkResponseHead is the head of a small response as the server
+// builds it: the handler's Content-Type, then Content-Length, Server and
+// Date, encoded with validation and framing.
+func BenchmarkResponseHead(b *testing.B) {
+	var h Headers
+	var e Encoder
+	date := []byte("Sat, 21 Nov 2026 20:00:00 GMT")
+	dst := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Reset()
+		e.Reset()
+		h.Add("Content-Type", "text/plain")
+		h.AddInt("Content-Length", 13)
+		h.Add("Server", "gale")
+		h.AddBytes([]byte("Date"), date)
+		var err error
+		dst, err = e.AppendResponseHead(dst[:0], RequestInfo{KeepAlive: true}, 200, "", &h)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

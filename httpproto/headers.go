@@ -295,23 +295,23 @@ func CanonicalName(name string) string {
 // appendCanonical appends name in canonical form (see CanonicalName), or
 // unchanged if it is not a valid token.
 func appendCanonical[T string | []byte](dst []byte, name T) []byte {
-	if len(name) == 0 {
-		return dst
-	}
-	for i := 0; i < len(name); i++ {
-		if !tchar[name[i]] {
-			return append(dst, name...)
-		}
-	}
+	// One bulk copy, then the case fixed in place in the same pass as the
+	// token check: a byte-at-a-time append would check the capacity for
+	// every byte.
+	start := len(dst)
+	dst = append(dst, name...)
+	out := dst[start:]
 	upper := true
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if upper && 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		} else if !upper && 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+	for i, c := range out {
+		if !tchar[c] {
+			copy(out, name) // not a token: appended unchanged
+			return dst
 		}
-		dst = append(dst, c)
+		if upper && 'a' <= c && c <= 'z' {
+			out[i] = c - ('a' - 'A')
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			out[i] = c + ('a' - 'A')
+		}
 		upper = c == '-'
 	}
 	return dst

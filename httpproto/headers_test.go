@@ -138,6 +138,22 @@ func TestCanonicalName(t *testing.T) {
 	}
 }
 
+// TestAddCanonical: Add stores a token name canonically and any other name
+// unchanged (the case fix must not leave a half-converted name behind when
+// the invalid byte comes late); Validate then refuses the latter.
+func TestAddCanonical(t *testing.T) {
+	var h Headers
+	h.Add("x-REQUEST-id", "1")
+	h.Add("x-Mixed case", "2")
+	h.AddBytes([]byte("content-md5"), []byte("3"))
+	if got, want := h.String(), "X-Request-Id: 1\r\nx-Mixed case: 2\r\nContent-Md5: 3\r\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if err := h.Validate(); !errors.Is(err, ErrInvalidOutput) {
+		t.Fatalf("Validate = %v, want ErrInvalidOutput", err)
+	}
+}
+
 func TestHeadersAllocs(t *testing.T) {
 	var h Headers
 	get := func() {

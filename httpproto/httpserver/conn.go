@@ -67,9 +67,9 @@ type conn struct {
 	// (a native upgrade), so that onData's end is the last use of it.
 	detachedInData bool
 
-	deadline  time.Time // when the current timed state expires
+	deadline  int64 // when the current timed state expires (monoNow; 0: none)
 	timer     loop.Timer
-	timerAt   time.Time // when timer fires
+	timerAt   int64 // when timer fires (monoNow)
 	onDataFn  func([]byte, error)
 	timerFn   func()
 	onCloseFn func(error)
@@ -623,11 +623,11 @@ func (c *conn) onClose(err error) {
 // is a field write, and only an expired timer looks at it again.
 
 func (c *conn) setDeadline(d time.Duration) {
-	c.deadline = c.ls.now.Add(d)
+	c.deadline = c.ls.now + int64(d)
 	// The coarse clock lags by up to a second: the timer fires a second
 	// late rather than early, and re-arms if the deadline moved on.
-	fire := c.deadline.Add(time.Second)
-	if c.timer.Pending() && !c.timerAt.After(fire) {
+	fire := c.deadline + int64(time.Second)
+	if c.timer.Pending() && c.timerAt <= fire {
 		return
 	}
 	c.timer.Cancel()
@@ -635,19 +635,20 @@ func (c *conn) setDeadline(d time.Duration) {
 	c.timer = c.ls.l.CallLater(d+time.Second, c.timerFn)
 }
 
-func (c *conn) cancelDeadline() { c.deadline = time.Time{} }
+func (c *conn) cancelDeadline() { c.deadline = 0 }
 
 func (c *conn) onTimer() {
 	if c.closed || c.state == stDetached || c.state == stClosing {
 		return
 	}
-	if c.deadline.IsZero() {
+	if c.deadline == 0 {
 		return // no timed state now; the next one re-arms
 	}
-	now := time.Now()
-	if left := c.deadline.Sub(now); left > 0 {
-		c.timerAt = now.Add(left + 100*time.Millisecond)
-		c.timer = c.ls.l.CallLater(left+100*time.Millisecond, c.timerFn)
+	now := monoNow()
+	if left := c.deadline - now; left > 0 {
+		wait := time.Duration(left) + 100*time.Millisecond
+		c.timerAt = now + int64(wait)
+		c.timer = c.ls.l.CallLater(wait, c.timerFn)
 		return
 	}
 	switch c.state {
