@@ -267,7 +267,7 @@ func (r *MultipartReader) Next(p []byte) (MultipartEvent, int, error) {
 					return r.emit(MultipartEvent{}, n)
 				}
 				if q[db+1] != '-' {
-					return r.fail(FormBadMultipart, "boundary delimiter followed by "+quoteBytes(q[db:db+2]))
+					return r.failAt(n, FormBadMultipart, "boundary delimiter followed by "+quoteBytes(q[db:db+2]))
 				}
 				n += db + 2
 				r.state = mpEpilogue
@@ -275,12 +275,12 @@ func (r *MultipartReader) Next(p []byte) (MultipartEvent, int, error) {
 			case ' ', '\t', '\r':
 				r.parts++
 				if r.lim.MaxParts >= 0 && r.parts > r.lim.MaxParts {
-					return r.fail(FormTooManyParts, "more than "+strconv.Itoa(r.lim.MaxParts)+" parts")
+					return r.failAt(n, FormTooManyParts, "more than "+strconv.Itoa(r.lim.MaxParts)+" parts")
 				}
 				n += db
 				r.state, r.hdrUsed = mpPadding, 0
 			default:
-				return r.fail(FormBadMultipart, "boundary delimiter followed by "+quoteBytes(q[db:db+1]))
+				return r.failAt(n, FormBadMultipart, "boundary delimiter followed by "+quoteBytes(q[db:db+1]))
 			}
 
 		case mpPadding:
@@ -289,10 +289,12 @@ func (r *MultipartReader) Next(p []byte) (MultipartEvent, int, error) {
 				i++
 			}
 			if i > 0 {
-				r.hdrUsed += i
-				if r.lim.MaxPartHeaderBytes >= 0 && r.hdrUsed > r.lim.MaxPartHeaderBytes {
-					return r.fail(FormPartHeaderTooLarge, "transport padding over "+strconv.Itoa(r.lim.MaxPartHeaderBytes)+" bytes")
+				if lim := r.lim.MaxPartHeaderBytes; lim >= 0 && r.hdrUsed+i > lim {
+					// Fed in pieces, the padding up to the budget may
+					// have been consumed before the byte over it.
+					return r.failAt(n+lim-r.hdrUsed, FormPartHeaderTooLarge, "transport padding over "+strconv.Itoa(lim)+" bytes")
 				}
+				r.hdrUsed += i
 				n += i
 				q = q[i:]
 			}
@@ -300,7 +302,7 @@ func (r *MultipartReader) Next(p []byte) (MultipartEvent, int, error) {
 				return r.emit(MultipartEvent{}, n)
 			}
 			if q[0] != '\r' || q[1] != '\n' {
-				return r.fail(FormBadMultipart, "boundary delimiter not followed by CRLF")
+				return r.failAt(n, FormBadMultipart, "boundary delimiter not followed by CRLF")
 			}
 			n += 2
 			r.state, r.scan = mpHeaders, 0
@@ -310,7 +312,7 @@ func (r *MultipartReader) Next(p []byte) (MultipartEvent, int, error) {
 				return r.emit(MultipartEvent{}, n)
 			}
 			if q[0] == '\r' && q[1] == '\n' {
-				return r.fail(FormBadPartHeader, "part without header fields (no Content-Disposition)")
+				return r.failAt(n, FormBadPartHeader, "part without header fields (no Content-Disposition)")
 			}
 			win := q
 			budget := -1
@@ -327,13 +329,16 @@ func (r *MultipartReader) Next(p []byte) (MultipartEvent, int, error) {
 			i := bytes.Index(win[from:], crlfcrlf)
 			if i < 0 {
 				if budget >= 0 && len(q) >= budget {
-					return r.fail(FormPartHeaderTooLarge, "part header block over "+strconv.Itoa(r.lim.MaxPartHeaderBytes)+" bytes")
+					return r.failAt(n, FormPartHeaderTooLarge, "part header block over "+strconv.Itoa(r.lim.MaxPartHeaderBytes)+" bytes")
 				}
 				r.scan = len(win)
 				return r.emit(MultipartEvent{}, n)
 			}
 			i += from
 			if err := r.parseHeader(q[:i+2]); err != nil {
+				if r.overLimit(n) {
+					return r.tooLarge()
+				}
 				r.state, r.err = mpFailed, err
 				return MultipartEvent{}, 0, err
 			}
@@ -361,7 +366,7 @@ func (r *MultipartReader) Next(p []byte) (MultipartEvent, int, error) {
 			return r.emit(MultipartEvent{}, n+len(q))
 
 		default:
-			return r.fail(FormBadMultipart, "reader in state "+r.state.String())
+			return r.failAt(n, FormBadMultipart, "reader in state "+r.state.String())
 		}
 	}
 }
@@ -371,11 +376,31 @@ var crlfcrlf = []byte("\r\n\r\n")
 // emit accounts for n consumed bytes against MaxMultipartBytes and
 // returns ev.
 func (r *MultipartReader) emit(ev MultipartEvent, n int) (MultipartEvent, int, error) {
-	r.consumed += int64(n)
-	if r.lim.MaxMultipartBytes >= 0 && r.consumed > r.lim.MaxMultipartBytes {
-		return r.fail(FormTooLarge, "multipart body over "+strconv.FormatInt(r.lim.MaxMultipartBytes, 10)+" bytes")
+	if r.overLimit(n) {
+		return r.tooLarge()
 	}
+	r.consumed += int64(n)
 	return ev, n, nil
+}
+
+// overLimit reports whether consuming n more bytes passes MaxMultipartBytes.
+func (r *MultipartReader) overLimit(n int) bool {
+	return r.lim.MaxMultipartBytes >= 0 && r.consumed+int64(n) > r.lim.MaxMultipartBytes
+}
+
+// failAt fails with c for an error found after n bytes of this call's
+// input were consumed. Those bytes count against MaxMultipartBytes first:
+// fed in pieces, an earlier call would have emitted them and failed with
+// FormTooLarge, and the error must not depend on the split.
+func (r *MultipartReader) failAt(n int, c FormCode, detail string) (MultipartEvent, int, error) {
+	if r.overLimit(n) {
+		return r.tooLarge()
+	}
+	return r.fail(c, detail)
+}
+
+func (r *MultipartReader) tooLarge() (MultipartEvent, int, error) {
+	return r.fail(FormTooLarge, "multipart body over "+strconv.FormatInt(r.lim.MaxMultipartBytes, 10)+" bytes")
 }
 
 func (r *MultipartReader) fail(c FormCode, detail string) (MultipartEvent, int, error) {
