@@ -2,9 +2,12 @@ package httpclient_test
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -175,5 +178,25 @@ func TestBasicAuth(t *testing.T) {
 	r = e.mustDo(&httpclient.Request{URL: u})
 	if string(r.Body) != "true bo pw@x" {
 		t.Fatalf("URL userinfo: %q", r.Body)
+	}
+}
+
+// A TLS configuration that names a server verifies every target against
+// that name (net/http's rule); without one, the target host is verified.
+// httptest's certificate covers example.com and 127.0.0.1, not localhost.
+func TestTLSConfigServerName(t *testing.T) {
+	srv := newTLSServer(t, echoHandler)
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	url := "https://localhost:" + port + "/"
+	named := newEnv(t, &httpclient.Options{TLS: &tls.Config{RootCAs: pool, ServerName: "example.com"}})
+	if _, err := named.do(&httpclient.Request{URL: url}); err != nil {
+		t.Fatalf("ServerName example.com: %v", err)
+	}
+	plain := newEnv(t, &httpclient.Options{TLS: &tls.Config{RootCAs: pool}})
+	var ce *tls.CertificateVerificationError
+	if _, err := plain.do(&httpclient.Request{URL: url}); !errors.As(err, &ce) {
+		t.Fatalf("no ServerName, target localhost: err = %v, want a certificate verification error", err)
 	}
 }

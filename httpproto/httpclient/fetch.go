@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,6 +93,7 @@ type fetch struct {
 	waitCont   bool // the body waits for 100 Continue
 	contTimer  loop.Timer
 	bodyStart  bool // the body (or its producer) was started
+	interim    int  // interim (1xx) responses read in this hop
 	noReuse    bool
 	resp       *Response
 	following  bool // the response is a redirect to follow
@@ -217,6 +219,7 @@ func (f *fetch) startHop() {
 	f.keepStart = false
 	f.pc, f.reused, f.connectDur, f.gotByte = nil, false, 0, false
 	f.tunnel, f.switched, f.waitCont, f.bodyStart, f.noReuse = false, false, false, false, false
+	f.interim = 0
 	f.resp, f.following, f.gzip, f.zbuf, f.msgDone, f.writer = nil, false, false, nil, false, nil
 	f.gz, f.gzResp = nil, nil
 	f.viaProxy = false
@@ -524,6 +527,13 @@ func (f *fetch) event(pc *pconn, ev httpproto.Event) bool {
 	switch ev.Kind {
 	case httpproto.HeadDone:
 		r := pc.p.Response()
+		if r.Status < 200 {
+			if f.interim++; f.interim > MaxInterimResponses {
+				f.fail(&Error{Op: "read", URL: f.urlString(), Err: &httpproto.Error{Code: httpproto.CodeBadResponse,
+					Detail: "more than " + strconv.Itoa(MaxInterimResponses) + " interim (1xx) responses"}})
+				return false
+			}
+		}
 		if f.tunnel {
 			if r.Status < 200 || r.Status > 299 {
 				if r.Status < 200 {
@@ -634,7 +644,12 @@ func (f *fetch) complete(pc *pconn) {
 	f.contTimer.Cancel()
 	f.pc = nil
 	pc.f = nil
-	if f.noReuse || pc.enc.InBody() || !f.bodyStart && (len(f.body) > 0 || f.producer != nil) ||
+	// Pooled only if the exchange left it clean: the request sent in full
+	// (nothing still queued: the server may have answered early) and not
+	// marked "Connection: close" (RFC 9112 section 9.6), the response read
+	// to its end and nothing after it.
+	if f.noReuse || pc.enc.InBody() || !pc.enc.KeepAlive() || pc.s.Writing() ||
+		!f.bodyStart && (len(f.body) > 0 || f.producer != nil) ||
 		pc.p.State() != httpproto.StateIdle || len(pc.s.Buffered()) > 0 {
 		pc.close(nil)
 	} else {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -114,5 +116,58 @@ func TestGzipStreamedFailures(t *testing.T) {
 	// The client is still fine.
 	if got, err := stream("/members", 0); err != nil || string(got) != "one, two" {
 		t.Fatalf("after the failures: %q, %v", got, err)
+	}
+}
+
+// A produced body whose server answers early with a gzip body streamed to
+// OnChunk: the connection is released as soon as the response is complete,
+// while the body is still decoding. A BodyWriter call in that window
+// reports ErrBodyClosed and End does nothing, instead of reaching for the
+// released connection.
+func TestBodyWriterAfterStreamedGzipResponse(t *testing.T) {
+	var resp bytes.Buffer
+	zw := gzip.NewWriter(&resp)
+	zw.Write(make([]byte, 8<<20)) // 8 MiB of zeros: ~8 KiB compressed, 128 pieces to decode
+	zw.Close()
+	head := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n", resp.Len())
+	stop := make(chan struct{})
+	url := rawServer(t, func(c net.Conn) {
+		if _, err := readHead(c); err != nil {
+			return
+		}
+		// One write: the client reads the head and the whole body at
+		// once, so the response is complete within that read.
+		c.Write(append([]byte(head), resp.Bytes()...))
+		<-stop
+	})
+	t.Cleanup(func() { close(stop) })
+	e := newEnv(t, nil)
+
+	var w *httpclient.BodyWriter
+	var panicked any
+	var writeErrs []error
+	done := make(chan struct{})
+	afterResponse := func() { // posted from OnHeader: runs once that read is processed
+		defer func() {
+			panicked = recover()
+			e.l.Post(func() { close(done) }) // after the write's callback
+		}()
+		w.Write([]byte("more"), func(err error) { writeErrs = append(writeErrs, err) })
+		w.End(nil)
+	}
+	var decoded int
+	r, err := e.do(&httpclient.Request{Method: "POST", URL: url,
+		BodyProducer: func(bw *httpclient.BodyWriter) { w = bw; w.Write([]byte("start"), nil) },
+		OnHeader:     func(*httpclient.Response) { e.l.Post(afterResponse) },
+		OnChunk:      func(p []byte) { decoded += len(p) }})
+	if err != nil || r.Status != 200 || decoded != 8<<20 {
+		t.Fatalf("response: %v, %v, %d bytes decoded", r, err, decoded)
+	}
+	<-done
+	if panicked != nil {
+		t.Fatalf("BodyWriter panicked on the loop: %v", panicked)
+	}
+	if len(writeErrs) != 1 || !errors.Is(writeErrs[0], httpclient.ErrBodyClosed) {
+		t.Fatalf("write after the response: %v, want ErrBodyClosed", writeErrs)
 	}
 }

@@ -21,6 +21,13 @@ const (
 	DefaultUserAgent       = "gale/httpclient"
 )
 
+// MaxInterimResponses bounds the interim (1xx) responses, such as 103
+// Early Hints, read before one final response: a server that sends more
+// fails the request with an *httpproto.Error (CodeBadResponse) rather than
+// holding it until its timeout. net/http has a similar bound. Each interim
+// head is also bounded by Options.MaxHeaderSize.
+const MaxInterimResponses = 16
+
 // Options configure a Client. A nil *Options gives the defaults documented
 // on each field; a zero field means its default. New copies them.
 type Options struct {
@@ -70,8 +77,9 @@ type Options struct {
 	UserAgent string
 	// TLS is the client TLS configuration for https. Default nil: crypto/tls
 	// defaults, which verify the server's certificate against the system
-	// roots. ServerName is always set to the target host. Request.TLS
-	// overrides it.
+	// roots. ServerName is set to the target host unless the configuration
+	// names one, which then verifies every target (net/http's rule).
+	// Request.TLS overrides it.
 	TLS *tls.Config
 	// Resolver resolves host names. Default netutil.NetResolver{}.
 	Resolver netutil.Resolver
@@ -81,7 +89,12 @@ type Options struct {
 	// NoDelay sets TCP_NODELAY on every connection. Default false.
 	NoDelay bool
 	// Stream configures every connection's stream (its MaxBufferSize must
-	// hold a response head). Default nil: stream's defaults.
+	// hold a response head). Default nil: stream's defaults, except that
+	// reading never pauses while the request waits to be written
+	// (WriteHighWater -1): the client reads only the responses it asked
+	// for, and a server may answer before it has read a large body (a 413,
+	// a redirect), which a paused stream would not see until the request
+	// timed out. A WriteHighWater set here applies as given.
 	Stream *stream.Options
 	// Proxy returns the proxy URL ("http://user:pass@host:port") to send a
 	// request for target through, or "" to connect directly. An http target
@@ -107,6 +120,10 @@ type config struct {
 	Options
 	limits httpproto.Limits
 }
+
+// defaultStream is the streams' configuration when Options.Stream is nil
+// (see there).
+var defaultStream = &stream.Options{WriteHighWater: -1}
 
 func (c *config) set(o *Options) {
 	if o != nil {
@@ -141,6 +158,9 @@ func (c *config) set(o *Options) {
 	}
 	if c.Resolver == nil {
 		c.Resolver = netutil.NetResolver{}
+	}
+	if c.Stream == nil {
+		c.Stream = defaultStream
 	}
 	if c.MaxIdlePerHost == 0 {
 		c.MaxIdlePerHost = c.MaxClients

@@ -53,7 +53,7 @@ func (f *fetch) redirect(resp *Response) error {
 	if becomesGet(resp.Status, f.method) {
 		f.method = "GET"
 		f.body, f.producer = nil, nil
-		for _, name := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding"} {
+		for _, name := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding", "Expect"} {
 			f.header.Del(name)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,5 +267,35 @@ func TestMalformedResponses(t *testing.T) {
 				t.Fatalf("failed after %v", d)
 			}
 		})
+	}
+}
+
+// A POST with ExpectContinue redirected with 303 becomes a GET without a
+// body, and its "Expect: 100-continue" goes with the body: RFC 9110
+// section 10.1.1, "A client MUST NOT generate a 100-continue expectation in
+// a request that does not include content."
+func TestRedirectToGetDropsExpect(t *testing.T) {
+	var mu sync.Mutex
+	var expect []string
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/post" {
+			io.Copy(io.Discard, r.Body)
+			http.Redirect(w, r, "/target", http.StatusSeeOther)
+			return
+		}
+		mu.Lock()
+		expect = r.Header.Values("Expect")
+		mu.Unlock()
+		io.WriteString(w, r.Method+" ok")
+	})
+	e := newEnv(t, &httpclient.Options{ContinueTimeout: 10 * time.Second})
+	r := e.mustDo(&httpclient.Request{Method: "POST", URL: srv.URL + "/post", Body: []byte("data"), ExpectContinue: true})
+	if r.Status != 200 || string(r.Body) != "GET ok" {
+		t.Fatalf("redirected GET got %d %q, want 200 \"GET ok\"", r.Status, r.Body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(expect) != 0 {
+		t.Fatalf("bodiless GET after the 303 was sent with Expect: %q", expect)
 	}
 }

@@ -121,7 +121,9 @@ func (w *BodyWriter) Write(p []byte, cb func(err error)) {
 	if cb == nil {
 		cb = func(error) {}
 	}
-	if w.ended || !w.f.live(w.hop) {
+	if w.ended || !w.f.live(w.hop) || w.f.pc == nil {
+		// pc is gone once the response is complete, although a streamed
+		// gzip body may still be decoding: the body is no longer wanted.
 		w.f.c.l.Post(func() { cb(ErrBodyClosed) })
 		return
 	}
@@ -131,7 +133,7 @@ func (w *BodyWriter) Write(p []byte, cb func(err error)) {
 // End ends the body: nil sends its end (the last chunk of a chunked body);
 // an error aborts the request with it.
 func (w *BodyWriter) End(err error) {
-	if w.ended || !w.f.live(w.hop) {
+	if w.ended || !w.f.live(w.hop) || w.f.pc == nil {
 		return
 	}
 	w.ended = true
