@@ -171,8 +171,16 @@ func bindAddrs(address, network string) ([]netip.Addr, error) {
 	if len(addrs) == 0 {
 		return nil, &net.AddrError{Err: "no suitable address", Addr: address}
 	}
+	// Without duplicates (a resolver may repeat an address anywhere in its
+	// answer; Tornado takes a set), then IPv4 first, in the answer's order.
+	seen := make(map[netip.Addr]bool, len(addrs))
+	addrs = slices.DeleteFunc(addrs, func(a netip.Addr) bool {
+		dup := seen[a]
+		seen[a] = true
+		return dup
+	})
 	slices.SortStableFunc(addrs, func(a, b netip.Addr) int { return cmp.Compare(familyRank(a), familyRank(b)) })
-	return slices.CompactFunc(addrs, func(a, b netip.Addr) bool { return a == b }), nil
+	return addrs, nil
 }
 
 // parseLiteral parses an IP literal, with an optional zone and optional

@@ -98,8 +98,11 @@ type Server struct {
 	mu        sync.Mutex
 	loops     []*worker
 	listeners []*netutil.Listener
-	started   bool
-	closed    bool
+	// loopOf[i] is the loop that accepts on listeners[i] with ReusePort
+	// (an index into loops, taken modulo their number).
+	loopOf  []int
+	started bool
+	closed  bool
 
 	open     atomic.Int64
 	accepted atomic.Int64
@@ -162,22 +165,32 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return err
 	}
+	// Without ReusePort one round of sockets (one per address) is
+	// accepted on the first loop. With it each loop gets a round of its
+	// own, every address: the rest bind the port the first got.
+	rounds := [][]*netutil.Listener{lns}
 	if s.opts.ReusePort {
-		// One socket per loop: the rest bind the port the first got.
 		port = lns[0].Addr().(*net.TCPAddr).Port
 		for i := 1; i < s.opts.Loops; i++ {
 			more, err := netutil.BindSockets(port, host, bo)
 			if err != nil {
-				closeAll(lns)
+				for _, r := range rounds {
+					closeAll(r)
+				}
 				return err
 			}
-			lns = append(lns, more...)
+			rounds = append(rounds, more)
 		}
 	}
-	for _, ln := range lns {
-		if err := s.AddListener(ln); err != nil {
-			closeAll(lns)
-			return err
+	for r, round := range rounds {
+		for j, ln := range round {
+			if err := s.addListener(ln, r); err != nil {
+				closeAll(round[j:]) // the server owns those before
+				for _, rest := range rounds[r+1:] {
+					closeAll(rest)
+				}
+				return err
+			}
 		}
 	}
 	return nil
@@ -193,13 +206,21 @@ func closeAll(lns []*netutil.Listener) {
 // Without ReusePort every listener is accepted on the first loop; with it,
 // listeners are spread over the loops in turn. Listeners added after Start
 // begin accepting at once.
-func (s *Server) AddListener(ln *netutil.Listener) error {
+func (s *Server) AddListener(ln *netutil.Listener) error { return s.addListener(ln, -1) }
+
+// addListener adds ln, accepted with ReusePort on loop loopIdx (modulo the
+// loops), or on the next loop in turn if loopIdx is negative.
+func (s *Server) addListener(ln *netutil.Listener, loopIdx int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return errServerClosed
 	}
+	if loopIdx < 0 {
+		loopIdx = len(s.listeners)
+	}
 	s.listeners = append(s.listeners, ln)
+	s.loopOf = append(s.loopOf, loopIdx)
 	if s.started {
 		return s.startAccepting(len(s.listeners) - 1)
 	}
@@ -272,7 +293,7 @@ func (s *Server) startAccepting(i int) error {
 	ln := s.listeners[i]
 	w := s.loops[0]
 	if s.opts.ReusePort {
-		w = s.loops[i%len(s.loops)]
+		w = s.loops[s.loopOf[i]%len(s.loops)]
 	}
 	errc := make(chan error, 1)
 	w.l.Post(func() {
