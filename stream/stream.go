@@ -111,6 +111,22 @@ func (s *Stream) Writing() bool { return s.wq.pending() > 0 }
 // WriteBuffered returns how many written bytes wait to reach the kernel.
 func (s *Stream) WriteBuffered() int { return s.wq.pending() }
 
+// WriteRoom returns how many more bytes Write accepts now before
+// Options.MaxWriteBufferSize refuses it with ErrBufferFull: the cap less
+// WriteBuffered, or 0 when the queue is at (or, with TLS records' overhead,
+// past) the cap; -1 when no cap is set. It lets a caller that must not be
+// cut short between Writes, such as a framing protocol sending a header
+// and its payload separately, check that everything fits before sending
+// anything. With TLS, the queue holds encrypted records, a little larger
+// than the bytes written.
+func (s *Stream) WriteRoom() int {
+	m := s.o.maxWrite
+	if m <= 0 {
+		return -1
+	}
+	return max(m-s.wq.pending(), 0)
+}
+
 // SetCloseCallback sets a function called once, on the loop, after the
 // stream closes (by Close, the peer, or an error), with Err(). As in
 // Tornado it runs through Post, after the callbacks already queued, and

@@ -134,6 +134,70 @@ func TestBackpressureBoundsWriteQueue(t *testing.T) {
 	}
 }
 
+// WriteRoom tells how much Write accepts before Options.MaxWriteBufferSize
+// refuses it, and a refused Write queues nothing.
+func TestWriteRoom(t *testing.T) {
+	l := newLoop(t)
+	const limit = 64 << 10
+	a, b := pair(t, l, &stream.Options{MaxWriteBufferSize: limit})
+	free, _ := pair(t, l, nil)
+	var got int
+	testloop.Run(t, l, func(done func()) {
+		if r := free.WriteRoom(); r != -1 {
+			t.Errorf("WriteRoom without a cap = %d, want -1", r)
+		}
+		if r := a.WriteRoom(); r != limit {
+			t.Errorf("WriteRoom of an idle stream = %d, want the cap %d", r, limit)
+		}
+		if err := a.Write(make([]byte, limit+1), nil); !errors.Is(err, stream.ErrBufferFull) {
+			t.Errorf("a write over the cap: %v, want ErrBufferFull", err)
+		}
+		// b does not read yet: fill the kernel's buffers until bytes queue.
+		piece := make([]byte, 8<<10)
+		sent := 0
+		for a.WriteBuffered() == 0 && sent < 256<<20 {
+			if err := a.Write(piece, nil); err != nil {
+				t.Fatalf("Write after %d bytes: %v", sent, err)
+			}
+			sent += len(piece)
+		}
+		q := a.WriteBuffered()
+		if q == 0 {
+			t.Fatalf("the kernel took all %d bytes: nothing queued", sent)
+		}
+		room := a.WriteRoom()
+		if room != limit-q {
+			t.Fatalf("WriteRoom = %d with %d bytes queued, want %d", room, q, limit-q)
+		}
+		if err := a.Write(make([]byte, room+1), nil); !errors.Is(err, stream.ErrBufferFull) {
+			t.Fatalf("a write of WriteRoom()+1 bytes: %v, want ErrBufferFull", err)
+		}
+		if a.WriteBuffered() != q || a.WriteRoom() != room {
+			t.Fatalf("a refused write changed the queue: %d bytes, room %d; want %d, %d", a.WriteBuffered(), a.WriteRoom(), q, room)
+		}
+		if err := a.Write(make([]byte, room), nil); err != nil {
+			t.Fatalf("a write of WriteRoom() bytes: %v", err)
+		}
+		sent += room
+		if r := a.WriteRoom(); r != 0 {
+			t.Fatalf("WriteRoom = %d at the cap, want 0", r)
+		}
+		if err := a.Write([]byte("x"), nil); !errors.Is(err, stream.ErrBufferFull) {
+			t.Fatalf("a write at the cap: %v, want ErrBufferFull", err)
+		}
+		// Once b reads everything, the whole cap is free again.
+		b.ReadStream(func(chunk []byte, err error) {
+			got += len(chunk)
+			if got == sent {
+				if r := a.WriteRoom(); r != limit {
+					t.Errorf("WriteRoom after the queue drained = %d, want %d", r, limit)
+				}
+				done()
+			}
+		})
+	})
+}
+
 // 100 MiB through an echoing stream, written in random chunks and read back
 // with random read modes and sizes, compared byte for byte.
 func TestLargeRoundTripRandomChunks(t *testing.T) {

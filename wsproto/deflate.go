@@ -16,6 +16,13 @@ const windowSize = 1 << 15
 // RFC 7692 section 7.2.1 has senders remove it and receivers add it back.
 const syncTail = "\x00\x00\xff\xff"
 
+// maxKeptBuf is the largest message buffer (the Inflater's compressed
+// input, the Deflater's AppendMessage scratch) kept from one message to the
+// next: steady small traffic reuses its buffer without allocating, while
+// one big message does not leave its size held for the rest of a
+// connection that keeps its compression context.
+const maxKeptBuf = 64 << 10
+
 // inflateTail is what the Inflater appends to a message: the sync tail,
 // then an empty final stored block, so that the decompressor ends the
 // message with io.EOF instead of waiting for more input.
@@ -60,6 +67,9 @@ func sideParams(role Role, p DeflateParams, own bool) (noTakeover bool, bits int
 // starts afresh for every message and holds no state between them, so it
 // may be pooled (sync.Pool in the glue, per level and window size) and
 // shared by connections in turn.
+//
+// Between messages it holds the compressor's fixed state and a buffer of
+// at most 64 KiB (maxKeptBuf), whatever the size of the messages.
 //
 // A Deflater is not safe for concurrent use.
 type Deflater struct {
@@ -135,7 +145,10 @@ func (d *Deflater) Reset() { d.fw.Reset(&d.sink) }
 // in the middle of a block, so the Inflater collects a message's compressed
 // fragments (copying them) and inflates them all when the last one arrives.
 // The compressed size is bounded by the Reader's MaxMessageSize, the output
-// by DeflateConfig.MaxDecompressedSize.
+// by DeflateConfig.MaxDecompressedSize. Between messages it keeps the
+// history (about 64 KiB at most) and a buffer for the compressed input of
+// at most 64 KiB (maxKeptBuf): a bigger message's buffer is dropped once
+// it is inflated.
 //
 // An Inflater is not safe for concurrent use.
 type Inflater struct {
@@ -178,7 +191,7 @@ func (f *Inflater) Inflate(dst, p []byte, final bool) ([]byte, error) {
 		return dst, nil
 	}
 	f.in = append(f.in, inflateTail...)
-	defer func() { f.in = f.in[:0] }()
+	defer f.endMessage()
 	if !f.takeover {
 		f.hist = f.hist[:0]
 	}
@@ -211,6 +224,17 @@ func (f *Inflater) Inflate(dst, p []byte, final bool) ([]byte, error) {
 		f.remember(dst[mark:])
 	}
 	return dst, nil
+}
+
+// endMessage lets go of the message's compressed input, keeping its buffer
+// for the next message unless it is big.
+func (f *Inflater) endMessage() {
+	f.src.Reset(nil) // it still refers to f.in
+	if cap(f.in) > maxKeptBuf {
+		f.in = nil
+		return
+	}
+	f.in = f.in[:0]
 }
 
 // read decompresses until the end of the stream, appending to dst; the
@@ -265,6 +289,6 @@ func (f *Inflater) window() []byte {
 
 // Reset drops the history and any partial message: the Inflater is as new.
 func (f *Inflater) Reset() {
-	f.in = f.in[:0]
+	f.endMessage()
 	f.hist = f.hist[:0]
 }

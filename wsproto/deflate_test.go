@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"unicode/utf8"
 
@@ -308,6 +309,65 @@ func TestDeflateFragmented(t *testing.T) {
 	if !bytes.Equal(out, msg) || pings != (len(comp)+99)/100 {
 		t.Fatalf("got %d bytes and %d pings, want %d bytes", len(out), pings, len(msg))
 	}
+}
+
+// A Deflater and an Inflater that keep their context live as long as their
+// connection: one big message must not leave its size held by either (the
+// Inflater's copy of the compressed input, AppendMessage's scratch), while
+// small messages keep reusing their buffers (TestDeflateAllocs).
+func TestDeflateBigMessageNotRetained(t *testing.T) {
+	const size = 4 << 20
+	with := bigMessageHeap(t, size)
+	held := int64(with) - int64(liveHeap()) // the Deflater and the Inflater are gone
+	// A Deflater is about 630 KiB, an Inflater about 100 KiB.
+	if held > 2<<20 {
+		t.Errorf("a Deflater and an Inflater hold %d KiB after a %d MiB message", held>>10, size>>20)
+	} else {
+		t.Logf("a Deflater and an Inflater hold %d KiB after a %d MiB message", held>>10, size>>20)
+	}
+}
+
+// bigMessageHeap sends a message of size incompressible bytes through a
+// Deflater (AppendMessage) and an Inflater (in pieces, as a connection's
+// reader hands them over), and returns the live heap while they are still
+// held, once the message and its frame are not.
+func bigMessageHeap(t *testing.T, size int) uint64 {
+	msg := make([]byte, size)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := range msg {
+		msg[i] = byte(rng.Uint32())
+	}
+	d := wsproto.NewDeflater(wsproto.Server, wsproto.DeflateParams{}, nil)
+	f := wsproto.NewInflater(wsproto.Client, wsproto.DeflateParams{}, nil)
+	frame := wsproto.AppendMessage(nil, wsproto.OpBinary, false, [4]byte{}, msg, d)
+	_, n, err := wsproto.ParseFrameHeader(frame)
+	if err != nil || n == 0 {
+		t.Fatalf("frame header: %d bytes, %v", n, err)
+	}
+	for p := frame[n:]; len(p) > 0; {
+		k := min(len(p), 64<<10)
+		f.Inflate(nil, p[:k], false)
+		p = p[k:]
+	}
+	out, err := f.Inflate(nil, nil, true)
+	if err != nil || !bytes.Equal(out, msg) {
+		t.Fatalf("round trip: %d bytes, %v", len(out), err)
+	}
+	// msg, frame and out are dead from here on: only d and f may hold
+	// memory.
+	heap := liveHeap()
+	runtime.KeepAlive(d)
+	runtime.KeepAlive(f)
+	return heap
+}
+
+// liveHeap returns the bytes of live heap objects.
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
 
 func TestPreparedMessage(t *testing.T) {

@@ -66,7 +66,8 @@ func AppendClose(dst []byte, masked bool, key [4]byte, code CloseCode, reason st
 // the payload of a text message must be UTF-8, which is not checked here.
 // The payload is not modified. With d, d's scratch buffer holds the
 // compressed bytes until the next call, so a steady stream of messages
-// allocates nothing.
+// allocates nothing; a scratch grown past 64 KiB by a big message is
+// dropped after it.
 func AppendMessage(dst []byte, op Opcode, masked bool, key [4]byte, payload []byte, d *Deflater) []byte {
 	if op != OpText && op != OpBinary {
 		panic("wsproto: AppendMessage: opcode " + op.String() + " is not a data opcode")
@@ -75,7 +76,11 @@ func AppendMessage(dst []byte, op Opcode, masked bool, key [4]byte, payload []by
 		return AppendFrame(dst, true, false, op, masked, key, payload)
 	}
 	d.scratch = d.Compress(d.scratch[:0], payload)
-	return AppendFrame(dst, true, true, op, masked, key, d.scratch)
+	dst = AppendFrame(dst, true, true, op, masked, key, d.scratch)
+	if cap(d.scratch) > maxKeptBuf {
+		d.scratch = nil // one big message must not stay held
+	}
+	return dst
 }
 
 // A PreparedMessage is a message encoded once for sending to many

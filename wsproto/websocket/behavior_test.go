@@ -2,9 +2,13 @@ package websocket
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -12,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gale-io/gale/httpproto/httpserver"
+	"github.com/gale-io/gale/netutil"
+	"github.com/gale-io/gale/stream"
 	"github.com/gale-io/gale/tcpclient"
 	"github.com/gale-io/gale/wsproto"
 )
@@ -201,6 +207,363 @@ func TestBackpressure(t *testing.T) {
 	rc.expectClose()
 	rc.expectEOF()
 	rec.waitClose(t)
+}
+
+// capFlooder tries, on open, writes the stream's cap refuses, then floods
+// until a message does not fit, and sends it again on OnDrain.
+type capFlooder struct {
+	*recorder
+	deflate bool
+	res     chan capResult
+	refused int // the message ErrBackpressure refused
+}
+
+// capResult is what capFlooder saw, for the test goroutine.
+type capResult struct {
+	fit, zipped, bigMsg, bigFrag, after, tail, flood error
+	sent, buffered                                   int
+}
+
+const streamCap = 32 << 10
+
+// capMsg returns message i of a flood: 8 KiB that do not compress.
+func capMsg(i int) []byte { return noise(8<<10, i) }
+
+// noise returns n bytes that do not compress, different for each seed.
+func noise(n, seed int) []byte {
+	b := make([]byte, n)
+	rng := rand.New(rand.NewPCG(uint64(seed), 7))
+	for j := range b {
+		b[j] = byte(rng.Uint32())
+	}
+	return b
+}
+
+// fitPlain is a message whose plain frame (4 bytes of header) just fits the
+// stream's cap, and whose compressed frame might not.
+const fitPlain = streamCap - 4
+
+// zipped is a message bigger than the stream's cap whose compressed frame
+// fits it.
+const zipped = 100 << 10
+
+// bigMsg returns a message whose frame is bigger than the stream's cap,
+// compressed or not: 2 bits of entropy a byte, 400 KiB.
+func bigMsg() []byte {
+	b := noise(400<<10, -2)
+	for i := range b {
+		b[i] = 'a' + b[i]&3
+	}
+	return b
+}
+
+// tailLen is how much of bigMsg's end is sent again after it was refused.
+const tailLen = 4 << 10
+
+func (h *capFlooder) OnOpen(c *Conn) {
+	var r capResult
+	if h.deflate {
+		r.fit = c.WriteBinary(noise(fitPlain, -1))
+		r.zipped = c.WriteBinary(make([]byte, zipped))
+	}
+	big := bigMsg()
+	r.bigMsg = c.WriteBinary(big)
+	r.bigFrag = c.WriteFragment(wsproto.OpBinary, big, true)
+	r.after = c.WriteText([]byte("after")) // not ErrFragmenting: the fragment left nothing open
+	if h.deflate {
+		// A compressor that remembered big would send this as a
+		// reference to it, which the peer never got.
+		r.tail = c.WriteBinary(big[len(big)-tailLen:])
+	}
+	for r.sent < 1<<16 {
+		if r.flood = c.WriteBinary(capMsg(r.sent)); r.flood != nil {
+			break
+		}
+		r.sent++
+	}
+	r.buffered = c.Buffered()
+	h.refused = r.sent
+	h.res <- r
+	h.recorder.OnOpen(c)
+}
+
+func (h *capFlooder) OnDrain(c *Conn) {
+	if err := c.WriteBinary(capMsg(h.refused)); err != nil {
+		panic(err)
+	}
+	if err := c.WriteText([]byte("drained")); err != nil {
+		panic(err)
+	}
+	h.recorder.OnDrain(c)
+}
+
+// A frame goes to the stream in several Writes (header and payload, or
+// 32 KiB pieces). With a cap on the stream's queue
+// (stream.Options.MaxWriteBufferSize), a message is refused whole before
+// any of it goes out, so that no torn frame corrupts the connection:
+// ErrBackpressure and OnDrain when it does not fit now, an error wrapping
+// stream.ErrBufferFull when its frame is bigger than the cap itself. With
+// permessage-deflate a refused message leaves the compressor in step with
+// the peer (it is checked before compressing, or the compressor is reset),
+// and one bigger than the cap goes if it compresses to fit, or plain if
+// only that fits.
+func TestWriteRefusedByStreamCap(t *testing.T) {
+	for _, deflate := range []bool{false, true} {
+		name := "plain"
+		if deflate {
+			name = "deflate"
+		}
+		t.Run(name, func(t *testing.T) { testWriteRefusedByStreamCap(t, deflate) })
+	}
+}
+
+func testWriteRefusedByStreamCap(t *testing.T, deflate bool) {
+	res := make(chan capResult, 1)
+	recs := make(chan *recorder, 1)
+	var cfg Config
+	if deflate {
+		cfg.Compression = &wsproto.DeflateConfig{}
+	}
+	addr := startCapped(t, streamCap, nil, &ServerOptions{Config: cfg}, func() Handler {
+		rec := newRecorder()
+		recs <- rec
+		return &capFlooder{recorder: rec, deflate: deflate, res: res}
+	})
+	rc := dialRaw(t, addr)
+	rc.c.(*net.TCPConn).SetReadBuffer(32 << 10)
+	var infl *wsproto.Inflater
+	if deflate {
+		resp := rc.open("Sec-WebSocket-Extensions: permessage-deflate")
+		if resp.Header.Get("Sec-WebSocket-Extensions") == "" {
+			t.Fatal("no compression agreed")
+		}
+		infl = wsproto.NewInflater(wsproto.Client, wsproto.DeflateParams{}, nil)
+	} else {
+		rc.open()
+	}
+	rec := <-recs
+	var r capResult
+	select {
+	case r = <-res:
+	case <-time.After(testTimeout):
+		t.Fatal("OnOpen did not report")
+	}
+	if r.fit != nil || r.zipped != nil {
+		t.Errorf("a message whose plain frame fits the cap: %v; one whose compressed frame does: %v", r.fit, r.zipped)
+	}
+	for _, w := range []struct {
+		name string
+		err  error
+	}{{"WriteBinary", r.bigMsg}, {"WriteFragment", r.bigFrag}} {
+		if !errors.Is(w.err, stream.ErrBufferFull) || errors.Is(w.err, ErrBackpressure) {
+			t.Errorf("%s of a frame bigger than the stream's cap: %v, want an error wrapping stream.ErrBufferFull", w.name, w.err)
+		}
+	}
+	if r.after != nil || r.tail != nil {
+		t.Fatalf("small writes after the refused ones: %v, %v", r.after, r.tail)
+	}
+	if r.flood != ErrBackpressure {
+		t.Fatalf("flood stopped after %d messages with %v, want ErrBackpressure", r.sent, r.flood)
+	}
+	if r.buffered > streamCap {
+		t.Errorf("Buffered() = %d when refused, over the stream's cap %d", r.buffered, streamCap)
+	}
+	select {
+	case <-rec.drained:
+		t.Fatal("OnDrain before the peer read")
+	default:
+	}
+
+	// The peer reads everything: the refused writes left nothing on the
+	// wire, every message is whole (and inflates, with the context the
+	// server kept), and the refused one follows OnDrain.
+	read := func(what string) rawFrame {
+		t.Helper()
+		f, err := rc.readFrame()
+		if err != nil {
+			t.Fatalf("reading %s: %v", what, err)
+		}
+		if f.rsv1 {
+			if infl == nil {
+				t.Fatalf("%s: compressed frame without compression", what)
+			}
+			if f.payload, err = infl.Inflate(nil, f.payload, true); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+		}
+		return f
+	}
+	if deflate {
+		if f := read("the message that fits"); f.rsv1 || !bytes.Equal(f.payload, noise(fitPlain, -1)) {
+			t.Fatalf("the message that fits the cap only uncompressed: compressed %v, %d bytes; want plain, %d bytes", f.rsv1, len(f.payload), fitPlain)
+		}
+		if f := read("the compressible message"); !f.rsv1 || !bytes.Equal(f.payload, make([]byte, zipped)) {
+			t.Fatalf("the message that fits the cap once compressed: compressed %v, %d bytes; want compressed, %d zeros", f.rsv1, len(f.payload), zipped)
+		}
+	}
+	if f := read(`"after"`); f.op != wsproto.OpText || string(f.payload) != "after" {
+		t.Fatalf("first frame: %v, %d bytes %q; want text \"after\" (a refused message went out in part)", f.op, len(f.payload), trunc(f.payload))
+	}
+	if deflate {
+		big := bigMsg()
+		if f := read("the refused message's tail"); !f.rsv1 || !bytes.Equal(f.payload, big[len(big)-tailLen:]) {
+			t.Fatalf("the refused message's tail: compressed %v, %q, not as sent", f.rsv1, trunc(f.payload))
+		}
+	}
+	for i := 0; i <= r.sent; i++ {
+		if f := read(fmt.Sprintf("message %d", i)); f.op != wsproto.OpBinary || !bytes.Equal(f.payload, capMsg(i)) {
+			t.Fatalf("message %d of %d: %v, %d bytes, not as sent", i, r.sent, f.op, len(f.payload))
+		}
+	}
+	if f := read(`"drained"`); f.op != wsproto.OpText || string(f.payload) != "drained" {
+		t.Fatalf("after the flood: %v %q, want text \"drained\"", f.op, trunc(f.payload))
+	}
+	<-rec.drained
+	t.Logf("%d messages before the refusal, %d bytes queued then", r.sent, r.buffered)
+	rc.send(frame(true, false, wsproto.OpClose, nil))
+	rc.expectClose()
+	rc.expectEOF()
+	rec.waitClose(t)
+}
+
+// startCapped is startServer with a cap on each stream's write queue
+// (stream.Options.MaxWriteBufferSize), over TLS if config is not nil.
+func startCapped(t *testing.T, limit int, config *tls.Config, opts *ServerOptions, mk func() Handler) string {
+	t.Helper()
+	o := &httpserver.Options{}
+	o.TCP.Loops = 1
+	o.TCP.TLS = config
+	o.TCP.Stream = &stream.Options{MaxWriteBufferSize: limit}
+	s := httpserver.New(func(w *httpserver.ResponseWriter, r *httpserver.Request) { Upgrade(w, r, mk(), opts) }, o)
+	if err := s.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s.Addrs()[0].String()
+}
+
+// fillKernel writes small messages until the kernel takes no more and
+// bytes wait in the stream's queue (the peer does not read), and returns
+// the room the stream's cap leaves then.
+func fillKernel(c *Conn) (room int, err error) {
+	msg := make([]byte, 1<<10)
+	for range 1 << 16 {
+		if c.Buffered() > 0 {
+			return c.Stream().WriteRoom(), nil
+		}
+		if err := c.WriteBinary(msg); err != nil {
+			return 0, err
+		}
+	}
+	return 0, errors.New("the kernel took 64 MiB")
+}
+
+// A Close frame the stream's cap refuses can never go: the connection is
+// dropped at once with that cause, rather than after the close timeout.
+func TestCloseRefusedByStreamCap(t *testing.T) {
+	type result struct {
+		fill, exact, close error
+		room               int
+		closed             bool
+	}
+	res := make(chan result, 1)
+	recs := make(chan *recorder, 1)
+	addr := startCapped(t, streamCap, nil, &ServerOptions{Config: Config{CloseTimeout: 5 * time.Second}}, func() Handler {
+		rec := newRecorder()
+		recs <- rec
+		return &opener{recorder: rec, f: func(c *Conn) {
+			var r result
+			var room int
+			if room, r.fill = fillKernel(c); r.fill == nil {
+				// A message that leaves no room at all (a header of 4 bytes).
+				r.exact = c.WriteBinary(make([]byte, room-4))
+				r.room = c.Stream().WriteRoom()
+				r.close = c.Close(wsproto.CloseNormal, "bye")
+				r.closed = c.Stream().Closed()
+			}
+			res <- r
+		}}
+	})
+	rc := dialRaw(t, addr)
+	rc.c.(*net.TCPConn).SetReadBuffer(32 << 10)
+	rc.open()
+	rec := <-recs
+	r := <-res
+	if r.fill != nil || r.exact != nil || r.close != nil {
+		t.Fatalf("filling the queue: %v; a message filling the room: %v; Close: %v", r.fill, r.exact, r.close)
+	}
+	if r.room != 0 {
+		t.Fatalf("WriteRoom = %d after a message its size", r.room)
+	}
+	if !r.closed {
+		t.Error("the stream is still open after its cap refused the Close frame")
+	}
+	start := time.Now()
+	e := rec.waitClose(t)
+	if !errors.Is(e.Err, stream.ErrBufferFull) || !e.Local || e.Code != wsproto.CloseAbnormal {
+		t.Errorf("OnClose %+v (after %v), want 1006 caused by stream.ErrBufferFull", e, time.Since(start))
+	}
+}
+
+// Over TLS the stream's queue grows by a little more than what is written
+// (records' headers and tags), so a frame written in pieces can be refused
+// part way although it fit the room: the stream is closed, rather than
+// left with a torn frame.
+func TestTornFrameClosesStream(t *testing.T) {
+	ss, err := netutil.SelfSignedTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 64 << 10
+	type result struct {
+		fill, write error
+		room        int
+		closed      bool
+	}
+	res := make(chan result, 1)
+	recs := make(chan *recorder, 1)
+	addr := startCapped(t, limit, ss.Server, nil, func() Handler {
+		rec := newRecorder()
+		recs <- rec
+		return &opener{recorder: rec, f: func(c *Conn) {
+			var r result
+			if r.room, r.fill = fillKernel(c); r.fill == nil {
+				// Its frame, header included, is exactly the room; it
+				// goes out in two pieces (bufChunk), the first of which
+				// grows the queue by more than its size.
+				r.write = c.WriteBinary(make([]byte, r.room-4))
+				r.closed = c.Stream().Closed()
+			}
+			res <- r
+		}}
+	})
+	tc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tc.Close() })
+	tc.(*net.TCPConn).SetReadBuffer(32 << 10)
+	tc.SetDeadline(time.Now().Add(testTimeout))
+	c := tls.Client(tc, ss.Client("127.0.0.1"))
+	rc := &rawClient{t: t, c: c, br: bufio.NewReader(c)}
+	rc.open()
+	rec := <-recs
+	r := <-res
+	if r.fill != nil {
+		t.Fatal(r.fill)
+	}
+	if r.room-4 <= bufChunk || r.room-4 > 0xffff {
+		t.Fatalf("room %d: the message would not go in two pieces", r.room)
+	}
+	if !errors.Is(r.write, stream.ErrBufferFull) || !r.closed {
+		t.Fatalf("a frame refused part way: %v, stream closed %v; want stream.ErrBufferFull and the stream closed", r.write, r.closed)
+	}
+	if e := rec.waitClose(t); !errors.Is(e.Err, stream.ErrBufferFull) {
+		t.Errorf("OnClose %+v, want stream.ErrBufferFull as the cause", e)
+	}
 }
 
 // rawServer accepts one connection, reads the request, and lets answer

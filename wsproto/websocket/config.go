@@ -56,8 +56,11 @@ type Config struct {
 	// returns ErrBackpressure and queues nothing, and OnDrain follows once
 	// the queue has fallen to half of it. A message is always accepted
 	// when nothing is queued, whatever its size. Control frames (pings,
-	// pongs, close) are never refused. Default DefaultWriteBufferLimit
-	// (4 MiB); negative: no limit.
+	// pongs, close) are never refused for this limit. The stream's own
+	// cap (stream.Options.MaxWriteBufferSize, none by default) applies as
+	// well: see Conn.WriteMessage; a Close frame it refuses drops the
+	// connection. Default DefaultWriteBufferLimit (4 MiB); negative: no
+	// limit.
 	WriteBufferLimit int
 }
 

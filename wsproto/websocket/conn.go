@@ -291,7 +291,16 @@ func (c *Conn) sendClose(code wsproto.CloseCode, reason string) {
 	p := c.getBuf()
 	frame, err := wsproto.AppendClose((*p)[:0], c.role == wsproto.Client, c.maskKey(), code, reason)
 	if err == nil {
-		c.s.Write(frame, nil) // a failure closes the stream, which ends everything
+		// A failure closes the stream, which ends everything; but a frame
+		// refused by the stream's cap (stream.Options.MaxWriteBufferSize)
+		// leaves it open, and no Close frame will ever go: close it now
+		// rather than wait out the close timeout.
+		if err := c.s.Write(frame, nil); errors.Is(err, stream.ErrBufferFull) {
+			if c.cause() == nil {
+				c.ext().err = err
+			}
+			c.s.CloseWithError(err)
+		}
 	}
 	*p = frame
 	c.putBuf(p)

@@ -15,9 +15,10 @@ var (
 	// Close frame. Tornado's WebSocketClosedError.
 	ErrClosed = errors.New("websocket: connection closed")
 	// ErrBackpressure is returned by a write that would take the bytes
-	// queued for the peer (Conn.Buffered) past Config.WriteBufferLimit.
-	// The message is not queued. A DrainHandler's OnDrain is called once
-	// the queue has fallen to half the limit.
+	// queued for the peer (Conn.Buffered) past Config.WriteBufferLimit, or
+	// past the stream's own cap (stream.Options.MaxWriteBufferSize). The
+	// message is not queued. A DrainHandler's OnDrain is called once the
+	// queue has fallen to half the limit.
 	ErrBackpressure = errors.New("websocket: write buffer full")
 	// ErrPingTimeout is CloseError.Err when the peer did not answer a
 	// keepalive ping within Config.PingTimeout (the connection was closed

@@ -3,6 +3,7 @@ package websocket
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"unicode/utf8"
@@ -88,8 +89,17 @@ func (c *Conn) maskKey() [4]byte {
 //
 // It returns ErrClosed once this side has sent its Close frame or the
 // connection has closed, and ErrBackpressure (the message is not sent) when
-// Buffered plus the message would exceed Config.WriteBufferLimit; a
-// DrainHandler then hears when to try again.
+// Buffered plus the message would exceed Config.WriteBufferLimit, or when
+// the stream's cap on queued bytes (stream.Options.MaxWriteBufferSize)
+// leaves no room for its frame now; a DrainHandler then hears when to try
+// again. A frame larger than that cap itself can never be sent: the error
+// then wraps stream.ErrBufferFull (errors.Is), nothing is sent, and the
+// connection stays open. A message to be compressed is checked against
+// the cap's room at its worst-case compressed size, since the check comes
+// before compressing (a message compressed but not sent would put the
+// compressor out of step with the peer); one whose worst case exceeds the
+// cap itself is compressed to see, and goes uncompressed if only that
+// fits.
 func (c *Conn) WriteMessage(op wsproto.Opcode, data []byte) error {
 	if op != wsproto.OpText && op != wsproto.OpBinary {
 		return ErrBadOpcode
@@ -104,15 +114,51 @@ func (c *Conn) WriteMessage(op wsproto.Opcode, data []byte) error {
 		return ErrInvalidText
 	}
 	if c.comp != nil && len(data) >= c.cfg.threshold() {
-		d := c.comp.deflater(c.role)
-		out := c.getBuf()
-		*out = d.Compress((*out)[:0], data)
-		c.comp.releaseDeflater()
-		err := c.writeFrame(op, true, true, *out)
-		c.putBuf(out)
+		return c.writeCompressed(op, data)
+	}
+	if err := c.fits(c.frameLen(len(data))); err != nil {
 		return err
 	}
 	return c.writeFrame(op, true, false, data)
+}
+
+// writeCompressed sends data compressed, as one frame. A message compressed
+// and then not sent would leave the compressor's history ahead of the
+// peer's, so the stream's room is checked before compressing, against the
+// worst case of compression (maxDeflated). Only a message whose worst case
+// is larger than the stream's cap itself, which that check would refuse for
+// good, is compressed to see how big it gets. If it does not fit then, the
+// compressor is reset (it forgets the message, and the peer's history still
+// holds everything a fresh compressor refers to, as for WritePrepared) and
+// the message goes uncompressed if that can fit.
+func (c *Conn) writeCompressed(op wsproto.Opcode, data []byte) error {
+	n := c.frameLen(maxDeflated(len(data)))
+	fit := c.roomFor(n)
+	if fit == fitLater {
+		return c.refuse(fit, n)
+	}
+	d := c.comp.deflater(c.role)
+	out := c.getBuf()
+	*out = d.Compress((*out)[:0], data)
+	if fit == fitNever {
+		n = c.frameLen(len(*out))
+		if fit = c.roomFor(n); fit != fitNow {
+			d.Reset()
+			c.comp.releaseDeflater()
+			c.putBuf(out)
+			if fit == fitLater {
+				return c.refuse(fit, n)
+			}
+			if err := c.fits(c.frameLen(len(data))); err != nil {
+				return err
+			}
+			return c.writeFrame(op, true, false, data)
+		}
+	}
+	c.comp.releaseDeflater()
+	err := c.writeFrame(op, true, true, *out)
+	c.putBuf(out)
+	return err
 }
 
 // WriteFragment sends data as one fragment of a message whose whole is not
@@ -127,8 +173,10 @@ func (c *Conn) WriteMessage(op wsproto.Opcode, data []byte) error {
 // uncompressed. Text must be valid UTF-8 across the fragments: a fragment
 // that makes it invalid, or a final one that leaves a character unfinished,
 // is refused with ErrInvalidText (nothing sent; the message stays open for
-// a corrected fragment). Errors as WriteMessage: ErrBackpressure refuses this fragment
-// only (send it again after OnDrain); an opcode that neither opens nor
+// a corrected fragment). Errors as WriteMessage: ErrBackpressure refuses
+// this fragment only (send it again after OnDrain), as does an error
+// wrapping stream.ErrBufferFull for a fragment larger than the stream's cap
+// (send the data in smaller fragments); an opcode that neither opens nor
 // continues the message is ErrBadOpcode, or ErrFragmenting for a new
 // message while one is unfinished.
 func (c *Conn) WriteFragment(op wsproto.Opcode, data []byte, fin bool) error {
@@ -156,6 +204,9 @@ func (c *Conn) WriteFragment(op wsproto.Opcode, data []byte, fin bool) error {
 		if !v.Write(data) || fin && !v.Done() {
 			return ErrInvalidText
 		}
+	}
+	if err := c.fits(c.frameLen(len(data))); err != nil {
+		return err
 	}
 	if err := c.writeFrame(frameOp, fin, false, data); err != nil {
 		return err
@@ -208,10 +259,16 @@ func (c *Conn) WritePrepared(m *wsproto.PreparedMessage) error {
 	if c.flags&(fFragText|fFragBinary) != 0 {
 		return ErrFragmenting
 	}
+	if err := c.fits(len(frame)); err != nil {
+		return err
+	}
+	if err := c.send(frame); err != nil {
+		return err // nothing sent: the compression context still holds
+	}
 	if compressed && c.comp.defl != nil && c.comp.deflPool == nil {
 		c.comp.defl.Reset()
 	}
-	return c.send(frame)
+	return nil
 }
 
 // Ping sends a Ping frame with payload (at most 125 bytes; longer is a
@@ -246,6 +303,75 @@ func (c *Conn) writable(n int) error {
 	return nil
 }
 
+// fits checks that a frame of n bytes fits the room the stream's cap
+// (stream.Options.MaxWriteBufferSize) leaves, so that it is not refused
+// after part of it went out: a frame goes to the stream in several Writes
+// (writeFrame), and a torn frame would corrupt the connection. If it does
+// not fit now, it returns ErrBackpressure and arms OnDrain; if it can never
+// fit (it is larger than the cap), an error wrapping stream.ErrBufferFull.
+func (c *Conn) fits(n int) error {
+	if fit := c.roomFor(n); fit != fitNow {
+		return c.refuse(fit, n)
+	}
+	return nil
+}
+
+// roomFit is how a frame fits the room the stream's cap leaves.
+type roomFit uint8
+
+const (
+	fitNow   roomFit = iota // the stream takes it now (or has no cap)
+	fitLater                // once the queue drains
+	fitNever                // it is larger than the cap
+)
+
+// roomFor tells how a frame of n bytes fits the stream's room.
+func (c *Conn) roomFor(n int) roomFit {
+	room := c.s.WriteRoom()
+	switch {
+	case room < 0 || n <= room:
+		return fitNow
+	case n > room+c.s.WriteBuffered():
+		// room plus what is queued is the cap, or more than the cap when
+		// the queue is past it (TLS records' overhead): a frame bigger
+		// than that is bigger than the cap.
+		return fitNever
+	}
+	return fitLater
+}
+
+// refuse returns the error for a frame of n bytes that does not fit (fit is
+// fitLater or fitNever), arming OnDrain for one that fits later.
+func (c *Conn) refuse(fit roomFit, n int) error {
+	if fit == fitNever {
+		return fmt.Errorf("websocket: a frame of %d bytes exceeds the stream's MaxWriteBufferSize: %w", n, stream.ErrBufferFull)
+	}
+	c.flags |= fWantDrain
+	c.watchDrain()
+	return ErrBackpressure
+}
+
+// frameLen returns the length of a data frame carrying n bytes of payload
+// from this side (a client masks).
+func (c *Conn) frameLen(n int) int {
+	h := 2
+	switch {
+	case n > 0xffff:
+		h += 8
+	case n > 125:
+		h += 2
+	}
+	if c.role == wsproto.Client {
+		h += 4
+	}
+	return h + n
+}
+
+// maxDeflated bounds the compressed size of an n-byte message: DEFLATE's
+// stored blocks add 5 bytes per 64 KiB at worst, and the sync flush a few
+// more; this bound is generous.
+func maxDeflated(n int) int { return n + n>>10 + 64 }
+
 // watchDrain waits for the write queue to empty, with an empty Write whose
 // callback fires once every byte queued before it reached the kernel.
 func (c *Conn) watchDrain() {
@@ -278,6 +404,12 @@ func (c *Conn) onWritten(err error) {
 // nor masking needs a buffer its size. A server hands big payloads to the
 // stream as they are (the stream copies only what the kernel does not
 // take).
+//
+// The caller checks with fits that the whole frame fits the stream's room
+// first. Should a later piece be refused all the same (a TLS stream's
+// queue grows by a little more than what is written), the frame is torn
+// and the connection's byte stream corrupt: the stream is closed with the
+// error.
 func (c *Conn) writeFrame(op wsproto.Opcode, fin, rsv1 bool, payload []byte) error {
 	masked := c.role == wsproto.Client
 	key := c.maskKey()
@@ -289,9 +421,10 @@ func (c *Conn) writeFrame(op wsproto.Opcode, fin, rsv1 bool, payload []byte) err
 		if err := c.send(b); err != nil {
 			return err
 		}
-		return c.send(payload)
+		return c.sendRest(payload)
 	}
 	pos := 0
+	sent := false
 	for len(payload) > 0 {
 		n := min(len(payload), max(bufChunk-len(b), 0))
 		if n == 0 {
@@ -305,14 +438,36 @@ func (c *Conn) writeFrame(op wsproto.Opcode, fin, rsv1 bool, payload []byte) err
 		payload = payload[n:]
 		if len(payload) > 0 {
 			*p = b
-			if err := c.send(b); err != nil {
+			if err := c.sendPiece(b, sent); err != nil {
 				return err
 			}
+			sent = true
 			b = b[:0]
 		}
 	}
 	*p = b
+	return c.sendPiece(b, sent)
+}
+
+// sendPiece sends b, a piece of a frame: the first one, or a later one
+// (rest) after the earlier pieces went.
+func (c *Conn) sendPiece(b []byte, rest bool) error {
+	if rest {
+		return c.sendRest(b)
+	}
 	return c.send(b)
+}
+
+// sendRest sends b, a piece of a frame whose earlier pieces went already.
+// If the stream refuses it, the peer would read the next frame as the rest
+// of this one: the stream is closed with the error instead.
+func (c *Conn) sendRest(b []byte) error {
+	err := c.send(b)
+	if err != nil && err != ErrClosed {
+		c.s.CloseWithError(err)
+		return fmt.Errorf("websocket: frame cut short, connection closed: %w", err)
+	}
+	return err
 }
 
 // send hands bytes to the stream.
