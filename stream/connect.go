@@ -50,7 +50,9 @@ func (s *Stream) finishConnect() {
 		return
 	}
 	cb(nil)
-	if s.flags&fClosed == 0 && s.wq.pending() > 0 {
+	// Send what was written while connecting, then a CloseWrite made
+	// meanwhile (flush shuts the write side once the queue is empty).
+	if s.flags&fClosed == 0 && (s.wq.pending() > 0 || s.flags&(fShutWrite|fShutDone) == fShutWrite) {
 		s.flush()
 	}
 }

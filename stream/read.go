@@ -147,7 +147,7 @@ func (s *Stream) start(op readOp) error {
 	s.rd = op
 	if s.flags&(fClosed|fEOF) != 0 && !s.satisfiable(true) {
 		s.rd = readOp{}
-		return s.closedErr()
+		return s.eofOrClosedErr() // as a read pending at the end of file gets
 	}
 	s.settle()
 	return nil

@@ -131,6 +131,19 @@ func (s *Stream) feedHandshake() {
 	}
 }
 
+// failHeldWrites tells the writes held during a handshake that ended with
+// the stream closed: each callback gets the closed error, as for any write
+// pending at close.
+func (s *Stream) failHeldWrites(t *tlsState) {
+	held := t.pending
+	t.pending = nil
+	for _, w := range held {
+		if w.cb != nil {
+			w.cb(s.closedErr())
+		}
+	}
+}
+
 // finishHandshake runs on the loop once the handshake goroutine is done.
 func (s *Stream) finishHandshake(err error) {
 	defer s.recoverPanic()
@@ -145,12 +158,14 @@ func (s *Stream) finishHandshake(err error) {
 	switch {
 	case s.flags&fClosed != 0:
 		cb(s.closedErr())
+		s.failHeldWrites(t)
 	case err != nil:
 		if !quietErr(err) && !errors.Is(err, io.EOF) {
 			slog.Warn("gale/stream: TLS handshake failed", "err", err, "peer", s.RemoteAddr())
 		}
 		s.closeWith(err)
 		cb(err)
+		s.failHeldWrites(t)
 	default:
 		// The handshake's reads may have taken application data that
 		// came right behind it (into t.in, or into crypto/tls's own
