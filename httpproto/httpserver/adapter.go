@@ -13,6 +13,8 @@ import (
 	"net/textproto"
 	"net/url"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/gale-io/gale/httpproto"
@@ -26,12 +28,22 @@ import (
 // What h sees: an *http.Request with the method, URL, protocol, headers
 // (canonical keys), Host, RemoteAddr, TLS state, body and trailers, and a
 // context cancelled when the client goes away or the server closes the
-// connection. Its ResponseWriter supports http.Flusher (the body so far
-// goes out, chunked), http.Hijacker (the connection becomes a net.Conn
-// driven by the loop, as WebSocket libraries need) and
-// http.NewResponseController's Flush and Hijack. Writes pace themselves: a
-// handler that writes faster than the client reads blocks once about
-// 1 MiB waits in the connection.
+// connection. As under net/http, the Host field is in Request.Host, not in
+// Header, and URL.Host is empty for an origin-form target ("/p"). Its
+// ResponseWriter supports http.Flusher (the body so far goes out,
+// chunked), http.Hijacker (the connection becomes a net.Conn driven by the
+// loop, as WebSocket libraries need) and http.NewResponseController's
+// Flush and Hijack. Writes pace themselves: a handler that writes faster
+// than the client reads blocks once about 1 MiB waits in the connection.
+// They behave as net/http's: a missing Content-Type is sniffed from the
+// first bytes when the head goes out, a write past the declared
+// Content-Length fails with http.ErrContentLength (one for a 204 or 304
+// with http.ErrBodyNotAllowed), and the body written for HEAD is
+// discarded. Trailers, declared in the Trailer field or set with
+// http.TrailerPrefix, go after the body, which is then chunked. The end of
+// the client's input cancels the context, as a client that went away
+// does, but a client that only shut down its sending side (a half-close)
+// still gets the response.
 //
 // The body is read whole before h runs (within Options.Limits), so h never
 // blocks on a slow upload; stream large uploads with a StreamHandler
@@ -50,12 +62,20 @@ type nhWriter struct {
 	status int
 	wrote  bool // WriteHeader happened
 	buf    []byte
+	// head: answering HEAD, whose body net/http eats once the head is out
+	// (headOut: handed to the loop).
+	head    bool
+	headOut bool
+	// clen is the Content-Length declared when the status was set (-1:
+	// none); written counts the body bytes the handler wrote.
+	clen    int64
+	written int64
 	// sent counts bytes handed to the loop and not yet acknowledged as
 	// written to the kernel; writers wait while it is above the limit.
 	mu       sync.Mutex
 	cond     *sync.Cond
 	inFlight int
-	gone     error // the connection closed
+	gone     error // the connection closed or the response failed
 	hijacked bool
 	done     bool
 }
@@ -75,15 +95,26 @@ func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.s.LocalAddr())
 	req = req.WithContext(ctx)
-	nw := &nhWriter{w: w, l: c.ls.l, header: http.Header{}, status: 200}
+	nw := &nhWriter{w: w, l: c.ls.l, header: http.Header{}, status: 200,
+		head: r.Method == httpproto.MethodHead}
 	nw.cond = sync.NewCond(&nw.mu)
-	w.OnClose(func(err error) {
+	var onClose func(error)
+	onClose = func(err error) {
 		cancel()
+		if !w.c.closed {
+			// The end of the client's input: it left, or only shut down
+			// its sending side (the two look alike until a write fails).
+			// As under net/http the context ends but the response still
+			// goes out; the connection's close, if it comes, stops it.
+			w.OnClose(onClose)
+			return
+		}
 		nw.mu.Lock()
 		nw.gone = ErrConnClosed
 		nw.cond.Broadcast()
 		nw.mu.Unlock()
-	})
+	}
+	w.OnClose(onClose)
 	go func() {
 		defer cancel()
 		defer func() {
@@ -155,8 +186,12 @@ func newNetHTTPRequest(r *Request) (*http.Request, error) {
 	if st, ok := r.TLS(); ok {
 		req.TLS = &st
 	}
-	if u.Host == "" {
-		u.Host = req.Host
+	// As net/http: the Host field moves to Request.Host, which an
+	// absolute-form target's authority overrides; URL.Host stays empty for
+	// an origin-form target ("/p").
+	delete(hdr, "Host")
+	if u.Host != "" {
+		req.Host = u.Host
 	}
 	return req, nil
 }
@@ -176,11 +211,23 @@ func (nw *nhWriter) WriteHeader(code int) {
 			w.SetStatus(code, "")
 			applyHeader(w, fields)
 			w.SendHead()
+			// The final response carries the handler's fields as they
+			// are then, the 103's included: once, as under net/http.
+			w.Header().Reset()
 		}, 0)
 		return
 	}
 	nw.status = code
 	nw.wrote = true
+	nw.clen = -1
+	if cl := nw.header.Get("Content-Length"); cl != "" {
+		// As net/http: writes beyond it fail; an invalid one is dropped.
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			nw.clen = n
+		} else {
+			nw.header.Del("Content-Length")
+		}
+	}
 }
 
 // Write implements http.ResponseWriter.
@@ -193,6 +240,16 @@ func (nw *nhWriter) Write(p []byte) (int, error) {
 	}
 	if err := nw.err(); err != nil {
 		return 0, err
+	}
+	if !bodyAllowed(nw.status) {
+		return 0, http.ErrBodyNotAllowed
+	}
+	nw.written += int64(len(p))
+	if nw.clen >= 0 && nw.written > nw.clen {
+		return 0, http.ErrContentLength
+	}
+	if nw.head && nw.headOut {
+		return len(p), nil // no body for HEAD: the head (and sniffed type) is out
 	}
 	n := len(p)
 	for len(p) > 0 {
@@ -245,15 +302,20 @@ func (nw *nhWriter) handOff(flush bool) error {
 	nw.buf = nil
 	fields := nw.snapshotHeader()
 	status := nw.status
+	nw.headOut = true
 	nw.post(func(w *ResponseWriter) {
 		if !w.HeadSent() {
-			w.SetStatus(status, "")
-			applyHeader(w, fields)
+			startHead(w, status, fields, chunk)
 		}
 		w.Write(chunk)
 		if flush || len(chunk) > 0 {
 			n := len(chunk)
-			w.Flush(func(error) { nw.release(n) })
+			if err := w.Flush(func(error) { nw.release(n) }); err != nil {
+				// The response failed (the callback will not run): the
+				// handler's next write reports it instead of waiting.
+				nw.release(n)
+				nw.fail(err)
+			}
 		}
 	}, len(chunk))
 	nw.mu.Lock()
@@ -274,9 +336,32 @@ func (nw *nhWriter) snapshotHeader() http.Header {
 	return nw.header.Clone()
 }
 
+// startHead sets the status and fields of a response whose head goes out
+// with body, the first bytes written. As net/http does then, it sniffs a
+// missing Content-Type from them (http.DetectContentType), unless the
+// handler set the key (even to nothing), a Content-Encoding or a
+// Transfer-Encoding, or the status has no body.
+func startHead(w *ResponseWriter, status int, fields http.Header, body []byte) {
+	w.SetStatus(status, "")
+	applyHeader(w, fields)
+	_, haveType := fields["Content-Type"]
+	if !haveType && bodyAllowed(status) && len(body) > 0 &&
+		fields.Get("Content-Encoding") == "" && fields.Get("Transfer-Encoding") == "" {
+		w.Header().Set("Content-Type", http.DetectContentType(body))
+	}
+}
+
+// bodyAllowed reports whether a response with status may have a body.
+func bodyAllowed(status int) bool { return status >= 200 && status != 204 && status != 304 }
+
+// applyHeader sets the handler's fields on w, less the trailers named
+// with http.TrailerPrefix (they go after the body: see finalTrailers).
 func applyHeader(w *ResponseWriter, fields http.Header) {
 	h := w.Header()
 	for k, vs := range fields {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			continue
+		}
 		for _, v := range vs {
 			h.Add(k, v)
 		}
@@ -306,6 +391,17 @@ func (nw *nhWriter) release(n int) {
 	nw.mu.Unlock()
 }
 
+// fail records that the response cannot go on (err: why), waking a writer
+// that waits.
+func (nw *nhWriter) fail(err error) {
+	nw.mu.Lock()
+	if nw.gone == nil {
+		nw.gone = err
+	}
+	nw.cond.Broadcast()
+	nw.mu.Unlock()
+}
+
 // finish ends the response once the handler returned.
 func (nw *nhWriter) finish() {
 	if nw.hijacked {
@@ -317,20 +413,50 @@ func (nw *nhWriter) finish() {
 	chunk := nw.buf
 	nw.buf = nil
 	fields := nw.snapshotHeader()
+	trailers := nw.finalTrailers()
 	nw.done = true
 	status := nw.status
 	nw.post(func(w *ResponseWriter) {
 		if !w.HeadSent() {
-			w.SetStatus(status, "")
-			applyHeader(w, fields)
-			// net/http sniffs a missing Content-Type.
-			if !w.Header().Has("Content-Type") && len(chunk) > 0 && status != 204 && status != 304 {
-				w.Header().Set("Content-Type", http.DetectContentType(chunk))
-			}
+			startHead(w, status, fields, chunk)
+		}
+		if trailers != nil {
+			w.trailers = trailers
 		}
 		w.Write(chunk)
 		w.Finish()
 	}, 0)
+}
+
+// finalTrailers returns the trailer fields as net/http sends them, or nil:
+// the keys declared in the Trailer field with the values they have now,
+// and those set with http.TrailerPrefix ("Trailer:Name"). A response with
+// trailers is chunked (an HTTP/1.0 client, which cannot get them, gets
+// none).
+func (nw *nhWriter) finalTrailers() *httpproto.Headers {
+	var t *httpproto.Headers
+	add := func(k string, vs []string) {
+		if t == nil {
+			t = new(httpproto.Headers)
+		}
+		for _, v := range vs {
+			t.Add(k, v)
+		}
+	}
+	for _, v := range nw.header["Trailer"] {
+		for name := range strings.SplitSeq(v, ",") {
+			name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
+			if vs := nw.header[name]; name != "" && len(vs) > 0 {
+				add(name, vs)
+			}
+		}
+	}
+	for k, vs := range nw.header {
+		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok && name != "" {
+			add(name, vs)
+		}
+	}
+	return t
 }
 
 // abort ends a response whose handler panicked: a 500 if nothing was sent,

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +166,71 @@ func TestNetHTTPContextCanceledWhenClientLeaves(t *testing.T) {
 	}
 }
 
+// A client that sends pipelined requests and shuts down its sending side
+// (a half-close) still gets every answer, in order, and then the close,
+// as under net/http: the end of its input ends the handler's context, but
+// not the handler's writes. (The adapter always watches for the client's
+// going away, which a half-close looks like.)
+func TestNetHTTPHalfClosedClientGetsAllAnswers(t *testing.T) {
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+		io.WriteString(w, r.URL.Path)
+	})), nil)
+	c := dial(t, addr)
+	var b strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&b, "GET /r%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+	}
+	c.send(b.String())
+	c.c.(*net.TCPConn).CloseWrite()
+	for i := range 3 {
+		_, body := c.response("GET")
+		if want := fmt.Sprintf("/r%d", i); body != want {
+			t.Fatalf("response %d = %q, want %q", i, body, want)
+		}
+	}
+	c.expectClosed()
+}
+
+// Trailers set through http.TrailerPrefix ("Trailer:Name" keys, net/http's
+// way for trailers not declared in advance) or declared in the Trailer
+// field are sent after a chunked body, as net/http does, never as header
+// fields.
+func TestNetHTTPTrailers(t *testing.T) {
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Declared")
+		io.WriteString(w, "hello")
+		w.Header().Set(http.TrailerPrefix+"X-Sum", "abc")
+		w.Header().Set("X-Declared", "yes")
+	})), nil)
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, body := c.response("GET")
+	if body != "hello" || resp.ContentLength != -1 {
+		t.Fatalf("body %q, length %d", body, resp.ContentLength)
+	}
+	for k := range resp.Header {
+		if strings.HasPrefix(k, "Trailer:") || k == "X-Sum" {
+			t.Fatalf("trailer sent as a header field: %v", resp.Header)
+		}
+	}
+	if resp.Trailer.Get("X-Sum") != "abc" || resp.Trailer.Get("X-Declared") != "yes" {
+		t.Fatalf("trailers %v", resp.Trailer)
+	}
+	// And through net/http's client, which takes them as trailers.
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	hresp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatalf("request failed: %v", err)
+	}
+	b, err := io.ReadAll(hresp.Body)
+	hresp.Body.Close()
+	if err != nil || string(b) != "hello" || hresp.Trailer.Get("X-Sum") != "abc" {
+		t.Fatalf("body %q err %v trailers %v", b, err, hresp.Trailer)
+	}
+}
+
 func TestNetHTTPHijack(t *testing.T) {
 	_, addr := start(t, NetHTTP(adapterMux(t, nil, nil)), nil)
 	c, err := net.Dial("tcp", addr)
@@ -198,5 +265,186 @@ func TestNetHTTPChunkedRequestLooksLikeNetHTTP(t *testing.T) {
 	c.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
 	if _, body := c.response("POST"); body != `-1 [chunked] "" abc` {
 		t.Fatalf("handler saw %q", body)
+	}
+}
+
+// Fields sent with a 103 Early Hints appear in it and once more, not
+// twice, in the final response (the handler's header map as it then is),
+// as under net/http.
+func TestNetHTTP103FieldsNotDuplicated(t *testing.T) {
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "ok")
+	})), nil)
+	var got1xx []textproto.MIMEHeader
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		got1xx = append(got1xx, h)
+		return nil
+	}}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if len(got1xx) != 1 || len(got1xx[0].Values("Link")) != 1 {
+		t.Fatalf("1xx responses: %v", got1xx)
+	}
+	if n := len(resp.Header.Values("Link")); n != 1 {
+		t.Fatalf("final response has %d Link fields, want 1: %q", n, resp.Header.Values("Link"))
+	}
+}
+
+// As under net/http, a Write past the declared Content-Length fails with
+// http.ErrContentLength (and the handler goes on and returns), and a body
+// written for a 204 fails with http.ErrBodyNotAllowed.
+func TestNetHTTPWritePastContentLength(t *testing.T) {
+	done := make(chan error, 1)
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/204" {
+			w.WriteHeader(204)
+		} else {
+			w.Header().Set("Content-Length", "10")
+		}
+		chunk := bytes.Repeat([]byte("x"), 32<<10)
+		var err error
+		for range 128 { // 4 MiB
+			if _, err = w.Write(chunk); err != nil {
+				break
+			}
+		}
+		done <- err
+	})), &Options{Logger: slog.New(slog.DiscardHandler)})
+	for _, tc := range []struct {
+		path string
+		want error
+	}{{"/", http.ErrContentLength}, {"/204", http.ErrBodyNotAllowed}} {
+		c := dial(t, addr)
+		c.send("GET " + tc.path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+		go io.Copy(io.Discard, c.c)
+		select {
+		case err := <-done:
+			if err != tc.want {
+				t.Errorf("%s: Write error %v, want %v", tc.path, err, tc.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: handler blocked writing a body the response cannot have", tc.path)
+		}
+	}
+}
+
+// A response the server cannot send (a field value with a NUL byte) fails
+// the handler's writes instead of leaving them waiting for bytes that will
+// never be written.
+func TestNetHTTPFailedResponseReleasesWriter(t *testing.T) {
+	done := make(chan error, 1)
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Bad", "a\x00b")
+		chunk := bytes.Repeat([]byte("x"), 32<<10)
+		var err error
+		for range 128 { // 4 MiB, well past what may be in flight
+			if _, err = w.Write(chunk); err != nil {
+				break
+			}
+		}
+		done <- err
+	})), &Options{Logger: slog.New(slog.DiscardHandler)})
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	go io.Copy(io.Discard, c.c)
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("writes of a failed response all succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler blocked forever writing a failed response")
+	}
+}
+
+// As under net/http, the body a handler writes in answer to HEAD is eaten:
+// the handler returns and the connection stays usable.
+func TestNetHTTPHeadLargeBody(t *testing.T) {
+	done := make(chan struct{}, 2)
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { done <- struct{}{} }()
+		w.Header().Set("Content-Type", "text/plain")
+		chunk := bytes.Repeat([]byte("x"), 32<<10)
+		for range 64 { // 2 MiB
+			if _, err := w.Write(chunk); err != nil {
+				t.Errorf("%s: Write: %v", r.Method, err)
+				return
+			}
+		}
+	})), nil)
+	c := dial(t, addr)
+	c.send("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, body := c.response("HEAD"); resp.StatusCode != 200 || body != "" {
+		t.Fatalf("HEAD: %v body %q", resp.Status, body)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler writing a body for HEAD blocked")
+	}
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatalf("connection not kept alive after HEAD: %v", err)
+	}
+	if n, _ := io.Copy(io.Discard, resp.Body); n != 2<<20 {
+		t.Fatalf("GET body %d", n)
+	}
+}
+
+// As under net/http, an origin-form target leaves URL.Host empty, and the
+// Host field is in Request.Host, not in Header; an absolute-form target's
+// authority is the Host.
+func TestNetHTTPRequestHost(t *testing.T) {
+	got := make(chan string, 1)
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.Host + "|" + r.URL.String() + "|" + r.Host + "|" + strings.Join(r.Header.Values("Host"), ",")
+	})), nil)
+	c := dial(t, addr)
+	for _, tc := range []struct{ target, want string }{
+		{"/p?q=1", "|/p?q=1|example.com|"},
+		{"http://other.example/p", "other.example|http://other.example/p|other.example|"},
+	} {
+		c.send("GET " + tc.target + " HTTP/1.1\r\nHost: example.com\r\n\r\n")
+		c.response("GET")
+		if g := <-got; g != tc.want {
+			t.Errorf("%s: URL.Host|URL|Host|Header[Host] = %q, want %q", tc.target, g, tc.want)
+		}
+	}
+}
+
+// As under net/http, a missing Content-Type is sniffed from the first bytes
+// written whenever the head goes out: at the end, on a Flush, or when the
+// body outgrows what is buffered.
+func TestNetHTTPSniffContentType(t *testing.T) {
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<html><body>")
+		switch r.URL.Path {
+		case "/flush":
+			w.(http.Flusher).Flush()
+		case "/large":
+			w.Write(bytes.Repeat([]byte("a"), 100<<10))
+		}
+		io.WriteString(w, "</body></html>")
+	})), nil)
+	c := dial(t, addr)
+	for _, p := range []string{"/small", "/flush", "/large"} {
+		c.send("GET " + p + " HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, _ := c.response("GET")
+		if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("%s: Content-Type %q, want text/html; charset=utf-8", p, ct)
+		}
 	}
 }

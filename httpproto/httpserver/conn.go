@@ -19,6 +19,9 @@ import (
 //	stHandling the request is read; awaiting its response → stIdle (kept alive), stClosing, detached
 //	stClosing  the last response is being flushed         → closed
 //	stDetached handed to another protocol (Detach)        (terminal)
+//
+// In stIdle the previous response may still be being written (a slow
+// reader): the idle time starts once it has been (see awaitWrite).
 type connState uint8
 
 const (
@@ -68,6 +71,8 @@ type conn struct {
 	detachedInData bool
 
 	deadline  int64 // when the current timed state expires (monoNow; 0: none)
+	wpending  int   // finished-response bytes unwritten at the timer's last look
+	wprogress int64 // when wpending last changed (see awaitWrite)
 	timer     loop.Timer
 	timerAt   int64 // when timer fires (monoNow)
 	onDataFn  func([]byte, error)
@@ -118,7 +123,16 @@ func (c *conn) read() {
 	if c.starved {
 		want = len(c.s.Buffered()) + 1
 	}
-	if err := c.s.Peek(want, c.onDataFn); err != nil && !errors.Is(err, stream.ErrClosed) {
+	err := c.s.Peek(want, c.onDataFn)
+	switch {
+	case err == nil:
+	case errors.Is(err, stream.ErrClosed) && !c.s.Closed():
+		// The peer shut down its side and what is buffered completes no
+		// further request: every complete one has been answered (a
+		// request cut short gets no answer). Close after the output.
+		c.closing = true
+		c.finishClose()
+	case !errors.Is(err, stream.ErrClosed):
 		c.s.CloseWithError(err)
 	}
 }
@@ -186,14 +200,17 @@ func (c *conn) onData(buf []byte, rerr error) {
 		// The peer shut down its side (the stream is half-open, so the
 		// answers to what it sent still go out) or the stream failed.
 		// A request cut short gets no answer.
-		c.closing = true
 		switch c.state {
 		case stHandling:
-			// The response in progress goes out, then the connection
-			// closes; a handler that asked learns the client went away.
+			// The response in progress goes out, then the requests
+			// pipelined after it are answered in order (read finds the
+			// end of the input after the last of them and closes). A
+			// handler that asked is told of the end of the input: it
+			// cannot be told from a client that went away.
 			c.notifyGone(rerr)
 		case stClosing:
 		default:
+			c.closing = true
 			if c.s.Closed() {
 				return
 			}
@@ -470,6 +487,7 @@ func (c *conn) nextRequest() {
 		c.p.Resume() // an upgrade or CONNECT the handler declined
 	}
 	c.state = stIdle
+	c.wpending = 0
 	c.setDeadline(c.srv.opts.IdleTimeout)
 	if !c.inData {
 		c.unwatch()
@@ -488,7 +506,8 @@ func (c *conn) finishClose() {
 	}
 	c.lingering = true
 	c.state = stClosing
-	c.cancelDeadline()
+	c.wpending = 0
+	c.setDeadline(c.srv.opts.WriteTimeout) // see awaitWrite
 	c.flushOut(func(err error) {
 		if err != nil || c.closed {
 			c.s.Close()
@@ -510,6 +529,8 @@ func (c *conn) lingerClose() {
 		return
 	}
 	drained := 0
+	c.cancelDeadline()
+	c.timer.Cancel()
 	c.timer = c.ls.l.CallLater(lingerTime, c.s.Close)
 	var drain func([]byte, error)
 	drain = func(chunk []byte, err error) {
@@ -599,12 +620,20 @@ func (c *conn) detach() *stream.Stream {
 }
 
 // shutdown: Server.Shutdown began. An idle connection closes now; one
-// with a request in progress closes after its response.
+// with a request in progress closes after its response, and one whose
+// last response is still being written (the handler finished, the client
+// has not read it all) once it has been.
 func (c *conn) shutdown() {
 	c.closing = true
-	if c.state == stIdle {
-		c.s.Close()
+	if c.state != stIdle {
+		return
 	}
+	if c.s.Writing() {
+		c.s.CancelRead() // no next request: the linger reads instead
+		c.finishClose()
+		return
+	}
+	c.s.Close()
 }
 
 func (c *conn) onClose(err error) {
@@ -638,7 +667,7 @@ func (c *conn) setDeadline(d time.Duration) {
 func (c *conn) cancelDeadline() { c.deadline = 0 }
 
 func (c *conn) onTimer() {
-	if c.closed || c.state == stDetached || c.state == stClosing {
+	if c.closed || c.state == stDetached {
 		return
 	}
 	if c.deadline == 0 {
@@ -651,6 +680,9 @@ func (c *conn) onTimer() {
 		c.timer = c.ls.l.CallLater(wait, c.timerFn)
 		return
 	}
+	if (c.state == stIdle || c.state == stClosing) && c.awaitWrite(now) {
+		return
+	}
 	switch c.state {
 	case stIdle:
 		c.s.Close()
@@ -661,6 +693,41 @@ func (c *conn) onTimer() {
 		c.srv.log.Debug("gale/httpserver: timeout reading body", "remote", c.s.RemoteAddr())
 		c.s.Close()
 	}
+}
+
+// awaitWrite runs when the deadline of a connection whose handler is done
+// (idle, or closing after its last response) expired, at now. While
+// response bytes still wait to be written, the connection is not idle: it
+// stays open as long as the client takes some of them at least once per
+// WriteTimeout (it reads slowly), and the idle time starts once they are
+// written (as Tornado reads the next request only after its write
+// completed). A client that takes nothing for WriteTimeout is closed.
+// awaitWrite reports whether it took over: the connection waits on, or
+// it closed it.
+func (c *conn) awaitWrite(now int64) bool {
+	o := &c.srv.opts
+	n := c.s.WriteBuffered()
+	if n == 0 {
+		if c.wpending == 0 {
+			return false
+		}
+		// Written in full since the last look: the idle time starts.
+		c.wpending = 0
+		if c.state == stIdle {
+			c.setDeadline(o.IdleTimeout)
+		}
+		return true
+	}
+	if n != c.wpending {
+		c.wpending, c.wprogress = n, now
+	}
+	if now-c.wprogress >= int64(o.WriteTimeout) {
+		c.srv.log.Debug("gale/httpserver: timeout writing response", "remote", c.s.RemoteAddr())
+		c.s.Close()
+		return true
+	}
+	c.setDeadline(min(o.IdleTimeout, o.WriteTimeout))
+	return true
 }
 
 // release recycles a connection its handler detached during onData (a

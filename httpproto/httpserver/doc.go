@@ -31,10 +31,13 @@
 //
 // The codec's limits (httpproto.Limits: request line 8 KiB, head 64 KiB,
 // 100 fields, body 100 MiB) apply; HeaderTimeout (30 s, answered with
-// 408), BodyTimeout (60 s without a body byte) and IdleTimeout (60 s
-// between requests) bound slow clients; tcpserver's MaxConns bounds the
+// 408), BodyTimeout (60 s without a body byte), IdleTimeout (60 s
+// between requests, counted once the last response has been written in
+// full) and WriteTimeout (60 s during which a client takes no byte of a
+// finished response) bound slow clients; tcpserver's MaxConns bounds the
 // connections. Shutdown closes idle connections at once and lets requests
-// in progress finish (their responses carry "Connection: close").
+// in progress finish (their responses carry "Connection: close", and a
+// finished response still being written is in progress).
 //
 // # Threading
 //

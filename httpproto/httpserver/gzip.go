@@ -40,10 +40,13 @@ func newGzipState(o *GzipOptions) *gzipState {
 	return g
 }
 
-// acceptsGzip reports whether an Accept-Encoding value admits gzip: the
-// coding (or "*") listed without q=0 (RFC 9110 section 12.5.3).
+// acceptsGzip reports whether an Accept-Encoding value admits gzip (RFC
+// 9110 section 12.5.3): gzip (or x-gzip) listed without q=0, or, when
+// neither is listed, "*" without q=0. An explicit "gzip;q=0" refuses gzip
+// whatever "*" says: "*" covers only the codings not listed.
 func acceptsGzip(h *httpproto.Headers) bool {
 	var buf [2][]byte
+	named, namedOK, starOK := false, false, false
 	for _, v := range h.AppendValues(buf[:0], "Accept-Encoding") {
 		for len(v) > 0 {
 			elem := v
@@ -58,14 +61,19 @@ func acceptsGzip(h *httpproto.Headers) bool {
 				continue
 			}
 			q := bytes.Trim(params, " \t")
-			if len(q) >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=' &&
-				len(bytes.Trim(q[2:], "0.")) == 0 {
-				continue // q=0: not acceptable
+			ok := !(len(q) >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=' &&
+				len(bytes.Trim(q[2:], "0.")) == 0) // q=0: not acceptable
+			if string(name) == "*" {
+				starOK = starOK || ok
+			} else {
+				named, namedOK = true, namedOK || ok
 			}
-			return true
 		}
 	}
-	return false
+	if named {
+		return namedOK
+	}
+	return starOK
 }
 
 // shouldGzip decides, when the head is about to go out, whether to

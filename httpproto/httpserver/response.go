@@ -27,7 +27,9 @@ var (
 // fields, Write the body (buffered until Flush, Finish or 64 KiB), Finish.
 // A response finished without a Content-Length whose body was never
 // flushed gets one; otherwise the body is chunked (HTTP/1.1) or ends with
-// the connection (HTTP/1.0). A response to HEAD sends no body bytes.
+// the connection (HTTP/1.0). A response to HEAD sends no body bytes: the
+// handler may write the body as for GET (it sizes an unflushed response),
+// and it is discarded.
 //
 // A ResponseWriter belongs to the connection's loop; it is valid until
 // Finish (or the connection's close) and then reused.
@@ -42,6 +44,9 @@ type ResponseWriter struct {
 	failed   error
 	onClose  func(error)
 	gz       *gzipWriter
+	// trailers, if set (the net/http adapter's), end a chunked body; a
+	// response with them is not sized, so that it is chunked.
+	trailers *httpproto.Headers
 }
 
 func (w *ResponseWriter) reset(c *conn) {
@@ -55,6 +60,7 @@ func (w *ResponseWriter) reset(c *conn) {
 	w.headSent, w.finished, w.failed = false, false, nil
 	w.onClose = nil
 	w.gz = nil
+	w.trailers = nil
 }
 
 // Header returns the response fields, to change before the head is sent.
@@ -80,7 +86,13 @@ func (w *ResponseWriter) Finished() bool { return w.finished }
 
 // OnClose registers cb to be called, on the loop, if the connection closes
 // before the response is finished (the client went away, a timeout, a
-// forced shutdown): Tornado's on_connection_close.
+// forced shutdown): Tornado's on_connection_close. It is also called, with
+// an error matching io.EOF, when the client's input ends while the
+// connection stays open: a client that left looks like one that only shut
+// down its sending side (a half-close), which still gets its answers, so
+// the response may go on (cb may register itself again to learn of the
+// close that follows if the client did leave). cb is called at most once
+// per registration.
 func (w *ResponseWriter) OnClose(cb func(err error)) {
 	w.onClose = cb
 	if cb != nil && w.c.state == stHandling && !w.c.inData {
@@ -103,7 +115,13 @@ func (w *ResponseWriter) Write(p []byte) (int, error) {
 		}
 		return len(p), nil
 	}
-	return len(p), w.c.appendBody(p)
+	if w.c.req.Method == httpproto.MethodHead {
+		return len(p), nil // the head is out; a response to HEAD has no body
+	}
+	if err := w.c.appendBody(p); err != nil {
+		return 0, w.fail(err)
+	}
+	return len(p), nil
 }
 
 // WriteString is Write for a string.
@@ -141,14 +159,15 @@ func (w *ResponseWriter) Flush(cb func(err error)) error {
 	if err := w.writable(); err != nil {
 		return err
 	}
-	if w.gz != nil {
-		if err := w.gz.flush(); err != nil {
+	if !w.headSent {
+		// Sending the head may start the compressor: flush it after.
+		if err := w.sendHead(false); err != nil {
 			return err
 		}
 	}
-	if !w.headSent {
-		if err := w.sendHead(false); err != nil {
-			return err
+	if w.gz != nil {
+		if err := w.gz.flush(); err != nil {
+			return w.fail(err)
 		}
 	}
 	w.c.flushOut(cb)
@@ -174,7 +193,7 @@ func (w *ResponseWriter) Finish() error {
 	}
 	c := w.c
 	var err error
-	c.out, err = c.enc.AppendEnd(c.out, nil)
+	c.out, err = c.enc.AppendEnd(c.out, w.trailers)
 	if err != nil {
 		return w.fail(err)
 	}
@@ -238,7 +257,10 @@ func (w *ResponseWriter) Detach() (*stream.Stream, error) {
 }
 
 // SendHead sends the head now with the fields as they are, for a response
-// whose body follows later or never (a 101 before Detach).
+// whose body follows later or never (a 101 before Detach). With a 1xx
+// status other than 101 it sends an interim response (a 103 Early Hints,
+// say) and the status returns to 200 for the real one; an HTTP/1.0 client
+// gets no interim response (RFC 9110 section 15.2), so it is dropped.
 func (w *ResponseWriter) SendHead() error {
 	if err := w.writable(); err != nil {
 		return err
@@ -256,11 +278,17 @@ func (w *ResponseWriter) sendHead(last bool) error {
 	c := w.c
 	r := &c.req
 	h := &w.header
+	if w.status < 200 && w.status != 101 && r.Version == httpproto.HTTP10 {
+		// RFC 9110 section 15.2: an HTTP/1.0 client gets no interim
+		// response; it is dropped, and the real one follows.
+		w.status = 200
+		return nil
+	}
 	bodyless := w.status < 200 || w.status == 204 || w.status == 304
 	if c.srv.gz != nil && w.shouldGzip(last) {
 		w.startGzip(last)
 	}
-	if last && !bodyless && !h.Has("Content-Length") && !h.Has("Transfer-Encoding") {
+	if last && !bodyless && w.trailers == nil && !h.Has("Content-Length") && !h.Has("Transfer-Encoding") {
 		h.AddInt("Content-Length", int64(len(w.body)))
 	}
 	if w.c.srv.opts.ServerName != "" && !h.Has("Server") {

@@ -58,9 +58,17 @@ type Options struct {
 	// arrives for this long. Default 60 s.
 	BodyTimeout time.Duration
 	// IdleTimeout closes a kept-alive connection that has not started
-	// another request this long after the last response. Default 60 s
-	// (Tornado's default, the same timer as its header timeout, is 3600 s).
+	// another request this long after the last response was written in
+	// full (a response the client is still reading is not idle time).
+	// Default 60 s (Tornado's default, the same timer as its header
+	// timeout, is 3600 s).
 	IdleTimeout time.Duration
+	// WriteTimeout closes a connection whose finished response waits to
+	// be written while the client takes none of it for this long (it
+	// stopped reading), checked about every IdleTimeout; it bounds how long
+	// such a client holds the connection, and how long Shutdown waits for
+	// it. Default 60 s.
+	WriteTimeout time.Duration
 
 	// NoKeepAlive closes every connection after one response.
 	NoKeepAlive bool
@@ -129,6 +137,7 @@ const (
 	DefaultHeaderTimeout = 30 * time.Second
 	DefaultBodyTimeout   = 60 * time.Second
 	DefaultIdleTimeout   = 60 * time.Second
+	DefaultWriteTimeout  = 60 * time.Second
 )
 
 // New returns a server that passes whole requests to h (h may be nil when
@@ -147,6 +156,9 @@ func New(h Handler, opts *Options) *Server {
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
 	}
 	s.log = o.Logger
 	if s.log == nil {
@@ -195,7 +207,9 @@ func (s *Server) Stats() tcpserver.Stats { return s.tcp.Stats() }
 func (s *Server) Loops() []*loop.Loop { return s.tcp.Loops() }
 
 // Shutdown stops accepting, closes idle connections, lets every request in
-// progress finish (its response then carries Connection: close), and
+// progress finish (its response then carries Connection: close; a
+// response still being written to the client is in progress too, within
+// WriteTimeout when the client stops reading), and
 // returns once all connections have closed, or force-closes them when ctx
 // ends and returns ctx's error.
 func (s *Server) Shutdown(ctx context.Context) error {

@@ -242,6 +242,24 @@ func TestHTTP10(t *testing.T) {
 	c.expectClosed()
 }
 
+// RFC 9110 section 15.2: a server must not send a 1xx response to an
+// HTTP/1.0 client. An interim response (a 103 through SendHead) is dropped
+// for one; the real response follows as usual.
+func TestInterimResponseNotSentToHTTP10(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		w.SetStatus(103, "")
+		w.Header().Set("Link", "</a.css>; rel=preload")
+		w.SendHead()
+		w.Respond(200, "text/plain", []byte("ok"))
+	}, nil)
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+	b, _ := io.ReadAll(c.br)
+	if !bytes.HasPrefix(b, []byte("HTTP/1.1 200 ")) || !bytes.HasSuffix(b, []byte("\r\n\r\nok")) {
+		t.Fatalf("want only the 200 response, got %q", b)
+	}
+}
+
 func TestExpectContinue(t *testing.T) {
 	_, addr := start(t, hello, nil)
 	c := dial(t, addr)
@@ -272,6 +290,34 @@ func TestHeadResponse(t *testing.T) {
 	}
 }
 
+// A handler may stream a large body for HEAD, the same code as for GET:
+// the body is discarded (a response to HEAD sends no body bytes) and the
+// connection stays alive.
+func TestHeadStreamedBodyKeepsAlive(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write(bytes.Repeat([]byte("x"), 100<<10)) // past the flush threshold
+		w.Write(bytes.Repeat([]byte("y"), 10))
+		if err := w.Finish(); err != nil {
+			t.Errorf("Finish: %v", err)
+		}
+	}, nil)
+	c := dial(t, addr)
+	c.send("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, body := c.response("HEAD"); resp.StatusCode != 200 || body != "" {
+		t.Fatalf("HEAD: %v body %q", resp.Status, body)
+	}
+	c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatalf("GET after HEAD: %v", err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	if n != 100<<10+10 {
+		t.Fatalf("GET body %d", n)
+	}
+}
+
 func TestTimeouts(t *testing.T) {
 	_, addr := start(t, hello, &Options{HeaderTimeout: 300 * time.Millisecond, IdleTimeout: 300 * time.Millisecond,
 		BodyTimeout: 300 * time.Millisecond})
@@ -295,6 +341,65 @@ func TestTimeouts(t *testing.T) {
 		c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
 		c.expectClosed()
 	})
+}
+
+// bigBody is larger than what the kernel buffers of a loopback connection
+// hold, so that a client that does not read leaves most of a response
+// with it waiting in the server.
+const bigBody = 48 << 20
+
+func bigHandler(w *ResponseWriter, r *Request) {
+	w.Respond(200, "application/octet-stream", bytes.Repeat([]byte("z"), bigBody))
+}
+
+// The idle timeout of a kept-alive connection counts from when the last
+// response has been written in full, not from when the handler finished
+// it: a client that reads a large response slowly gets all of it (Tornado
+// starts the next read, and its timeout, only once its write completed).
+func TestIdleTimeoutStartsAfterResponseWritten(t *testing.T) {
+	_, addr := start(t, bigHandler, &Options{IdleTimeout: time.Second})
+	c := dial(t, addr)
+	c.c.SetDeadline(time.Now().Add(30 * time.Second))
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(4 * time.Second) // a slow reader
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	if n != bigBody {
+		t.Fatalf("got %d of %d body bytes (%v)", n, bigBody, err)
+	}
+	// Then the connection is idle, and the idle timeout closes it.
+	start := time.Now()
+	c.expectClosed()
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Fatalf("closed %v after the response was read, before the idle timeout", d)
+	}
+}
+
+// A client that stops reading does not hold its connection for ever: once
+// it has taken no byte of a finished response for WriteTimeout, the
+// connection closes, whether it was to be kept alive or not.
+func TestWriteTimeoutClosesStalledClient(t *testing.T) {
+	for _, conn := range []string{"keep-alive", "close"} {
+		t.Run(conn, func(t *testing.T) {
+			s, addr := start(t, bigHandler, &Options{IdleTimeout: 500 * time.Millisecond, WriteTimeout: time.Second})
+			c := dial(t, addr)
+			c.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: " + conn + "\r\n\r\n")
+			deadline := time.Now().Add(15 * time.Second)
+			for st := s.Stats(); st.Accepted == 0 || st.Open > 0; st = s.Stats() {
+				if time.Now().After(deadline) {
+					t.Fatal("the connection of a client that does not read stays open")
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			n, _ := io.Copy(io.Discard, c.br)
+			if n >= bigBody {
+				t.Fatalf("read %d bytes: the whole response", n)
+			}
+		})
+	}
 }
 
 type uploadDelegate struct {
@@ -408,6 +513,68 @@ func TestGzip(t *testing.T) {
 	c.send(fmt.Sprintf("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", zb.Len(), zb.String()))
 	if resp, _ := c.response("POST"); resp.StatusCode != 413 {
 		t.Fatalf("bomb: %v", resp.Status)
+	}
+}
+
+// Flush on a compressed response puts the body written so far on the wire,
+// decodable by the client before the response is finished.
+func TestGzipFlushDeliversBody(t *testing.T) {
+	release := make(chan struct{})
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte(strings.Repeat("first part. ", 200)))
+		w.Flush(nil)
+		// Finish only once the client has read the flushed part.
+		l := w.c.ls.l
+		go func() {
+			<-release
+			l.Post(func() { w.Finish() })
+		}()
+	}, &Options{Gzip: &GzipOptions{}})
+	defer close(release)
+	c := dial(t, addr)
+	c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.send("GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("not gzipped: %v", resp.Header)
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatalf("no gzip header after Flush: %v", err)
+	}
+	buf := make([]byte, 12)
+	if _, err := io.ReadFull(zr, buf); err != nil || string(buf) != "first part. " {
+		t.Fatalf("flushed body not readable before Finish: %q, %v", buf, err)
+	}
+}
+
+// RFC 9110 section 12.5.3: "*" stands only for the codings not listed, so
+// "gzip;q=0, *" refuses gzip, while "*" alone or "identity;q=0.5, *"
+// admits it.
+func TestGzipExplicitRefusalWinsOverStar(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		w.Respond(200, "text/plain", []byte(strings.Repeat("compressible ", 500)))
+	}, &Options{Gzip: &GzipOptions{}})
+	for ae, want := range map[string]string{
+		"gzip;q=0, *":          "",
+		"*, gzip;q=0":          "",
+		"x-gzip;q=0, *;q=1":    "",
+		"*":                    "gzip",
+		"identity;q=0.5, *":    "gzip",
+		"gzip;q=0, x-gzip":     "gzip",
+		"*;q=0, gzip;q=0.1":    "gzip",
+		"gzip;q=0.0, *;q=0.00": "",
+	} {
+		c := dial(t, addr)
+		c.send("GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: " + ae + "\r\n\r\n")
+		resp, _ := c.response("GET")
+		if ce := resp.Header.Get("Content-Encoding"); ce != want {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q, want %q", ae, ce, want)
+		}
 	}
 }
 
@@ -527,6 +694,36 @@ func TestShutdownGraceful(t *testing.T) {
 		t.Fatalf("in-flight response: %q close=%v", body, resp.Close)
 	}
 	busy.expectClosed()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Shutdown lets a response in progress finish: a response the handler
+// finished but the client has not read yet is in progress too (the
+// connection is not idle until it has been written).
+func TestShutdownWaitsForUnwrittenResponse(t *testing.T) {
+	s, addr := start(t, bigHandler, nil)
+	c := dial(t, addr)
+	c.c.SetDeadline(time.Now().Add(30 * time.Second))
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(500 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		done <- s.Shutdown(ctx)
+	}()
+	time.Sleep(500 * time.Millisecond)
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	if n != bigBody {
+		t.Errorf("got %d of %d body bytes (%v)", n, bigBody, err)
+	}
+	c.expectClosed()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
