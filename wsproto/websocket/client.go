@@ -26,10 +26,13 @@ type DialOptions struct {
 	// Header holds extra request fields: Origin, Cookie, Authorization,
 	// User-Agent... A Host field replaces the one taken from the URL. The
 	// fields the handshake itself sets (Upgrade, Connection,
-	// Sec-WebSocket-Key, -Version, -Extensions) are ignored here.
+	// Sec-WebSocket-Key, -Version, -Extensions) are ignored here. A
+	// Sec-WebSocket-Protocol field is sent when Subprotocols is empty, and
+	// its values are then the offer.
 	Header *httpproto.Headers
-	// Subprotocols are offered in this order of preference; the server's
-	// choice must be one of them.
+	// Subprotocols are offered in this order of preference (replacing a
+	// Sec-WebSocket-Protocol field in Header); the server's choice must be
+	// one of them.
 	Subprotocols []string
 	// HandshakeTimeout bounds the whole opening: name resolution, TCP
 	// connect, TLS and the HTTP exchange. Default DefaultHandshakeTimeout
@@ -83,6 +86,7 @@ type dialer struct {
 	host   string // for the Host field
 	target string
 	key    string
+	protos []string // the subprotocols the request offers
 	st     *stream.Stream
 	p      httpproto.Parser
 	used   int
@@ -189,6 +193,17 @@ func (d *dialer) request() ([]byte, error) {
 	if len(d.opts.Subprotocols) > 0 {
 		h.Set("Sec-WebSocket-Protocol", strings.Join(d.opts.Subprotocols, ", "))
 	}
+	// What the server may choose from: Subprotocols, or a field given in
+	// Header (RFC 6455 section 4.1: one "present in the client's
+	// handshake").
+	d.protos = d.protos[:0]
+	for _, v := range h.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				d.protos = append(d.protos, p)
+			}
+		}
+	}
 	if d.opts.Compression != nil {
 		h.Set("Sec-WebSocket-Extensions", wsproto.OfferValue(d.opts.Compression))
 	}
@@ -268,7 +283,7 @@ func (d *dialer) switched() {
 	proto := ""
 	if ps := h.Values("Sec-WebSocket-Protocol"); len(ps) > 0 {
 		proto = strings.TrimSpace(ps[0])
-		if len(ps) > 1 || !slices.Contains(d.opts.Subprotocols, proto) {
+		if len(ps) > 1 || !slices.Contains(d.protos, proto) {
 			bad("the server chose a subprotocol that was not offered", nil)
 			return
 		}
