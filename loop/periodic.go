@@ -17,7 +17,8 @@ type Periodic struct {
 	period  time.Duration
 	jitter  float64
 	running bool
-	next    int64 // loop clock of the next call
+	starts  uint64 // Start calls so far: fire tells a restart inside f
+	next    int64  // loop clock of the next call
 	timer   Timer
 	run     func() // p.fire, bound once so scheduling allocates nothing
 }
@@ -42,6 +43,7 @@ func (p *Periodic) Start() {
 		return
 	}
 	p.running = true
+	p.starts++
 	p.next = p.l.clock()
 	p.schedule()
 }
@@ -60,7 +62,12 @@ func (p *Periodic) fire() {
 	if !p.running {
 		return
 	}
-	defer p.schedule() // after a panic too
+	starts := p.starts
+	defer func() { // after a panic too
+		if p.starts == starts { // not restarted by f: Start scheduled that
+			p.schedule()
+		}
+	}()
 	p.f()
 }
 
@@ -76,9 +83,9 @@ func (p *Periodic) schedule() {
 	}
 	now := p.l.clock()
 	if p.next <= now {
-		p.next += ((now-p.next)/period + 1) * period
+		p.next = addClock(p.next, time.Duration(((now-p.next)/period+1)*period))
 	} else {
-		p.next += period
+		p.next = addClock(p.next, time.Duration(period))
 	}
 	p.timer.Cancel()
 	p.timer = p.l.callAtClock(p.next, p.run)

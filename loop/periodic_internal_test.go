@@ -51,3 +51,35 @@ func TestPeriodicScheduleArithmetic(t *testing.T) {
 	}
 	j.Stop()
 }
+
+// A Periodic restarted from inside its own function (Stop, then Start)
+// makes its next call a period after that Start, as Start documents: the
+// end of the running call does not schedule it once more (it made it two
+// periods).
+func TestPeriodicRestartInsideCall(t *testing.T) {
+	l, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var p *Periodic
+	var want, got int64
+	p = NewPeriodic(l, time.Hour, 0, func() {
+		p.Stop()
+		p.Start()
+		want = p.next
+		l.CallLater(0, func() { // after the call has returned
+			got = p.next
+			p.Stop()
+			l.Stop()
+		})
+	})
+	p.running = true
+	l.CallLater(0, p.fire) // one call now, as if the period had passed
+	if err := l.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("next call %v after the restart's, want the restart's (a period after Start)", time.Duration(got-want))
+	}
+}

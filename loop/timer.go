@@ -1,6 +1,9 @@
 package loop
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Timer is a handle to a callback scheduled with CallLater or CallAt. It is
 // a small value: copy it freely. The zero Timer is not scheduled. Like every
@@ -33,7 +36,19 @@ func (t Timer) Pending() bool {
 // were added. A timer added by a timer callback runs on a later iteration,
 // never in the batch that added it.
 func (l *Loop) CallLater(d time.Duration, f func()) Timer {
-	return l.callAtClock(l.clock()+int64(max(d, 0)), f)
+	return l.callAtClock(addClock(l.clock(), d), f)
+}
+
+// addClock returns the loop clock d after now, saturating: a huge d (such
+// as math.MaxInt64 for "never") must not wrap around into the past.
+func addClock(now int64, d time.Duration) int64 {
+	if d <= 0 {
+		return now
+	}
+	if now > 0 && int64(d) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(d)
 }
 
 // CallAt runs f on the loop's goroutine at t, measured on the monotonic
