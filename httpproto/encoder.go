@@ -11,7 +11,8 @@ import "strconv"
 //
 // Response framing (RFC 9112 section 6, Tornado's HTTP1Connection):
 //   - 1xx, 204 and 304 responses, and responses to HEAD, have no body;
-//     writing one is an error.
+//     writing one is an error. A Content-Length field on a 1xx or 204
+//     response is left out of the head (RFC 9110 section 8.6).
 //   - A Content-Length set by the caller is honoured: writing more, or
 //     ending with fewer bytes, is an error (CodeInvalidOutput) after which
 //     the connection must be closed, as the peer can no longer frame it.
@@ -125,7 +126,18 @@ func (e *Encoder) AppendResponseHead(dst []byte, req RequestInfo, status int, re
 	}
 
 	dst = AppendStatusLine(dst, status, reason)
-	dst = h.AppendTo(dst)
+	if status < 200 || status == 204 {
+		// RFC 9110 section 8.6: no Content-Length on a 1xx or 204
+		// response; a caller's is left out (as net/http does), not sent
+		// for the peer to reject.
+		for _, f := range h.fields {
+			if !equalFold(f.Name, "Content-Length") {
+				dst = appendField(dst, f)
+			}
+		}
+	} else {
+		dst = h.AppendTo(dst)
+	}
 	if !interim && status != 101 {
 		if mode == bodyChunked && !h.Has("Transfer-Encoding") {
 			dst = append(dst, "Transfer-Encoding: chunked\r\n"...)

@@ -1,6 +1,7 @@
 package httpproto
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 )
@@ -214,6 +215,38 @@ func TestStatusText(t *testing.T) {
 	for code, want := range map[int]string{200: "OK", 404: "Not Found", 431: "Request Header Fields Too Large", 599: "Unknown", 99: "Unknown", 700: "Unknown"} {
 		if got := StatusText(code); got != want {
 			t.Errorf("StatusText(%d) = %q", code, got)
+		}
+	}
+}
+
+// RFC 9110 section 8.6: a server must not send Content-Length on a 1xx or
+// 204 response. A caller's field is left out of the head (as net/http
+// does), so that the head is one a parser (this package's included)
+// accepts; a 304 and a 200 keep theirs.
+func TestEncoderNoContentLengthOn1xxAnd204(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		keep   bool
+	}{{204, false}, {103, false}, {304, true}, {200, true}} {
+		var e Encoder
+		var h Headers
+		h.Add("Content-Length", "5")
+		h.Add("X-A", "b")
+		out, err := e.AppendResponseHead(nil, RequestInfo{KeepAlive: true}, tc.status, "", &h)
+		if err != nil {
+			t.Fatalf("status %d: %v", tc.status, err)
+		}
+		if got := bytes.Contains(out, []byte("Content-Length: 5\r\n")); got != tc.keep || !bytes.Contains(out, []byte("X-A: b\r\n")) {
+			t.Fatalf("status %d: head %q, want Content-Length kept: %v", tc.status, out, tc.keep)
+		}
+		if tc.status == 200 {
+			continue
+		}
+		var p Parser
+		p.InitResponse(nil)
+		in := append(out, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"...)
+		if _, _, err := p.Next(in); err != nil {
+			t.Fatalf("status %d: the parser refuses the head %q: %v", tc.status, out, err)
 		}
 	}
 }

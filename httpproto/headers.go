@@ -240,12 +240,17 @@ func (h *Headers) Clone() Headers {
 // dst. It does not validate; see ValidateFields.
 func (h *Headers) AppendTo(dst []byte) []byte {
 	for _, f := range h.fields {
-		dst = append(dst, f.Name...)
-		dst = append(dst, ':', ' ')
-		dst = append(dst, f.Value...)
-		dst = append(dst, '\r', '\n')
+		dst = appendField(dst, f)
 	}
 	return dst
+}
+
+// appendField appends one field line.
+func appendField(dst []byte, f Field) []byte {
+	dst = append(dst, f.Name...)
+	dst = append(dst, ':', ' ')
+	dst = append(dst, f.Value...)
+	return append(dst, '\r', '\n')
 }
 
 // Validate checks every field as a sender must (RFC 9110 section 5): a
