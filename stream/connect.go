@@ -83,8 +83,14 @@ func (s *Stream) SetKeepAlive(on bool, idle time.Duration) error {
 	return sysSetKeepAlive(s.fd, on, idle)
 }
 
-// LocalAddr returns the socket's own address, or nil.
-func (s *Stream) LocalAddr() net.Addr { return sysLocalAddr(s.fd) }
+// LocalAddr returns the socket's own address, or nil (on a closed stream:
+// its descriptor number may belong to another socket by now).
+func (s *Stream) LocalAddr() net.Addr {
+	if s.flags&fClosed != 0 {
+		return nil
+	}
+	return sysLocalAddr(s.fd)
+}
 
 // RemoteAddr returns the peer's address (asked of the kernel each time), or
 // the one SetRemoteAddr gave, or nil.

@@ -1,8 +1,10 @@
 package websocket
 
 import (
+	"errors"
 	"time"
 
+	"github.com/gale-io/gale/stream"
 	"github.com/gale-io/gale/wsproto"
 )
 
@@ -54,9 +56,12 @@ func (c *Conn) onTimer() {
 			return
 		}
 		c.pingAt = c.clock()
-		if err := c.Ping(nil); err != nil {
-			return
+		if err := c.Ping(nil); err != nil && !errors.Is(err, stream.ErrBufferFull) {
+			return // closed
 		}
+		// A ping the stream's write cap refused (a peer that does not
+		// read) counts as sent and unanswered: the pong timeout closes a
+		// dead peer all the same.
 		if to := c.cfg.pingTimeout(); to > 0 {
 			c.startTimer(timerPong, to)
 		} else {
