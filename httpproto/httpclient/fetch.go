@@ -83,6 +83,7 @@ type fetch struct {
 	cancelDial context.CancelFunc
 	proxy      httpproto.URL
 	viaProxy   bool
+	proxyAuth  string // the request's Proxy-Authorization, kept for CONNECTs
 	key        poolKey
 	pc         *pconn
 	reused     bool
@@ -327,6 +328,13 @@ func (f *fetch) openTunnel(pc *pconn) {
 	if f.proxy.Username != "" {
 		f.scratch = appendBasicAuth(f.scratch[:0], f.proxy.Username, f.proxy.Password)
 		h.AddBytes([]byte("Proxy-Authorization"), f.scratch)
+	} else if v := f.header.GetString("Proxy-Authorization"); v != "" || f.proxyAuth != "" {
+		// The request's own Proxy-Authorization is the proxy's: it goes
+		// on the CONNECT (requestHeader keeps it from the origin).
+		if v == "" {
+			v = f.proxyAuth
+		}
+		h.Add("Proxy-Authorization", v)
 	}
 	out, err := httpproto.AppendRequestHead(pc.out[:0], "CONNECT", target, &h)
 	if err != nil {

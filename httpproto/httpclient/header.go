@@ -35,6 +35,14 @@ func (f *fetch) requestHeader() *httpproto.Headers {
 			h.AddBytes(hdrAuthorization, f.scratch)
 		}
 	}
+	if f.viaProxy && f.url.Scheme == "https" {
+		// Through a CONNECT tunnel, the request reaches the origin:
+		// credentials for the proxy went on the CONNECT only.
+		if v := h.GetString("Proxy-Authorization"); v != "" {
+			f.proxyAuth = v // for the CONNECT of a retry or a redirect
+			h.Del("Proxy-Authorization")
+		}
+	}
 	if f.viaProxy && f.url.Scheme == "http" && f.proxy.Username != "" && !h.Has("Proxy-Authorization") {
 		f.scratch = appendBasicAuth(f.scratch[:0], f.proxy.Username, f.proxy.Password)
 		h.AddBytes(hdrProxyAuthorization, f.scratch)

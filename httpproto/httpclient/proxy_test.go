@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -197,3 +198,23 @@ func TestTLSVerification(t *testing.T) {
 }
 
 var _ = httpproto.HTTP11
+
+// A Proxy-Authorization field in the request's header is for the proxy
+// only (RFC 9110 section 11.7.2): for an https target it goes on the
+// CONNECT request, and never through the tunnel to the origin server.
+func TestProxyAuthorizationHeaderOnlyToProxy(t *testing.T) {
+	target := newTLSServer(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "origin saw "+strconv.Quote(r.Header.Get("Proxy-Authorization")))
+	})
+	p := newProxy(t, "Basic dTpw")
+	pool := x509.NewCertPool()
+	pool.AddCert(target.Certificate())
+	e := newEnv(t, &httpclient.Options{TLS: &tls.Config{RootCAs: pool}, Proxy: httpclient.FixedProxy(p.URL)})
+	r, err := e.do(&httpclient.Request{URL: target.URL, Header: headers("Proxy-Authorization", "Basic dTpw")})
+	if err != nil {
+		t.Fatalf("CONNECT without the request's Proxy-Authorization: %v", err)
+	}
+	if r.Status != 200 || string(r.Body) != `origin saw ""` {
+		t.Fatalf("%d %q: the origin got the proxy's credentials", r.Status, r.Body)
+	}
+}

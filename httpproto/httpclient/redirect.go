@@ -64,7 +64,7 @@ func (f *fetch) redirect(resp *Response) error {
 		for _, name := range []string{"Authorization", "Cookie", "Proxy-Authorization"} {
 			f.header.Del(name)
 		}
-		f.user, f.pass, f.hasAuth = "", "", false
+		f.user, f.pass, f.hasAuth, f.proxyAuth = "", "", false, ""
 		nu.Username, nu.Password = "", ""
 	}
 	f.url, f.rawURL = nu, loc
