@@ -709,6 +709,12 @@ func (f *fetch) connFailed(op string, err error) {
 		f.startHop()
 		return
 	}
+	switch {
+	case f.tunnel:
+		op = "proxy" // the proxy closed before answering CONNECT
+	case f.state == stConnecting:
+		op = "connect" // e.g. during the TLS handshake
+	}
 	f.fail(&Error{Op: op, URL: f.urlString(), Err: err})
 }
 

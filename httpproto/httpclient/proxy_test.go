@@ -218,3 +218,18 @@ func TestProxyAuthorizationHeaderOnlyToProxy(t *testing.T) {
 		t.Fatalf("%d %q: the origin got the proxy's credentials", r.Status, r.Body)
 	}
 }
+
+// A proxy that closes the connection instead of answering CONNECT fails the
+// request as a proxy error (Op "proxy"), not as a failed response read.
+func TestProxyClosesBeforeConnectAnswer(t *testing.T) {
+	proxy := rawServer(t, func(c net.Conn) {
+		readHead(c)
+		c.Close()
+	})
+	e := newEnv(t, &httpclient.Options{Proxy: httpclient.FixedProxy(proxy)})
+	_, err := e.do(&httpclient.Request{URL: "https://example.com/"})
+	var he *httpclient.Error
+	if !errors.As(err, &he) || he.Op != "proxy" {
+		t.Fatalf("err = %v, want an *httpclient.Error with Op \"proxy\"", err)
+	}
+}
