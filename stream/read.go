@@ -243,7 +243,7 @@ func (s *Stream) readComplete() bool {
 
 // satisfiable reports whether the buffer can complete the pending read
 // (for a delimiter or pattern read, that includes failing it for the
-// max-bytes limit); ended says whether the stream ended, which is what
+// max-bytes limit, once more than that many bytes are buffered); ended says whether the stream ended, which is what
 // completes ReadUntilClose and ReadStream.
 func (s *Stream) satisfiable(ended bool) bool {
 	rd := &s.rd
@@ -252,9 +252,9 @@ func (s *Stream) satisfiable(ended bool) bool {
 	case rBytes:
 		return avail >= rd.n || (rd.partial && avail > 0)
 	case rUntil:
-		return findDelim(s.Buffered(), s.x.delim, &s.x.scanned) >= 0 || (rd.n > 0 && avail >= rd.n)
+		return findDelim(s.Buffered(), s.x.delim, &s.x.scanned) >= 0 || (rd.n > 0 && avail > rd.n)
 	case rRegexp:
-		return s.x.re.Match(s.Buffered()) || (rd.n > 0 && avail >= rd.n)
+		return s.x.re.Match(s.Buffered()) || (rd.n > 0 && avail > rd.n)
 	case rInto:
 		x := s.x
 		return x.filled+avail >= len(x.into) || (rd.partial && x.filled+avail > 0)
@@ -311,7 +311,8 @@ func (s *Stream) completeRead() {
 			what = "pattern " + strconv.Quote(x.re.String())
 			x.re = nil
 		}
-		if rd.n > 0 && (end > rd.n || (end < 0 && avail >= rd.n)) {
+		// As in Tornado, only data beyond the limit makes it unsatisfiable.
+		if rd.n > 0 && (end > rd.n || (end < 0 && avail > rd.n)) {
 			err := &UnsatisfiableReadError{What: what, MaxBytes: rd.n}
 			slog.Info("gale/stream: unsatisfiable read, closing connection", "err", err, "peer", s.RemoteAddr())
 			s.closeWith(err)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gale-io/gale/internal/testloop"
 	"github.com/gale-io/gale/loop"
@@ -412,5 +413,31 @@ func TestCancelRead(t *testing.T) {
 	})
 	if got != "hello world!" {
 		t.Fatalf("read after cancel got %q", got)
+	}
+}
+
+// As in Tornado, a delimiter or pattern read fails for its max-bytes limit
+// only once the data exceeds the limit: exactly maxBytes bytes without the
+// match yet is not unsatisfiable (the read waits), so when the peer then
+// closes, the read fails with the end of file as its cause.
+func TestReadUntilMaxBytesExactlyAtLimitWaits(t *testing.T) {
+	for _, regexpRead := range []bool{false, true} {
+		l := newLoop(t)
+		r, w := pair(t, l, nil)
+		var gotErr error
+		testloop.Run(t, l, func(done func()) {
+			cb := func(data []byte, err error) { gotErr = err; done() }
+			if regexpRead {
+				r.ReadUntilRegexp(regexp.MustCompile(`\n`), 5, cb)
+			} else {
+				r.ReadUntil([]byte("\n"), 5, cb)
+			}
+			mustWrite(t, w, "abcde")
+			l.CallLater(50*time.Millisecond, w.Close)
+		})
+		var ure *stream.UnsatisfiableReadError
+		if errors.As(gotErr, &ure) || !errors.Is(gotErr, stream.ErrClosed) || !errors.Is(gotErr, io.EOF) {
+			t.Fatalf("regexp %v: err %v, want a ClosedError caused by io.EOF", regexpRead, gotErr)
+		}
 	}
 }

@@ -106,10 +106,10 @@ func (s *Stream) Reading() bool { return s.rd.kind != rNone }
 
 // Writing reports whether written bytes are still waiting to reach the
 // kernel.
-func (s *Stream) Writing() bool { return s.wq.pending() > 0 }
+func (s *Stream) Writing() bool { return s.outQueued() > 0 }
 
 // WriteBuffered returns how many written bytes wait to reach the kernel.
-func (s *Stream) WriteBuffered() int { return s.wq.pending() }
+func (s *Stream) WriteBuffered() int { return s.outQueued() }
 
 // WriteRoom returns how many more bytes Write accepts now before
 // Options.MaxWriteBufferSize refuses it with ErrBufferFull: the cap less
@@ -124,7 +124,7 @@ func (s *Stream) WriteRoom() int {
 	if m <= 0 {
 		return -1
 	}
-	return max(m-s.wq.pending(), 0)
+	return max(m-s.outQueued(), 0)
 }
 
 // SetCloseCallback sets a function called once, on the loop, after the
@@ -325,7 +325,7 @@ func (s *Stream) updateInterest() {
 		return
 	}
 	if hw := s.o.highWater; hw > 0 {
-		if q := s.wq.pending(); q > hw {
+		if q := s.outQueued(); q > hw {
 			s.flags |= fPaused
 		} else if s.flags&fPaused != 0 && q <= s.o.lowWater {
 			s.flags &^= fPaused

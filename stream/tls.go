@@ -39,6 +39,7 @@ type tlsState struct {
 
 	cb      func(error)
 	pending []pendingWrite // plaintext written during the handshake
+	held    int            // bytes in pending, counted as queued (outQueued)
 }
 
 type pendingWrite struct {
@@ -136,7 +137,7 @@ func (s *Stream) feedHandshake() {
 // pending at close.
 func (s *Stream) failHeldWrites(t *tlsState) {
 	held := t.pending
-	t.pending = nil
+	t.pending, t.held = nil, 0
 	for _, w := range held {
 		if w.cb != nil {
 			w.cb(s.closedErr())
@@ -170,10 +171,12 @@ func (s *Stream) finishHandshake(err error) {
 		// The handshake's reads may have taken application data that
 		// came right behind it (into t.in, or into crypto/tls's own
 		// buffer): the socket will not signal it again, so look.
+		// The held writes go first, so that the callback's own writes
+		// follow them; they were accepted (and counted against the cap)
+		// when written, so they skip Write's checks.
 		s.flags |= fTLS | fTLSMore
-		cb(nil)
 		pending := t.pending
-		t.pending = nil
+		t.pending, t.held = nil, 0
 		for _, w := range pending {
 			if s.flags&fClosed != 0 {
 				if w.cb != nil {
@@ -181,8 +184,16 @@ func (s *Stream) finishHandshake(err error) {
 				}
 				continue
 			}
-			s.Write(w.b, w.cb)
+			s.tlsWrite(w.b, w.cb)
 		}
+		if s.flags&(fShutWrite|fClosed) == fShutWrite {
+			// CloseWrite was called during the handshake: end the output now.
+			t.conn.CloseWrite() // queues the close_notify alert
+			if s.wq.pending() == 0 {
+				s.shutdownWrite()
+			}
+		}
+		cb(nil)
 	}
 	s.run()
 }
@@ -217,6 +228,8 @@ func (s *Stream) tlsWrite(b []byte, cb func(error)) error {
 	if s.flags&fHandshake != 0 {
 		t := s.x.tls
 		t.pending = append(t.pending, pendingWrite{b: append([]byte(nil), b...), cb: cb})
+		t.held += len(b)
+		s.settle()
 		return nil
 	}
 	if len(b) > 0 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 
@@ -198,5 +199,110 @@ func TestTLSHandshakeInterrupted(t *testing.T) {
 	})
 	if hsErr == nil || !srv.Closed() {
 		t.Fatalf("handshake error %v, closed %v", hsErr, srv.Closed())
+	}
+}
+
+// Writes made during the handshake are held, and count as queued: against
+// MaxWriteBufferSize (a write past the cap is refused with ErrBufferFull)
+// and in WriteBuffered; once the handshake is done, every accepted byte is
+// sent.
+func TestTLSWritesDuringHandshakeCountAgainstCap(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	cli, srv := pair(t, l, &stream.Options{MaxWriteBufferSize: 1000})
+	var got []byte
+	testloop.Run(t, l, func(done func()) {
+		srv.StartTLS(ss.Server, true, func(err error) {
+			if err != nil {
+				t.Fatalf("server handshake: %v", err)
+			}
+		})
+		cli.StartTLS(ss.Client("localhost"), false, func(err error) {
+			if err != nil {
+				t.Fatalf("client handshake: %v", err)
+			}
+		})
+		if err := cli.Write(bytes.Repeat([]byte("a"), 600), nil); err != nil {
+			t.Fatalf("first write: %v", err)
+		}
+		if n := cli.WriteBuffered(); n < 600 {
+			t.Errorf("WriteBuffered = %d during the handshake, want the 600 held bytes counted", n)
+		}
+		if err := cli.Write(bytes.Repeat([]byte("b"), 600), nil); !errors.Is(err, stream.ErrBufferFull) {
+			t.Errorf("a held write past the cap: %v, want ErrBufferFull", err)
+		}
+		srv.ReadBytes(600, false, func(data []byte, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, data...)
+			done()
+		})
+	})
+	if string(got) != strings.Repeat("a", 600) {
+		t.Fatalf("server read %q", got)
+	}
+}
+
+// Bytes reach the peer in the order they were written: what was written
+// during the handshake goes before what the handshake's callback writes.
+func TestTLSHeldWritesGoBeforeHandshakeCallbackWrites(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	cli, srv := pair(t, l, nil)
+	var got string
+	testloop.Run(t, l, func(done func()) {
+		srv.StartTLS(ss.Server, true, func(err error) {
+			if err != nil {
+				t.Fatalf("server handshake: %v", err)
+			}
+		})
+		cli.StartTLS(ss.Client("localhost"), false, func(err error) {
+			if err != nil {
+				t.Fatalf("client handshake: %v", err)
+			}
+			mustWrite(t, cli, "second")
+		})
+		mustWrite(t, cli, "first,")
+		srv.ReadBytes(len("first,second"), false, func(data []byte, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = string(data)
+			done()
+		})
+	})
+	if got != "first,second" {
+		t.Fatalf("server read %q, want %q", got, "first,second")
+	}
+}
+
+// CloseWrite during the handshake ends the output once the handshake and
+// the writes held during it are sent (with a close_notify): the handshake
+// completes and the peer reads everything, then the end.
+func TestTLSCloseWriteDuringHandshake(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	cli, srv := pair(t, l, &stream.Options{AllowHalfOpen: true})
+	var got string
+	var hsErr error
+	testloop.Run(t, l, func(done func()) {
+		srv.StartTLS(ss.Server, true, func(err error) {
+			if err != nil {
+				t.Errorf("server handshake: %v", err)
+			}
+		})
+		cli.StartTLS(ss.Client("localhost"), false, func(err error) { hsErr = err })
+		mustWrite(t, cli, "hello")
+		if err := cli.CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		srv.ReadUntilClose(func(data []byte, err error) {
+			got = string(data)
+			done()
+		})
+	})
+	if hsErr != nil || got != "hello" {
+		t.Fatalf("client handshake %v; server read %q, want %q", hsErr, got, "hello")
 	}
 }

@@ -143,7 +143,7 @@ func (s *Stream) Write(b []byte, cb func(err error)) error {
 	if s.flags&fShutWrite != 0 {
 		return ErrWriteClosed
 	}
-	if m := s.o.maxWrite; m > 0 && s.wq.pending()+len(b) > m {
+	if m := s.o.maxWrite; m > 0 && s.outQueued()+len(b) > m {
 		return ErrBufferFull
 	}
 	if s.flags&(fTLS|fHandshake) != 0 {
@@ -160,6 +160,16 @@ func (s *Stream) Write(b []byte, cb func(err error)) error {
 	}
 	s.settle()
 	return nil
+}
+
+// outQueued returns the bytes written and not yet taken by the kernel: the
+// write queue's, and those held during a TLS handshake.
+func (s *Stream) outQueued() int {
+	n := s.wq.pending()
+	if s.flags&fHandshake != 0 {
+		n += s.x.tls.held
+	}
+	return n
 }
 
 // writeRaw sends b to the socket, straight to the kernel when nothing is
@@ -218,7 +228,7 @@ func (s *Stream) flush() {
 		q.advance(n)
 		budget -= n
 	}
-	if q.pending() == 0 && s.flags&(fShutWrite|fShutDone) == fShutWrite {
+	if q.pending() == 0 && s.flags&(fShutWrite|fShutDone|fHandshake) == fShutWrite {
 		s.shutdownWrite()
 	}
 }
@@ -234,7 +244,9 @@ func (s *Stream) CloseWrite() error {
 		s.x.tls.conn.CloseWrite() // queues the close_notify alert
 	}
 	s.flags |= fShutWrite
-	if s.wq.pending() == 0 && s.flags&fConnecting == 0 {
+	if s.wq.pending() == 0 && s.flags&(fConnecting|fHandshake) == 0 {
+		// (During a TLS handshake, finishHandshake ends the output once
+		// the handshake and the writes held during it are sent.)
 		s.shutdownWrite()
 	}
 	return nil
