@@ -856,3 +856,97 @@ func TestCloseHandshakeBothWays(t *testing.T) {
 		}
 	}
 }
+
+// After this side sent its Close frame, the peer's data messages (sent
+// before it saw ours) are read, to reach its Close frame, but not
+// delivered: OnMessage does not run once Close was called, and a Ping is
+// not answered (nothing may follow our Close frame). The handshake then
+// completes cleanly.
+func TestMessagesAfterCloseIgnored(t *testing.T) {
+	recs := make(chan *recorder, 1)
+	addr := startServer(t, nil, func() Handler {
+		r := newRecorder()
+		r.noEcho = true
+		recs <- r
+		return &opener{recorder: r, f: func(c *Conn) { c.Close(4000, "bye") }}
+	})
+	rc := dialRaw(t, addr)
+	rc.open()
+	rec := <-recs
+	if code, reason := rc.expectClose(); code != 4000 || reason != "bye" {
+		t.Fatalf("close %d %q", code, reason)
+	}
+	rc.send(frame(true, false, wsproto.OpText, []byte("late")),
+		frame(false, false, wsproto.OpBinary, []byte("frag")),
+		frame(true, false, wsproto.OpContinuation, []byte("ment")),
+		frame(true, false, wsproto.OpPing, []byte("p")),
+		frame(true, false, wsproto.OpClose, closePayload(1000, "ok")))
+	rc.expectEOF() // no Pong: the Close frame was the last
+	e := rec.waitClose(t)
+	if e.Err != nil || e.Code != 1000 || e.Reason != "ok" || !e.Local {
+		t.Errorf("OnClose %+v", e)
+	}
+	select {
+	case m := <-rec.msgs:
+		t.Errorf("OnMessage after Close: %v %q", m.op, m.data)
+	default:
+	}
+}
+
+// queueFiller keeps its queue full within WriteBufferLimit (writing again on
+// OnDrain) until the peer closes.
+type queueFiller struct {
+	*recorder
+	msg []byte
+}
+
+func (h *queueFiller) fill(c *Conn) {
+	for c.WriteBinary(h.msg) == nil {
+	}
+}
+
+func (h *queueFiller) OnOpen(c *Conn)  { h.fill(c); h.recorder.OnOpen(c) }
+func (h *queueFiller) OnDrain(c *Conn) { h.fill(c) }
+
+// A server that streams to a live peer, keeping its queue within the
+// default WriteBufferLimit as documented, still reads the peer's pongs: its
+// keepalive must not close with "ping timed out" a peer that reads
+// everything and answers every ping. (The stream stops reading above its
+// write high-water mark, 1 MiB by default; the default WriteBufferLimit
+// must keep the queue below it.)
+func TestKeepaliveWhileStreaming(t *testing.T) {
+	recs := make(chan *recorder, 1)
+	addr := startServer(t, &ServerOptions{Config: Config{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond}}, func() Handler {
+		r := newRecorder()
+		r.noEcho = true
+		recs <- r
+		return &queueFiller{recorder: r, msg: make([]byte, 64<<10)}
+	})
+	rc := dialRaw(t, addr)
+	rc.open()
+	rec := <-recs
+	pings := 0
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		f, err := rc.readFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch f.op {
+		case wsproto.OpPing:
+			pings++
+			rc.send(frame(true, false, wsproto.OpPong, f.payload))
+		case wsproto.OpClose:
+			t.Fatalf("server closed a live peer: %q", f.payload[2:])
+		}
+	}
+	if pings < 3 {
+		t.Errorf("%d pings", pings)
+	}
+	rc.send(frame(true, false, wsproto.OpClose, closePayload(1000, "")))
+	rc.expectClose()
+	rc.expectEOF()
+	if e := rec.waitClose(t); e.Err != nil || e.Code != 1000 {
+		t.Errorf("OnClose %+v", e)
+	}
+}

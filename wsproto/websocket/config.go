@@ -11,8 +11,12 @@ const (
 	// DefaultCloseTimeout is how long a side that sent a Close frame waits
 	// for the peer's before it drops the connection: 5 s, as Tornado.
 	DefaultCloseTimeout = 5 * time.Second
-	// DefaultWriteBufferLimit caps the bytes queued for a slow peer: 4 MiB.
-	DefaultWriteBufferLimit = 4 << 20
+	// DefaultWriteBufferLimit caps the bytes queued for a slow peer: 512
+	// KiB, half the stream's default write high-water mark
+	// (stream.Options.WriteHighWater, 1 MiB), above which the stream stops
+	// reading, and twice its low-water mark, so that a connection kept full
+	// within the limit still reads its peer's frames (pongs, Close).
+	DefaultWriteBufferLimit = 512 << 10
 	// DefaultHandshakeTimeout bounds a client's connect, TLS and opening
 	// handshake: 20 s, Tornado's connect_timeout and request_timeout.
 	DefaultHandshakeTimeout = 20 * time.Second
@@ -59,7 +63,10 @@ type Config struct {
 	// pongs, close) are never refused for this limit. The stream's own
 	// cap (stream.Options.MaxWriteBufferSize, none by default) applies as
 	// well: see Conn.WriteMessage; a Close frame it refuses drops the
-	// connection. Default DefaultWriteBufferLimit (4 MiB); negative: no
+	// connection. Keep it below the stream's WriteHighWater (1 MiB by
+	// default): while more than that is queued the stream reads nothing,
+	// so pongs go unseen (keepalive may close a live peer) and so does the
+	// peer's Close frame. Default DefaultWriteBufferLimit (512 KiB); negative: no
 	// limit.
 	WriteBufferLimit int
 }

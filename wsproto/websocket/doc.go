@@ -24,18 +24,23 @@
 // Closing: Close sends a Close frame and waits up to Config.CloseTimeout (5
 // s) for the peer's; a peer's Close is echoed with its code. After both,
 // the server closes TCP at once and the client waits for it (RFC 6455
-// section 7.1.1). After a Close frame no data frame is sent (ErrClosed).
+// section 7.1.1). After a Close frame no data frame is sent (ErrClosed);
+// once this side has sent one, the peer's messages are still read (to
+// reach its Close frame) but not delivered to OnMessage.
 //
 // Keepalive: with Config.PingInterval, a Ping goes out every interval, and
 // a peer that sends no Pong within Config.PingTimeout is closed with 1000
 // "ping timed out", as in Tornado 6.5. Without it no timer exists.
 //
 // Backpressure: a write that would take the bytes queued for the peer past
-// Config.WriteBufferLimit (4 MiB) is refused with ErrBackpressure and the
+// Config.WriteBufferLimit (512 KiB) is refused with ErrBackpressure and the
 // message is not queued; OnDrain follows once the queue has fallen to half.
 // Independently, the stream stops reading from a peer while more than its
-// write high-water mark (1 MiB by default) waits to be sent, so an echoing
-// server does not read faster than its peer reads.
+// write high-water mark (1 MiB by default) waits to be sent (a single
+// message bigger than that, say), so an echoing server does not read
+// faster than its peer reads. The limit stays below that mark so that a
+// connection kept busy within it still reads its peer's pongs and Close
+// frame.
 //
 // # Memory
 //

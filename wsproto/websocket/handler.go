@@ -4,7 +4,8 @@ import "github.com/gale-io/gale/wsproto"
 
 // Handler receives one connection's events, all on the connection's loop
 // goroutine: Tornado's WebSocketHandler open, on_message and on_close.
-// OnOpen comes first, once; OnMessage for every message; OnClose last,
+// OnOpen comes first, once; OnMessage for every message until this side
+// sends its Close frame (later ones are read but ignored); OnClose last,
 // exactly once, however the connection ended. None of them is ever called
 // from inside a Conn method.
 type Handler interface {

@@ -19,7 +19,8 @@ type ServerOptions struct {
 	// (Sec-WebSocket-Origin for old clients), host the Host header. It is
 	// not called for requests without an Origin (non-browser clients).
 	// Default: the origin's host[:port] must equal Host, compared
-	// case-insensitively. A refusal is answered 403.
+	// case-insensitively, and the origin carry no userinfo (Tornado
+	// compares its whole netloc). A refusal is answered 403.
 	CheckOrigin func(origin, host string) bool
 	// Subprotocols are the subprotocols the server speaks, chosen with
 	// wsproto.SelectSubprotocol: the first the client offers that is in
@@ -158,6 +159,8 @@ func (a *upgradeAnswer) responseHeader(h *httpproto.Headers, o *ServerOptions) {
 		h.Set("Sec-WebSocket-Extensions", a.extension)
 	}
 	h.Del("Content-Type")
+	h.Del("Content-Length") // a 1xx has none (RFC 9110 section 8.6)
+	h.Del("Transfer-Encoding")
 }
 
 // errorHeader fills h with an error answer's fields.
@@ -179,8 +182,8 @@ func (a *upgradeAnswer) error() *HandshakeError {
 // must be the Host the client addressed.
 func defaultCheckOrigin(origin, host string) bool {
 	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
+	if err != nil || u.Host == "" || u.User != nil {
+		return false // userinfo is no part of an origin; Tornado's netloc then differs from Host
 	}
 	return strings.EqualFold(u.Host, host)
 }

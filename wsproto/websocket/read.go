@@ -68,11 +68,14 @@ func (c *Conn) event(ev *wsproto.Event) {
 	case wsproto.MessageStart:
 		c.op = ev.Opcode
 		c.flags &^= fCompressed
-		if ev.Compressed {
+		if ev.Compressed && c.flags&fCloseSent == 0 {
 			c.flags |= fCompressed
 			c.comp.acquireInflater(c.role)
 		}
 	case wsproto.Data:
+		if c.flags&fCloseSent != 0 {
+			return // after our Close frame: read, not delivered
+		}
 		if c.flags&fCompressed != 0 {
 			c.comp.infl.Inflate(nil, ev.Payload, false) // keeps a copy; cannot fail
 			return
@@ -83,6 +86,14 @@ func (c *Conn) event(ev *wsproto.Event) {
 		}
 		c.gather(ev.Payload)
 	case wsproto.MessageEnd:
+		if c.flags&fCloseSent != 0 {
+			// This side closed first: the peer's messages sent before
+			// it saw our Close frame are read (to reach its Close
+			// frame) but ignored, including one begun before.
+			c.flags &^= fCompressed
+			c.releaseReader()
+			return
+		}
 		c.deliver()
 	case wsproto.Ping:
 		if c.state == stOpen {

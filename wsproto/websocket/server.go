@@ -120,7 +120,14 @@ func UpgradeHTTP(w http.ResponseWriter, r *http.Request, h Handler, opts *Server
 		http.Error(w, a.reason, a.status)
 		return nil, a.error()
 	}
+	// The fields the handler set on w.Header() (a cookie, say) go with the
+	// 101, as they do through Upgrade's ResponseWriter.
 	var head httpproto.Headers
+	for name, values := range w.Header() {
+		for _, v := range values {
+			head.Add(name, v)
+		}
+	}
 	a.responseHeader(&head, opts)
 	resp, err := httpproto.AppendResponseHead(nil, 101, "", &head)
 	if err != nil {

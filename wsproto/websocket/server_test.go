@@ -113,6 +113,10 @@ func TestOrigin(t *testing.T) {
 		{"http://example.com:8080", 403},
 		{"http://other.com", 403},
 		{"null", 403},
+		// Tornado compares the origin's whole netloc with Host: userinfo
+		// is not part of an origin (RFC 6454) and makes it differ.
+		{"http://u@example.com", 403},
+		{"http://u:p@example.com", 403},
 	} {
 		rc := dialRaw(t, addr)
 		resp := rc.handshake(upgradeRequestText("Origin: "+tc.origin), nil)
@@ -179,6 +183,33 @@ func TestUpgradeHTTP(t *testing.T) {
 	if err := <-errs; err == nil {
 		t.Error("no error for a failed handshake")
 	}
+}
+
+// The fields a net/http handler set on w.Header() before UpgradeHTTP go
+// out with the 101, as they do with Upgrade (which answers through the
+// same ResponseWriter): a cookie, say.
+func TestUpgradeHTTPHandlerHeader(t *testing.T) {
+	rec := newRecorder()
+	var extra httpproto.Headers
+	extra.Set("X-Opts", "too")
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Set-Cookie", "session=1")
+		w.Header().Set("X-Handler", "yes")
+		UpgradeHTTP(w, r, rec, &ServerOptions{Header: &extra})
+	})
+	addr := startHTTP(t, httpserver.NetHTTP(mux))
+	rc := dialRaw(t, addr)
+	resp := rc.open()
+	for name, want := range map[string]string{"Set-Cookie": "session=1", "X-Handler": "yes", "X-Opts": "too", "Upgrade": "websocket"} {
+		if got := resp.Header.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	rc.send(frame(true, false, wsproto.OpClose, nil))
+	rc.expectClose()
+	rc.expectEOF()
+	rec.waitClose(t)
 }
 
 // UpgradeHTTP on a connection net/http serves cannot take it over.
