@@ -46,14 +46,16 @@ type conn struct {
 	req Request
 	w   ResponseWriter
 
-	state     connState
-	inData    bool // inside onData: output is flushed at its end
-	paused    bool // a BodyDelegate paused the body
-	closed    bool
-	closing   bool // Shutdown asked, or the response must be the last
-	retained  bool // the head was copied out of the stream's buffer
-	earlyEnd  bool // answered from the StreamHandler of a bodiless request
-	lingering bool // finishClose ran: flushing the last bytes, then closing
+	state    connState
+	inData   bool // inside onData: output is flushed at its end
+	paused   bool // a BodyDelegate paused the body
+	closed   bool
+	closing  bool // Shutdown asked, or the response must be the last
+	retained bool // the head was copied out of the stream's buffer
+	earlyEnd bool // answered from the StreamHandler of a bodiless request
+	// continue100: "100 Continue" is due when the paused body resumes.
+	continue100 bool
+	lingering   bool // finishClose ran: flushing the last bytes, then closing
 
 	delegate BodyDelegate
 	bodyView []byte // a body that is one view of the input so far
@@ -232,6 +234,26 @@ func (c *conn) onData(buf []byte, rerr error) {
 	}
 }
 
+// resume goes on parsing a request whose body was paused, from what is
+// buffered, in a callback of its own: the rest of the request may need no
+// further byte from the client (the end of a sized body, a request
+// without one), so waiting for input as read does could wait for ever.
+func (c *conn) resume() {
+	st := c.s
+	c.ls.l.Post(func() {
+		if c.s != st || c.closed || c.paused || c.state != stBody || c.s.Closed() || c.s.Reading() {
+			return
+		}
+		if c.continue100 {
+			c.continue100 = false
+			if !c.w.headSent && !c.w.finished {
+				c.out = append(c.out, httpproto.Continue100...)
+			}
+		}
+		c.onData(c.s.Buffered(), nil)
+	})
+}
+
 // watchLimit bounds what a watch buffers of the pipelined requests that
 // follow a request in progress.
 const watchLimit = 64 << 10
@@ -310,6 +332,7 @@ func (c *conn) startRequest() {
 	c.retained = false
 	c.earlyEnd = false
 	c.delegate = nil
+	c.continue100 = false
 	c.bodyView = nil
 	c.bodyBuf = c.bodyBuf[:0]
 	if cap(c.bodyBuf) > 1<<20 {
@@ -331,8 +354,15 @@ func (c *conn) startRequest() {
 	}
 	// No "100 Continue" for a body the limit refuses already (RFC 9110
 	// section 10.1.1): the client gets the 413 instead, without sending it.
+	// A StreamHandler that paused the body is still deciding (Tornado
+	// awaits headers_received first): the 100 waits for ResumeBody, and
+	// an early answer replaces it.
 	if hasBody && r.Expect100 && !c.w.headSent && !c.w.finished && r.ContentLength <= c.p.MaxBodySize() {
-		c.out = append(c.out, httpproto.Continue100...)
+		if c.paused {
+			c.continue100 = true
+		} else {
+			c.out = append(c.out, httpproto.Continue100...)
+		}
 	}
 }
 
@@ -459,8 +489,15 @@ func (c *conn) responseDone() {
 	case stBody, stHead:
 		if c.req.ContentLength == 0 {
 			// Answered from the StreamHandler of a request without a
-			// body: it completes at the request's end, just after.
+			// body: it completes at the request's end, just after (a
+			// pause for the body it has not is over).
 			c.earlyEnd = true
+			if c.paused {
+				c.paused = false
+				if !c.inData {
+					c.resume()
+				}
+			}
 			return
 		}
 		// Answered before the body was read in full: as Tornado does,
@@ -486,6 +523,10 @@ func (c *conn) nextRequest() {
 	if c.p.State() == httpproto.StatePaused {
 		c.p.Resume() // an upgrade or CONNECT the handler declined
 	}
+	// A pause of the finished request's body (PauseBody after the body
+	// ended) ends with it: left set, onData would parse nothing while a
+	// read of the buffered next request completed at once, for ever.
+	c.paused = false
 	c.state = stIdle
 	c.wpending = 0
 	c.setDeadline(c.srv.opts.IdleTimeout)
@@ -556,9 +597,12 @@ func (c *conn) protocolError(err error) {
 	}
 	c.srv.log.Debug("gale/httpserver: malformed request", "remote", c.s.RemoteAddr(), "error", err)
 	c.closing = true
-	if c.w.headSent || c.state == stHandling {
-		// Too late for an error response: the pipelined request after
-		// a response in progress. Close once that response is done.
+	if c.state == stBody && c.w.headSent {
+		// Too late for an error response: a StreamHandler's delegate
+		// began answering before the body turned out malformed. Close
+		// once that response is done. (c.w is this request's only in
+		// stBody: in stIdle and stHead it still holds the previous,
+		// finished response, which must not stop the error response.)
 		c.state = stClosing
 		if c.w.finished {
 			c.finishClose()

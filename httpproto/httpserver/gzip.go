@@ -169,13 +169,16 @@ var ErrBodyTooLarge = errors.New("httpserver: decompressed request body too larg
 type gzipRequest struct {
 	c          *conn
 	compressed []byte
+	limit      int64 // the request's body limit (SetMaxBodySize included)
 }
 
 func (g *gzipState) requestDecoder(c *conn, r *Request) BodyDelegate {
 	if !httpproto.EqualFold(bytes.Trim(r.Header.Get("Content-Encoding"), " \t"), "gzip") {
 		return nil
 	}
-	return &gzipRequest{c: c}
+	// The parser's limit for this request, as a StreamHandler may have
+	// set it; it reverts to Limits.MaxBodySize when the body ends.
+	return &gzipRequest{c: c, limit: c.p.MaxBodySize()}
 }
 
 func (d *gzipRequest) Data(p []byte) { d.compressed = append(d.compressed, p...) }
@@ -183,10 +186,7 @@ func (d *gzipRequest) Data(p []byte) { d.compressed = append(d.compressed, p...)
 func (d *gzipRequest) Finish() {
 	c := d.c
 	r := &c.req
-	limit := c.srv.opts.Limits.MaxBodySize
-	if limit <= 0 {
-		limit = 100 << 20
-	}
+	limit := d.limit
 	zr, err := gzip.NewReader(bytes.NewReader(d.compressed))
 	var body []byte
 	if err == nil {
@@ -208,5 +208,9 @@ func (d *gzipRequest) Finish() {
 	r.Header.Del("Content-Encoding")
 	r.Header.Add("X-Consumed-Content-Encoding", "gzip")
 	r.Body = body
+	if c.srv.h == nil {
+		c.w.Error(404, false) // as endRequest answers a plain body
+		return
+	}
 	c.srv.h(&c.w, r)
 }

@@ -68,7 +68,10 @@ func (r *Request) TLS() (tls.ConnectionState, bool) { return r.c.s.TLSState() }
 
 // PauseBody stops delivering body chunks to a BodyDelegate (and reading
 // from the client) until ResumeBody: request-body backpressure, as when
-// Tornado's data_received returns an awaitable.
+// Tornado's data_received returns an awaitable. From a StreamHandler, for a
+// request that expects 100-continue, it also holds the "100 Continue"
+// until ResumeBody (an early answer replaces it). A pause ends with the
+// request's response.
 func (r *Request) PauseBody() { r.c.paused = true }
 
 // ResumeBody resumes delivery after PauseBody.
@@ -79,7 +82,7 @@ func (r *Request) ResumeBody() {
 	}
 	c.paused = false
 	if !c.inData && c.state == stBody {
-		c.read()
+		c.resume()
 	}
 }
 
@@ -110,8 +113,8 @@ func (r *Request) applyXHeaders(trusted []netip.Prefix) {
 		return
 	}
 	h := &r.Header
-	if v := h.Get("X-Real-Ip"); v != nil {
-		if ip, err := netip.ParseAddr(string(bytes.Trim(v, " \t"))); err == nil {
+	if v := lastElement(h, "X-Real-Ip"); v != nil {
+		if ip, err := netip.ParseAddr(string(v)); err == nil {
 			r.RemoteIP = ip.Unmap()
 		}
 	} else {
@@ -145,24 +148,33 @@ func (r *Request) applyXHeaders(trusted []netip.Prefix) {
 			}
 		}
 	}
-	scheme := h.Get("X-Scheme")
+	scheme := lastElement(h, "X-Scheme")
 	if scheme == nil {
-		scheme = h.Get("X-Forwarded-Proto")
-		if scheme != nil {
-			for i := len(scheme) - 1; i >= 0; i-- {
-				if scheme[i] == ',' {
-					scheme = scheme[i+1:]
-					break
-				}
-			}
-		}
+		scheme = lastElement(h, "X-Forwarded-Proto")
 	}
-	switch s := bytes.Trim(scheme, " \t"); {
+	switch s := scheme; {
 	case httpproto.EqualFold(s, "http"):
 		r.Scheme = "http"
 	case httpproto.EqualFold(s, "https"):
 		r.Scheme = "https"
 	}
+}
+
+// lastElement returns the last comma-separated element of the field name,
+// trimmed, across all its field lines (nil if absent): the one the
+// nearest proxy put there. A proxy that adds a line rather than replacing
+// the field leaves the client's own value first, which must not count.
+func lastElement(h *httpproto.Headers, name string) []byte {
+	var buf [4][]byte
+	vals := h.AppendValues(buf[:0], name)
+	if len(vals) == 0 {
+		return nil
+	}
+	v := vals[len(vals)-1]
+	if i := bytes.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	return bytes.Trim(v, " \t")
 }
 
 func inPrefixes(ip netip.Addr, ps []netip.Prefix) bool {

@@ -84,8 +84,9 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 
 	// Gzip compresses responses for clients that accept gzip, and
-	// decompresses gzip request bodies (bounded by Limits.MaxBodySize on
-	// the decompressed size). Default nil: off. See GzipOptions.
+	// decompresses gzip request bodies (the request's body limit,
+	// Limits.MaxBodySize or its SetMaxBodySize, bounds the decompressed
+	// size). Default nil: off. See GzipOptions.
 	Gzip *GzipOptions
 
 	// TCP configures the underlying tcpserver: loops, SO_REUSEPORT,

@@ -264,6 +264,13 @@ func TestExpectContinue(t *testing.T) {
 	_, addr := start(t, hello, nil)
 	c := dial(t, addr)
 	c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	continueThenEcho(t, c)
+}
+
+// continueThenEcho reads a 100 Continue on c, sends the 5-byte body
+// "hello" and checks that the response echoes it.
+func continueThenEcho(t *testing.T, c *client) {
+	t.Helper()
 	line, err := c.br.ReadString('\n')
 	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
 		t.Fatalf("interim: %q %v", line, err)
@@ -766,5 +773,229 @@ func TestRespondLargeBodyStaysSized(t *testing.T) {
 		if resp.ContentLength != int64(len(big)) || len(resp.TransferEncoding) != 0 || body != string(big) || resp.Close {
 			t.Fatalf("length %d, te %v, close %v, body %d bytes", resp.ContentLength, resp.TransferEncoding, resp.Close, len(body))
 		}
+	}
+}
+
+// A malformed request that follows answered ones on a kept-alive
+// connection gets its error status too (with Connection: close), after the
+// earlier answers, not a silent close: the ResponseWriter's state left
+// over from the previous response must not count.
+func TestMalformedRequestAfterAnsweredOnes(t *testing.T) {
+	_, addr := start(t, hello, nil)
+	c := dial(t, addr)
+	c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, body := c.response("GET"); body != "Hello, World!" {
+		t.Fatalf("first: %q", body)
+	}
+	c.send("GET / HTTP/2.0\r\nHost: x\r\n\r\n")
+	if resp, _ := c.response("GET"); resp.StatusCode != 505 || !resp.Close {
+		t.Fatalf("status %d close %v, want 505 and close", resp.StatusCode, resp.Close)
+	}
+	c.expectClosed()
+	// Pipelined: both answers, in order.
+	c = dial(t, addr)
+	c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n\r\n")
+	if _, body := c.response("GET"); body != "Hello, World!" {
+		t.Fatalf("pipelined first: %q", body)
+	}
+	if resp, _ := c.response("GET"); resp.StatusCode != 400 || !resp.Close {
+		t.Fatalf("status %d close %v, want 400 and close", resp.StatusCode, resp.Close)
+	}
+	c.expectClosed()
+}
+
+// pausingDelegate pauses the body at every piece and resumes it from a
+// later loop callback.
+type pausingDelegate struct {
+	w *ResponseWriter
+	r *Request
+	n int
+}
+
+func (d *pausingDelegate) Data(p []byte) {
+	d.n += len(p)
+	d.r.PauseBody()
+	d.w.c.ls.l.CallLater(5*time.Millisecond, d.r.ResumeBody)
+}
+
+func (d *pausingDelegate) Finish() {
+	fmt.Fprintf(d.w, "%d bytes", d.n)
+	d.w.Finish()
+}
+
+// A delegate that pauses at the last piece of a sized body and resumes
+// later gets its Finish (the end of the body needs no further byte from
+// the client, which waits for the answer), and so does every pipelined
+// request after it. A StreamHandler that pauses a bodiless request (to
+// check it asynchronously) and then answers it early, or resumes it, gets
+// its answer out too.
+func TestPauseBodyResumeAtEndOfBody(t *testing.T) {
+	_, addr := start(t, hello, &Options{StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+		switch string(r.Path) {
+		case "/upload":
+			return &pausingDelegate{w: w, r: r}
+		case "/gate-deny":
+			r.PauseBody()
+			w.c.ls.l.CallLater(5*time.Millisecond, func() { w.Error(401, false) })
+		case "/gate-allow":
+			r.PauseBody()
+			w.c.ls.l.CallLater(5*time.Millisecond, r.ResumeBody)
+		}
+		return nil
+	}})
+	c := dial(t, addr)
+	c.c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+	if _, got := c.response("POST"); got != "5 bytes" {
+		t.Fatalf("upload: %q", got)
+	}
+	c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc" +
+		"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nde")
+	for _, want := range []string{"3 bytes", "2 bytes"} {
+		if _, got := c.response("POST"); got != want {
+			t.Fatalf("pipelined upload: %q, want %q", got, want)
+		}
+	}
+	c.send("GET /gate-allow HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := c.response("GET"); resp.StatusCode != 404 {
+		t.Fatalf("gate-allow: %v", resp.Status)
+	}
+	c.send("GET /gate-deny HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := c.response("GET"); resp.StatusCode != 401 || resp.Close {
+		t.Fatalf("gate-deny: %v close=%v", resp.Status, resp.Close)
+	}
+	c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, got := c.response("GET"); got != "Hello, World!" {
+		t.Fatalf("after the gate: %q", got)
+	}
+}
+
+// A trusted proxy that adds its X-Forwarded-Proto, X-Scheme or X-Real-Ip
+// line after the one the client sent (HAProxy's add-header) leaves the
+// client's spoofed value first: the last element of the last line is the
+// proxy's, and only it counts, as Tornado reads the comma-joined value.
+func TestTrustedProxyLastFieldLineCounts(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		fmt.Fprintf(w, "%s %s", r.RemoteIP, r.Scheme)
+		w.Finish()
+	}, &Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	c := dial(t, addr)
+	for _, tc := range []struct{ headers, want string }{
+		{"X-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\n", "127.0.0.1 http"},
+		{"X-Scheme: https\r\nX-Scheme: http\r\n", "127.0.0.1 http"},
+		{"X-Scheme: http, https\r\n", "127.0.0.1 https"},
+		{"X-Real-Ip: 6.6.6.6\r\nX-Real-Ip: 5.6.7.8\r\n", "5.6.7.8 http"},
+	} {
+		c.send("GET / HTTP/1.1\r\nHost: x\r\n" + tc.headers + "\r\n")
+		if _, body := c.response("GET"); body != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.headers, body, tc.want)
+		}
+	}
+}
+
+// gzipped returns p gzip-compressed.
+func gzipped(p []byte) string {
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(p)
+	zw.Close()
+	return zb.String()
+}
+
+// The decompressed size of a gzip request body is bounded by the limit of
+// that request: the one a StreamHandler set with SetMaxBodySize, lower or
+// higher than Limits.MaxBodySize, as the compressed bytes are.
+func TestGzipRequestBodyHonoursPerRequestLimit(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		fmt.Fprintf(w, "%d", len(r.Body))
+		w.Finish()
+	}, &Options{Gzip: &GzipOptions{}, Limits: httpproto.Limits{MaxBodySize: 1 << 16},
+		StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+			switch string(r.Path) {
+			case "/small":
+				r.SetMaxBodySize(100)
+			case "/large":
+				r.SetMaxBodySize(1 << 20)
+			}
+			return nil
+		}})
+	for _, tc := range []struct {
+		path   string
+		n      int
+		status int
+	}{
+		{"/small", 1000, 413},
+		{"/large", 1 << 17, 200},
+		{"/other", 1 << 17, 413},
+	} {
+		c := dial(t, addr)
+		z := gzipped(make([]byte, tc.n))
+		c.send(fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", tc.path, len(z), z))
+		if resp, body := c.response("POST"); resp.StatusCode != tc.status {
+			t.Errorf("%s: %v %q, want %d", tc.path, resp.Status, body, tc.status)
+		}
+	}
+}
+
+// A gzip request body on a server without a Handler (a StreamHandler that
+// returned nil for it) gets the 404 a plain body gets, not a panic.
+func TestGzipRequestBodyWithoutHandler(t *testing.T) {
+	_, addr := start(t, nil, &Options{Gzip: &GzipOptions{},
+		StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate { return nil }})
+	c := dial(t, addr)
+	z := gzipped([]byte("abc"))
+	c.send(fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", len(z), z))
+	if resp, _ := c.response("POST"); resp.StatusCode != 404 {
+		t.Fatalf("%v, want 404", resp.Status)
+	}
+}
+
+// A StreamHandler that pauses a request expecting 100-continue is deciding
+// about it (an asynchronous authorisation, as Tornado awaits
+// headers_received): "100 Continue" goes out only when it resumes the
+// body, and a request it refuses gets its final status alone, without an
+// invitation to send the body first (RFC 9110 section 10.1.1).
+func TestExpectContinueWaitsForPausedStreamHandler(t *testing.T) {
+	_, addr := start(t, hello, &Options{StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+		r.PauseBody()
+		deny := string(r.Path) == "/deny"
+		w.c.ls.l.CallLater(20*time.Millisecond, func() {
+			if deny {
+				w.Error(401, false)
+			} else {
+				r.ResumeBody()
+			}
+		})
+		return nil
+	}})
+	c := dial(t, addr)
+	c.send("POST /deny HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	if resp, _ := c.response("POST"); resp.StatusCode != 401 || !resp.Close {
+		t.Fatalf("deny: %v close=%v, want 401 alone and close", resp.Status, resp.Close)
+	}
+	c = dial(t, addr)
+	c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	continueThenEcho(t, c)
+}
+
+// A pause that outlives its request (PauseBody from a delegate's Finish,
+// or from a Handler, once the body is read whole) ends with the response:
+// the next request on the connection is read, not left waiting for a
+// ResumeBody that concerns a finished request (it used to spin the loop:
+// each read of the buffered request completed at once, parsing nothing).
+func TestPauseBodyEndsWithTheRequest(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		r.PauseBody()
+		w.Respond(200, "text/plain", []byte("ok"))
+	}, nil)
+	c := dial(t, addr)
+	c.c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, body := c.response("GET"); body != "ok" {
+		t.Fatalf("first: %q", body)
+	}
+	c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab")
+	if _, body := c.response("POST"); body != "ok" {
+		t.Fatalf("second: %q", body)
 	}
 }
