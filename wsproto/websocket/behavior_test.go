@@ -901,7 +901,17 @@ type queueFiller struct {
 }
 
 func (h *queueFiller) fill(c *Conn) {
-	for c.WriteBinary(h.msg) == nil {
+	for {
+		if c.WriteBinary(h.msg) != nil {
+			return // refused: OnDrain comes back
+		}
+		if c.Stream().WriteBuffered() == 0 {
+			// The kernel takes everything (a platform whose socket
+			// buffers do not bound it, as under wine): go on next turn,
+			// so that the loop's timers run meanwhile.
+			c.Loop().CallLater(0, func() { h.fill(c) })
+			return
+		}
 	}
 }
 
