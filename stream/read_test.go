@@ -441,3 +441,21 @@ func TestReadUntilMaxBytesExactlyAtLimitWaits(t *testing.T) {
 		}
 	}
 }
+
+// CloseWithError given another stream's *ClosedError keeps its cause: the
+// stream's errors say "stream: closed: <cause>" once, and Err is the cause.
+func TestCloseWithClosedError(t *testing.T) {
+	l := newLoop(t)
+	r, _ := pair(t, l, nil)
+	var gotErr error
+	testloop.Run(t, l, func(done func()) {
+		r.ReadUntil([]byte("\n"), 0, func(data []byte, err error) { gotErr = err; done() })
+		l.CallLater(0, func() { r.CloseWithError(&stream.ClosedError{Cause: io.ErrUnexpectedEOF}) })
+	})
+	if r.Err() != io.ErrUnexpectedEOF {
+		t.Fatalf("Err = %v, want the cause", r.Err())
+	}
+	if want := "stream: closed: " + io.ErrUnexpectedEOF.Error(); gotErr == nil || gotErr.Error() != want {
+		t.Fatalf("pending read: %v, want %q", gotErr, want)
+	}
+}

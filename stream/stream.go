@@ -167,6 +167,11 @@ func (s *Stream) closeWith(cause error) {
 		return
 	}
 	s.flags |= fClosed
+	if ce, ok := cause.(*ClosedError); ok {
+		// Closing with another stream's closed error (a proxy passing its
+		// peer's on): keep the cause, not a closed error of a closed error.
+		cause = ce.Cause
+	}
 	if cause != nil {
 		s.ext().err = cause
 	}
