@@ -21,6 +21,25 @@ var (
 	cert     *netutil.SelfSigned
 )
 
+// startTLSPair starts a TLS handshake between cli (client, for
+// "localhost") and srv (server) with ss, failing the test if either side's
+// fails; then, once the client's is done, runs then (if not nil).
+func startTLSPair(t testing.TB, ss *netutil.SelfSigned, cli, srv *stream.Stream, then func()) {
+	srv.StartTLS(ss.Server, true, func(err error) {
+		if err != nil {
+			t.Fatalf("server handshake: %v", err)
+		}
+	})
+	cli.StartTLS(ss.Client("localhost"), false, func(err error) {
+		if err != nil {
+			t.Fatalf("client handshake: %v", err)
+		}
+		if then != nil {
+			then()
+		}
+	})
+}
+
 func selfSigned(t testing.TB) *netutil.SelfSigned {
 	certOnce.Do(func() {
 		var err error
@@ -212,16 +231,7 @@ func TestTLSWritesDuringHandshakeCountAgainstCap(t *testing.T) {
 	cli, srv := pair(t, l, &stream.Options{MaxWriteBufferSize: 1000})
 	var got []byte
 	testloop.Run(t, l, func(done func()) {
-		srv.StartTLS(ss.Server, true, func(err error) {
-			if err != nil {
-				t.Fatalf("server handshake: %v", err)
-			}
-		})
-		cli.StartTLS(ss.Client("localhost"), false, func(err error) {
-			if err != nil {
-				t.Fatalf("client handshake: %v", err)
-			}
-		})
+		startTLSPair(t, ss, cli, srv, nil)
 		if err := cli.Write(bytes.Repeat([]byte("a"), 600), nil); err != nil {
 			t.Fatalf("first write: %v", err)
 		}
@@ -252,15 +262,7 @@ func TestTLSHeldWritesGoBeforeHandshakeCallbackWrites(t *testing.T) {
 	cli, srv := pair(t, l, nil)
 	var got string
 	testloop.Run(t, l, func(done func()) {
-		srv.StartTLS(ss.Server, true, func(err error) {
-			if err != nil {
-				t.Fatalf("server handshake: %v", err)
-			}
-		})
-		cli.StartTLS(ss.Client("localhost"), false, func(err error) {
-			if err != nil {
-				t.Fatalf("client handshake: %v", err)
-			}
+		startTLSPair(t, ss, cli, srv, func() {
 			mustWrite(t, cli, "second")
 		})
 		mustWrite(t, cli, "first,")

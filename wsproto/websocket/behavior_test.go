@@ -431,18 +431,9 @@ func testWriteRefusedByStreamCap(t *testing.T, deflate bool) {
 func startCapped(t *testing.T, limit int, config *tls.Config, opts *ServerOptions, mk func() Handler) string {
 	t.Helper()
 	o := &httpserver.Options{}
-	o.TCP.Loops = 1
 	o.TCP.TLS = config
 	o.TCP.Stream = &stream.Options{MaxWriteBufferSize: limit}
-	s := httpserver.New(func(w *httpserver.ResponseWriter, r *httpserver.Request) { Upgrade(w, r, mk(), opts) }, o)
-	if err := s.Listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s.Addrs()[0].String()
+	return startHTTPWith(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) { Upgrade(w, r, mk(), opts) }, o)
 }
 
 // fillKernel writes small messages until the kernel takes no more and

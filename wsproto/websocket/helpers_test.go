@@ -115,7 +115,12 @@ func startServer(t *testing.T, opts *ServerOptions, mk func() Handler) string {
 
 func startHTTP(t *testing.T, h httpserver.Handler) string {
 	t.Helper()
-	opts := &httpserver.Options{}
+	return startHTTPWith(t, h, &httpserver.Options{})
+}
+
+// startHTTPWith is startHTTP with server options (one loop is forced).
+func startHTTPWith(t *testing.T, h httpserver.Handler, opts *httpserver.Options) string {
+	t.Helper()
 	opts.TCP.Loops = 1
 	s := httpserver.New(h, opts)
 	if err := s.Listen("127.0.0.1:0"); err != nil {
