@@ -17,7 +17,8 @@ import "strconv"
 //     ending with fewer bytes, is an error (CodeInvalidOutput) after which
 //     the connection must be closed, as the peer can no longer frame it.
 //   - Otherwise a response to an HTTP/1.1 request is chunked, and a
-//     response to HTTP/1.0 is delimited by closing the connection.
+//     response to HTTP/1.0 is delimited by closing the connection (except
+//     a response to HEAD, which has no body to delimit).
 //   - A response after which the connection closes gets "Connection:
 //     close" (for an HTTP/1.0 client too, where it is implied);
 //     a kept-alive HTTP/1.0 connection gets "Connection: keep-alive".
@@ -108,11 +109,14 @@ func (e *Encoder) AppendResponseHead(dst []byte, req RequestInfo, status int, re
 	keep := req.KeepAlive && !h.HasToken("Connection", "close")
 	if mode == bodyNone && !noBody {
 		// No length and no chunking asked for: chunk for HTTP/1.1,
-		// close-delimit for HTTP/1.0.
-		if req.HTTP10 {
-			mode = bodyClose
-		} else {
+		// close-delimit for HTTP/1.0. A response to HEAD has no body to
+		// delimit: for HTTP/1.0 it needs no close (for HTTP/1.1 it gets
+		// the Transfer-Encoding the GET would have).
+		switch {
+		case !req.HTTP10:
 			mode = bodyChunked
+		case !req.Head:
+			mode = bodyClose
 		}
 	}
 	if mode == bodyChunked && req.HTTP10 {

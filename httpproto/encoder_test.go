@@ -250,3 +250,27 @@ func TestEncoderNoContentLengthOn1xxAnd204(t *testing.T) {
 		}
 	}
 }
+
+// A response to HEAD has no body, so nothing delimits one: an HTTP/1.0
+// keep-alive client (ab -k -i sends exactly that) keeps its connection,
+// as Tornado keeps it, rather than having it closed as if the answer were
+// a close-delimited body.
+func TestEncoderHeadToHTTP10KeepsAlive(t *testing.T) {
+	var e Encoder
+	out, err := e.AppendResponseHead(nil, RequestInfo{Head: true, HTTP10: true, KeepAlive: true}, 200, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err = e.AppendEnd(out, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\n"; string(out) != want || !e.KeepAlive() {
+		t.Fatalf("got %q keep-alive %v, want %q keep-alive true", out, e.KeepAlive(), want)
+	}
+	// Without keep-alive the connection still closes, and says so.
+	var e2 Encoder
+	out, err = e2.AppendResponseHead(nil, RequestInfo{Head: true, HTTP10: true}, 200, "", nil)
+	if err != nil || string(out) != "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" || e2.KeepAlive() {
+		t.Fatalf("without keep-alive: %q %v keep-alive %v", out, err, e2.KeepAlive())
+	}
+}

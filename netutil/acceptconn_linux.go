@@ -31,7 +31,7 @@ func acceptConn(fd int, peer bool) (int, net.Addr, error) {
 			if !peer {
 				return int(nfd), nil, nil
 			}
-			return int(nfd), peerAddr(&rsa), nil
+			return int(nfd), peerAddr(&rsa, int(n)), nil
 		case unix.EINTR:
 			continue
 		}
@@ -45,8 +45,8 @@ type tcpAddrBox struct {
 	ip   [16]byte
 }
 
-// peerAddr converts an accepted peer's raw address.
-func peerAddr(rsa *unix.RawSockaddrAny) net.Addr {
+// peerAddr converts an accepted peer's raw address, n bytes long.
+func peerAddr(rsa *unix.RawSockaddrAny, n int) net.Addr {
 	switch rsa.Addr.Family {
 	case unix.AF_INET:
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
@@ -69,10 +69,18 @@ func peerAddr(rsa *unix.RawSockaddrAny) net.Addr {
 		return &b.addr
 	case unix.AF_UNIX:
 		sa := (*unix.RawSockaddrUnix)(unsafe.Pointer(rsa))
+		// The length tells an unnamed peer (no path at all) from one
+		// bound to an abstract name (a NUL, then the name), which is
+		// written with a leading '@', as Go's net package and
+		// BindUnixSocket write it.
+		path := sa.Path[:min(max(n-2, 0), len(sa.Path))]
 		var name []byte
-		for _, c := range sa.Path {
+		for i, c := range path {
 			if c == 0 {
-				break
+				if i > 0 {
+					break
+				}
+				c = '@'
 			}
 			name = append(name, byte(c))
 		}

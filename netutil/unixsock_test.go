@@ -139,3 +139,45 @@ func TestAcceptUnixListener(t *testing.T) {
 	}
 	onLoop(t, l, func() error { a.Stop(); return nil })
 }
+
+// A Unix-domain peer is named as Go's net package names it (and as
+// BindUnixSocket and the PROXY parser write abstract names): a path as it
+// is, an abstract name with a leading '@', an unnamed peer "".
+func TestAcceptUnixPeerNames(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("abstract names are Linux's")
+	}
+	l := newLoop(t)
+	path := filepath.Join(t.TempDir(), "s")
+	ln := bindUnix(t, path, 0)
+	peers := make(chan string, 1)
+	a, err := netutil.AddAcceptHandler(l, ln, func(fd poller.FD, peer net.Addr) {
+		closeFD(fd)
+		name := "not a *net.UnixAddr"
+		if u, ok := peer.(*net.UnixAddr); ok {
+			name = u.Name
+		}
+		peers <- name
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, l)
+	abstract := "@gale-netutil-peer-" + itoa(os.Getpid())
+	named := filepath.Join(t.TempDir(), "client")
+	for _, local := range []string{abstract, named, ""} {
+		var laddr *net.UnixAddr
+		if local != "" {
+			laddr = &net.UnixAddr{Name: local, Net: "unix"}
+		}
+		c, err := net.DialUnix("unix", laddr, &net.UnixAddr{Name: path, Net: "unix"})
+		if err != nil {
+			t.Fatalf("dial from %q: %v", local, err)
+		}
+		if got := await(t, peers, "an accepted connection"); got != local {
+			t.Errorf("peer bound to %q reported as %q", local, got)
+		}
+		c.Close()
+	}
+	onLoop(t, l, func() error { a.Stop(); return nil })
+}
