@@ -2,6 +2,7 @@ package loop
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,16 +13,22 @@ import (
 // loop's goroutine; calls after the first are ignored). With a positive
 // timeout, RunSync gives up after it and returns ErrTimeout; if the loop is
 // stopped before done is called it returns ErrStopped; a panic in f is
-// returned as a *PanicError.
+// returned as a *PanicError. When RunSync returns without a result (ErrStopped,
+// or an error from Run) it leaves nothing behind: its timeout is cancelled,
+// f does not run later if it had not run yet, and a later call to done is
+// ignored, so none of them stops a later run of the loop.
 func RunSync[T any](l *Loop, timeout time.Duration, f func(done func(T, error))) (T, error) {
 	var (
 		result   T
 		err      error
 		finished bool
 		timer    Timer
+		// abandoned is set once RunSync has returned; atomic because with
+		// ErrRunning the posted callback runs on another goroutine.
+		abandoned atomic.Bool
 	)
 	finish := func(v T, e error) {
-		if finished {
+		if finished || abandoned.Load() {
 			return
 		}
 		finished = true
@@ -30,6 +37,9 @@ func RunSync[T any](l *Loop, timeout time.Duration, f func(done func(T, error)))
 		l.Stop()
 	}
 	if perr := l.Post(func() {
+		if abandoned.Load() {
+			return // RunSync returned before this ran
+		}
 		if timeout > 0 {
 			timer = l.CallLater(timeout, func() {
 				var zero T
@@ -43,8 +53,14 @@ func RunSync[T any](l *Loop, timeout time.Duration, f func(done func(T, error)))
 	}); perr != nil {
 		return result, perr
 	}
-	if rerr := l.Run(); rerr != nil {
-		return result, rerr
+	rerr := l.Run()
+	abandoned.Store(true)
+	if rerr != ErrRunning { // else the loop, and the timer, are another goroutine's
+		timer.Cancel()
+	}
+	if rerr != nil {
+		var zero T
+		return zero, rerr
 	}
 	if !finished {
 		return result, ErrStopped

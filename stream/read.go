@@ -477,7 +477,10 @@ func (s *Stream) makeRoom() {
 		rb.b, rb.pos = rb.b[:unread], 0
 		return
 	}
-	grown := getBuf(unread + chunk)
+	// At least double (the pools' size classes do that up to 64 MiB; past
+	// them getBuf gives the exact size, and growing by a chunk at a time
+	// would copy the whole buffer for every chunk), within the cap.
+	grown := getBuf(max(unread+chunk, min(2*cap(rb.b), s.o.maxBuffer)))
 	grown = append(grown, rb.b[rb.pos:]...)
 	putBuf(rb.b)
 	rb.b, rb.pos = grown, 0

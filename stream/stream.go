@@ -2,6 +2,7 @@ package stream
 
 import (
 	"log/slog"
+	"syscall"
 
 	"github.com/gale-io/gale/loop"
 	"github.com/gale-io/gale/poller"
@@ -57,6 +58,7 @@ const (
 	fHandshake                       // a TLS handshake is running
 	fTLS                             // TLS is established: I/O goes through it
 	fTLSMore                         // crypto/tls may hold data the socket will not signal
+	fHangup                          // the poller reported a hangup (for good)
 )
 
 // handler is the Stream as a loop.Handler, so that HandleEvents is not part
@@ -226,7 +228,9 @@ func (s *Stream) settle() {
 	if s.flags&fInRun != 0 {
 		return
 	}
-	if s.hasCompletions() {
+	if s.hasCompletions() || s.tlsPending() {
+		// (crypto/tls may hold records the poller will not report: run
+		// reads them.)
 		s.post()
 		return
 	}
@@ -296,6 +300,9 @@ func (s *Stream) run() {
 func (s *Stream) handleEvents(ev poller.Events) {
 	defer s.recoverPanic()
 	s.flags |= fInRun
+	if ev&poller.Hangup != 0 {
+		s.flags |= fHangup
+	}
 	if s.flags&fConnecting != 0 {
 		if ev&(poller.Writable|poller.Error|poller.Hangup) != 0 {
 			s.finishConnect()
@@ -311,11 +318,18 @@ func (s *Stream) handleEvents(ev poller.Events) {
 		if ev&(poller.Writable|poller.Error|poller.Hangup) != 0 && s.wq.pending() > 0 {
 			s.flush()
 		}
+		if ev&poller.Error != 0 && s.flags&(fNotSocket|fClosed) == fNotSocket && s.rd.kind == rNone {
+			// A pipe's write end watched for its close: the reader is
+			// gone, as a write would learn (a read of that end would
+			// only fail with EBADF).
+			s.closeWith(wrapSyscall("write", syscall.EPIPE))
+		}
 		if ev&(poller.Readable|poller.Error|poller.Hangup) != 0 && s.flags&fClosed == 0 {
 			s.handleRead()
 		}
-		if ev&poller.Error != 0 && s.flags&fClosed == 0 && s.interest == poller.None {
-			// Nothing to read or write that would surface it.
+		if ev&poller.Error != 0 && s.flags&(fClosed|fNotSocket) == 0 && s.rd.kind == rNone && s.wq.pending() == 0 {
+			// Nothing read or written that would surface it (an idle
+			// stream may still be registered for reading).
 			if err := sysSocketError(s.fd); err != nil {
 				s.closeWith(err)
 			}
@@ -357,6 +371,15 @@ func (s *Stream) updateInterest() {
 	s.flags &^= fIdleEvent
 	if s.wq.pending() > 0 {
 		want |= poller.Writable
+	}
+	if want == poller.None && s.flags&(fHangup|fRegistered) == fHangup|fRegistered {
+		// A hangup is reported on every poll, interest or not: an idle
+		// stream that stayed registered would spin the loop. It comes
+		// back (and learns of the hangup again) when it wants something.
+		s.l.RemoveHandler(s.fd)
+		s.flags &^= fRegistered
+		s.interest = poller.None
+		return
 	}
 	if want == s.interest && (s.flags&fRegistered != 0 || want == poller.None) {
 		return

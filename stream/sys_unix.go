@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -80,13 +81,7 @@ func sysConnect(fd int, addr netip.AddrPort) error {
 	if a := addr.Addr(); a.Is4() || a.Is4In6() {
 		sa = &unix.SockaddrInet4{Port: int(addr.Port()), Addr: a.Unmap().As4()}
 	} else {
-		zone := uint32(0)
-		if z := a.Zone(); z != "" {
-			if ifi, err := net.InterfaceByName(z); err == nil {
-				zone = uint32(ifi.Index)
-			}
-		}
-		sa = &unix.SockaddrInet6{Port: int(addr.Port()), Addr: a.As16(), ZoneId: zone}
+		sa = &unix.SockaddrInet6{Port: int(addr.Port()), Addr: a.As16(), ZoneId: zoneIndex(a.Zone())}
 	}
 	for {
 		err := unix.Connect(fd, sa)
@@ -96,6 +91,19 @@ func sysConnect(fd int, addr netip.AddrPort) error {
 		}
 		return err
 	}
+}
+
+// zoneIndex is the interface index an IPv6 zone names: an interface's name
+// or, as Go's net package also takes it, its index (RFC 4007 section 11.2).
+func zoneIndex(zone string) uint32 {
+	if zone == "" {
+		return 0
+	}
+	if ifi, err := net.InterfaceByName(zone); err == nil {
+		return uint32(ifi.Index)
+	}
+	n, _ := strconv.ParseUint(zone, 10, 32)
+	return uint32(n)
 }
 
 func sysLocalAddr(fd int) net.Addr {

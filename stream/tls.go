@@ -53,7 +53,9 @@ type pendingWrite struct {
 // closed). A client verifies the server's certificate unless config says
 // otherwise; set config.ServerName (SNI and verification) and NextProtos
 // (ALPN) as crypto/tls documents. Bytes already buffered (a ClientHello
-// that arrived behind a PROXY header, say) are fed to TLS. Reads may be
+// that arrived behind a PROXY header, say) are fed to TLS; what the peer
+// sends while the handshake runs is held to Options.MaxBufferSize, as
+// reads are (beyond it the stream closes with ErrBufferFull). Reads may be
 // started at once: they complete once the handshake is done and data
 // arrives; writes made during the handshake are sent after it. StartTLS
 // fails with ErrNotIdle while a read or write is pending.
@@ -115,6 +117,15 @@ func (s *Stream) feedHandshake() {
 			return
 		}
 		t.mu.Lock()
+		if err == nil && n > 0 && len(t.in)+n > s.o.maxBuffer {
+			// The handshake goroutine is not keeping up (it may be
+			// waiting on a GetCertificate): hold the peer to the read
+			// buffer's cap, as any read is.
+			t.mu.Unlock()
+			slog.Error("gale/stream: reached maximum read buffer size during TLS handshake, closing connection", "max", s.o.maxBuffer, "peer", s.RemoteAddr())
+			s.closeWith(ErrBufferFull)
+			return
+		}
 		switch {
 		case err != nil:
 			t.inErr = wrapSyscall("read", err)

@@ -257,7 +257,13 @@ func (d *dial) startTLS(s *stream.Stream, ap netip.AddrPort) {
 	d.inflight = append(d.inflight[:0], s) // finish closes it on failure
 	cfg := d.cfg.tls.Clone()
 	if cfg.ServerName == "" {
-		cfg.ServerName = strings.TrimSuffix(strings.TrimPrefix(d.host, "["), "]")
+		if a, ok := parseLiteral(d.host); ok {
+			// An IPv6 zone names our interface, not the server: x509
+			// would take "fe80::1%eth0" for a host name and refuse it.
+			cfg.ServerName = a.WithZone("").String()
+		} else {
+			cfg.ServerName = strings.TrimSuffix(strings.TrimPrefix(d.host, "["), "]")
+		}
 	}
 	tlsFailed := func(err error) {
 		d.finish(nil, &Error{Op: "tls", Host: d.host, Port: d.port, Addr: ap, Err: err})

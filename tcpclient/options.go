@@ -64,8 +64,9 @@ type Options struct {
 	// nil: stream's defaults.
 	Stream *stream.Options
 	// TLS, if set, makes Connect start TLS on the connected stream as a
-	// client, with ServerName defaulting to the host (Tornado's
-	// ssl_options); Connect calls back once the handshake is done.
+	// client, with ServerName defaulting to the host (an IP literal
+	// without brackets or IPv6 zone; Tornado's ssl_options); Connect calls
+	// back once the handshake is done.
 	TLS *tls.Config
 }
 

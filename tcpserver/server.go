@@ -63,8 +63,10 @@ type Options struct {
 	// Shutdown begins, so that the protocol can end it gracefully: close it
 	// at once if it is idle, or after the request in progress. Without it,
 	// a connection's stream.Stream.ShutdownHandler is called, if it has
-	// one; then Shutdown waits for the connections to close by themselves
-	// (or for its context to end).
+	// one. A connection whose Handler starts after Shutdown began (its TLS
+	// handshake or PROXY header was under way) is told right after the
+	// Handler returns. Then Shutdown waits for the connections to close by
+	// themselves (or for its context to end).
 	OnShutdown func(s *stream.Stream)
 	// Stream configures every connection's stream. The server keeps its own
 	// copy (it sets OnClose to track connections, calling yours after).
@@ -109,6 +111,9 @@ type Server struct {
 	rejected atomic.Int64
 	drained  chan struct{} // closed when open reaches 0 during Shutdown
 	draining atomic.Bool
+	force    chan struct{} // closed by a later Shutdown (or Close) whose ctx ended
+	forced   sync.Once
+	finished chan struct{} // closed when the first Shutdown returns
 
 	next int // round-robin position, on the accepting loop
 }
@@ -119,12 +124,16 @@ type worker struct {
 	conns     map[*stream.Stream]struct{}
 	acceptors []*netutil.Acceptor
 	done      chan error
+	// draining is set on the loop once Shutdown has told its connections:
+	// a handler that starts later (after a TLS handshake or PROXY header
+	// that was under way) is told as soon as it has its stream.
+	draining bool
 }
 
 // New returns a server that will hand connections to h. Call Listen (or
 // AddListener) and Start.
 func New(h Handler, opts *Options) *Server {
-	s := &Server{handler: h, drained: make(chan struct{})}
+	s := &Server{handler: h, drained: make(chan struct{}), force: make(chan struct{}), finished: make(chan struct{})}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -308,14 +317,29 @@ func (s *Server) startAccepting(i int) error {
 	return <-errc
 }
 
+// takeSlot counts a new connection open, unless MaxConns are open already.
+// Loops accepting at once (ReusePort listeners) race for the last slot: a
+// compare-and-swap lets exactly one of them have it.
+func (s *Server) takeSlot() bool {
+	m := int64(s.opts.MaxConns)
+	for {
+		n := s.open.Load()
+		if m > 0 && n >= m {
+			return false
+		}
+		if s.open.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
 // accept runs on the accepting loop: it picks the connection's loop.
 func (s *Server) accept(from *worker, fd poller.FD, peer net.Addr) {
-	if m := s.opts.MaxConns; m > 0 && s.open.Load() >= int64(m) {
+	if !s.takeSlot() {
 		s.rejected.Add(1)
 		closeFD(fd)
 		return
 	}
-	s.open.Add(1)
 	to := from
 	if !s.opts.ReusePort && len(s.loops) > 1 {
 		to = s.loops[s.next%len(s.loops)]
@@ -391,7 +415,7 @@ var errProxyTimeout = errors.New("tcpserver: PROXY header timed out")
 // startConn runs the TLS handshake if configured, then the handler.
 func (s *Server) startConn(w *worker, st *stream.Stream) {
 	if s.opts.TLS == nil {
-		s.handler(st)
+		s.handle(w, st)
 		return
 	}
 	timeout := s.opts.HandshakeTimeout
@@ -404,7 +428,7 @@ func (s *Server) startConn(w *worker, st *stream.Stream) {
 	if err := st.StartTLS(s.opts.TLS, true, func(err error) {
 		timer.Cancel()
 		if err == nil {
-			s.handler(st)
+			s.handle(w, st)
 		}
 	}); err != nil {
 		timer.Cancel()
@@ -413,6 +437,32 @@ func (s *Server) startConn(w *worker, st *stream.Stream) {
 }
 
 var errHandshakeTimeout = errors.New("tcpserver: TLS handshake timed out")
+
+// handle hands st to the Handler; if Shutdown has begun meanwhile, the
+// connection is then told, as the others were. A Handler that panics
+// leaves the stream in an unknown state: it is closed, as a stream closes
+// when one of its callbacks panics, and the panic goes on to the loop.
+func (s *Server) handle(w *worker, st *stream.Stream) {
+	defer func() {
+		if r := recover(); r != nil {
+			st.CloseWithError(&stream.PanicError{Value: r})
+			panic(r)
+		}
+	}()
+	s.handler(st)
+	if w.draining && !st.Closed() {
+		s.notifyShutdown(st)
+	}
+}
+
+// notifyShutdown tells one connection that Shutdown has begun.
+func (s *Server) notifyShutdown(st *stream.Stream) {
+	if f := s.opts.OnShutdown; f != nil {
+		f(st)
+	} else if f := st.ShutdownHandler(); f != nil {
+		f()
+	}
+}
 
 // untrack is every stream's OnClose: it runs on the stream's loop.
 func (s *Server) untrack(st *stream.Stream) {
@@ -440,16 +490,29 @@ func (s *Server) connGone() {
 // finish their work and close them), and when ctx ends first closes the
 // rest. Then it stops and closes the loops. It returns ctx.Err() if it had
 // to force connections closed, else nil.
+//
+// A call while another runs waits for it to finish; if its own ctx ends
+// first (Close's has ended already), it forces the connections closed at
+// once, and the first call returns context.Canceled unless its own ctx
+// ended too.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return nil
+		select {
+		case <-s.finished:
+			return nil
+		case <-ctx.Done():
+			s.forced.Do(func() { close(s.force) })
+			<-s.finished
+			return ctx.Err()
+		}
 	}
 	s.closed = true
 	loops := s.loops
 	listeners := s.listeners
 	s.mu.Unlock()
+	defer close(s.finished)
 
 	// Stop accepting on every loop, then close the listeners.
 	for _, w := range loops {
@@ -465,12 +528,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	for _, w := range loops {
 		onLoop(w, func() {
+			w.draining = true
 			for st := range w.conns {
-				if f := s.opts.OnShutdown; f != nil {
-					f(st)
-				} else if f := st.ShutdownHandler(); f != nil {
-					f()
-				}
+				s.notifyShutdown(st)
 			}
 		})
 	}
@@ -480,6 +540,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-s.drained:
 		case <-ctx.Done():
 			forced = ctx.Err()
+		case <-s.force:
+			forced = ctx.Err()
+			if forced == nil {
+				forced = context.Canceled
+			}
+		}
+		if forced != nil {
 			for _, w := range loops {
 				onLoop(w, func() {
 					for st := range w.conns {
@@ -489,11 +556,25 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}
 	}
+	// The streams closed, but a stream tells its callbacks through the
+	// loop: its run is posted, and the close callback posted from there.
+	// Let those run before the loops stop (Stop ends Run after the
+	// current iteration, and Close drops what is still queued).
+	for range closeNotifyHops {
+		for _, w := range loops {
+			onLoop(w, func() {})
+		}
+	}
 	s.mu.Lock()
 	s.closeLoopsLocked()
 	s.mu.Unlock()
 	return forced
 }
+
+// closeNotifyHops is how many posts away a stream's close callback is
+// from its closing at most: the stream's run, then the callback. A round
+// trip to the loop runs everything posted before it.
+const closeNotifyHops = 2
 
 // Close stops the server at once: like Shutdown with a context that has
 // already ended.
