@@ -206,6 +206,13 @@ func (p *Parser) finishRequest(in []byte) (trigger, *Error) {
 	case f.hostBad:
 		return 0, newError(CodeBadHost, "invalid Host value "+quoteBytes(truncate(r.Host)))
 	}
+	// RFC 9112 section 3.2.2: an absolute-form target's authority is the
+	// request's host, whatever the Host field says.
+	if len(r.Target) > 0 && r.Target[0] != '/' && r.Target[0] != '*' && r.Method != MethodConnect {
+		if auth := absoluteAuthority(r.Target); auth != nil {
+			r.Host = auth
+		}
+	}
 
 	t := trHeadLength
 	r.Chunked = false

@@ -1,6 +1,7 @@
 package httpproto
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -119,7 +120,11 @@ func checkRequest(t testing.TB, r *Request) {
 	if r.Chunked != (r.ContentLength == -1) || r.ContentLength < -1 {
 		t.Errorf("Chunked %v with ContentLength %d", r.Chunked, r.ContentLength)
 	}
-	if (r.Host != nil) != r.Header.Has("Host") || r.Version == HTTP11 && r.Host == nil {
+	if auth := absoluteAuthority(r.Target); auth != nil && r.Method != MethodConnect {
+		if !bytes.Equal(r.Host, auth) {
+			t.Errorf("Host %q for the absolute-form target %q", r.Host, r.Target)
+		}
+	} else if (r.Host != nil) != r.Header.Has("Host") || r.Version == HTTP11 && r.Host == nil {
 		t.Errorf("Host %q with %d Host fields", r.Host, r.Header.Count("Host"))
 	}
 	if r.Version == HTTP10 && (r.Upgrade || r.Expect100 || r.Chunked) {
@@ -482,6 +487,33 @@ func TestHeadIsParsedInPlace(t *testing.T) {
 	copy(in, make([]byte, len(in)))
 	if got := r.Header.GetString("X-Name"); got != "value with spaces" {
 		t.Errorf("after Retain and a cleared input: X-Name %q", got)
+	}
+}
+
+// RFC 9112 section 3.2.2: a server takes the host of an absolute-form
+// target from the target, not from the Host field (which must still be
+// there, valid and single, in HTTP/1.1, and stays in Header).
+func TestAbsoluteFormTargetNamesTheHost(t *testing.T) {
+	for _, tc := range []struct{ in, host, field string }{
+		{"GET http://a.example:81/p?q HTTP/1.1\r\nHost: b.example\r\n\r\n", "a.example:81", "b.example"},
+		{"GET https://a.example HTTP/1.1\r\nHost: a.example\r\n\r\n", "a.example", "a.example"},
+		{"GET http://[::1]:8080?x HTTP/1.0\r\n\r\n", "[::1]:8080", ""},
+		{"GET /p HTTP/1.1\r\nHost: b.example\r\n\r\n", "b.example", "b.example"},
+		{"CONNECT a.example:443 HTTP/1.1\r\nHost: b.example:443\r\n\r\n", "b.example:443", "b.example:443"},
+	} {
+		var p Parser
+		p.InitRequest(nil)
+		in := []byte(tc.in)
+		if ev, _ := mustNext(t, &p, in); ev.Kind != HeadDone {
+			t.Fatalf("%q: %v", tc.in, ev.Kind)
+		}
+		r := p.Request()
+		if string(r.Host) != tc.host || r.Header.GetString("Host") != tc.field {
+			t.Errorf("%q: Host %q, Host field %q; want %q and %q", tc.in, r.Host, r.Header.GetString("Host"), tc.host, tc.field)
+		}
+		if !within(r.Host, in) || cap(r.Host) != len(r.Host) {
+			t.Errorf("%q: Host %q is not a closed view into the input", tc.in, r.Host)
+		}
 	}
 }
 

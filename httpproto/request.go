@@ -116,9 +116,12 @@ type Request struct {
 	Target  []byte
 	Version Version
 	Header  Headers
-	// Host is the value of the Host field, nil when there is none (allowed
-	// in HTTP/1.0 only). It may be empty: RFC 9112 section 3.2 lets a
-	// client send an empty Host when the target has no authority.
+	// Host is the host the request is for: the authority of an
+	// absolute-form target ("http://a/p" is for "a", whatever its Host
+	// field says: RFC 9112 section 3.2.2), else the value of the Host
+	// field, nil when there is none (allowed in HTTP/1.0 only). It may be
+	// empty: RFC 9112 section 3.2 lets a client send an empty Host when the
+	// target has no authority. The Host field itself stays in Header.
 	Host []byte
 	// ContentLength is the length of the body: -1 when it is chunked, 0
 	// when there is none.
@@ -270,6 +273,20 @@ func validAbsoluteForm(t []byte) bool {
 		auth = auth[:j]
 	}
 	return len(auth) > 0 && validHost(auth)
+}
+
+// absoluteAuthority returns the authority of an absolute-form target t
+// (one validAbsoluteForm accepted), nil for any other form.
+func absoluteAuthority(t []byte) []byte {
+	i := bytes.Index(t, []byte("://"))
+	if i <= 0 {
+		return nil
+	}
+	auth := t[i+3:]
+	if j := bytes.IndexAny(auth, "/?"); j >= 0 {
+		auth = auth[:j]
+	}
+	return auth[:len(auth):len(auth)]
 }
 
 // validAuthorityForm reports whether t is host ":" port (RFC 9112 section
