@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/gale-io/gale/httpproto"
 	"github.com/gale-io/gale/loop"
 )
 
@@ -88,38 +89,68 @@ func (c *Client) Fetch(req *Request, cb func(*Response, error)) {
 
 // Do is Fetch for any goroutine but the loop's: it posts the request to
 // the loop and waits for the result, or for ctx to end (the request is
-// then aborted with ctx's error).
+// then aborted with ctx's error), or for the loop to close (an *Error
+// matching loop.ErrClosed, or ctx's error if it ended first).
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
-	type result struct {
-		r   *Response
-		err error
-	}
-	ch := make(chan result, 1)
+	ch := make(chan doResult, 1)
 	var f *fetch
 	var seq uint64 // f is recycled once finished: seq tells whether it still is this request
 	if err := c.l.Post(func() {
-		c.Fetch(req, func(r *Response, err error) { ch <- result{r, err} })
+		c.Fetch(req, func(r *Response, err error) { ch <- doResult{r, err} })
 		if f = c.newest; f != nil {
 			seq = f.seq
 		}
 	}); err != nil {
 		return nil, err
 	}
+	// A loop closed meanwhile drops the callbacks still queued (the
+	// request's and the abort's): nobody would answer, so Done ends the
+	// wait too (see loop.Loop.Done).
 	select {
 	case res := <-ch:
 		return res.r, res.err
+	case <-c.l.Done():
+		return c.closedResult(ch, req, loop.ErrClosed)
 	case <-ctx.Done():
-		c.l.Post(func() {
+		if c.l.Post(func() {
 			if f != nil && f.seq == seq && !f.done {
 				f.fail(&Error{Op: f.op(), URL: f.urlString(), Err: ctx.Err()})
 			}
-		})
-		res := <-ch
-		if res.err == nil {
-			return res.r, nil
+		}) != nil {
+			return c.closedResult(ch, req, ctx.Err())
 		}
-		return nil, res.err
+		select {
+		case res := <-ch:
+			if res.err == nil {
+				return res.r, nil
+			}
+			return nil, res.err
+		case <-c.l.Done():
+			return c.closedResult(ch, req, ctx.Err())
+		}
 	}
+}
+
+// closedResult is Do's result once the loop closed: the request's, if its
+// callback ran, else an *Error with cause.
+func (c *Client) closedResult(ch <-chan doResult, req *Request, cause error) (*Response, error) {
+	select {
+	case res := <-ch:
+		return res.r, res.err
+	default:
+	}
+	url := ""
+	if u, err := httpproto.ParseURL(req.URL); err == nil {
+		u.Username, u.Password = "", ""
+		url = u.String()
+	}
+	return nil, &Error{Op: "request", URL: url, Err: cause}
+}
+
+// doResult is what Do's callback hands back.
+type doResult struct {
+	r   *Response
+	err error
 }
 
 // Close fails every queued and active request with ErrClosed and closes
@@ -296,8 +327,10 @@ func (c *Client) recycle(f *fetch) {
 	if c.closed || len(c.free) >= c.cfg.MaxClients+maxFreeFetches {
 		return
 	}
+	// seq is not kept: a free record answers to no request, so that an
+	// abort Do posts for the finished request cannot act on it.
 	keep := fetch{
-		c: c, hop: f.hop, seq: f.seq,
+		c: c, hop: f.hop,
 		onTimeoutFn: f.onTimeoutFn, queueExpiredFn: f.queueExpiredFn,
 		sendBodyFn: f.sendBodyFn, deliverFn: f.deliverFn,
 	}

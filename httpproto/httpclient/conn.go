@@ -134,6 +134,16 @@ func (pc *pconn) onClose(err error) {
 	}
 }
 
+// keepOut keeps the storage of out, bytes just handed to the stream
+// (which copies them), for building the next ones, unless a large body
+// grew it: an idle connection must not hold a body-sized buffer.
+func (pc *pconn) keepOut(out []byte) {
+	if cap(out) > maxKeptScratch {
+		out = nil
+	}
+	pc.out = out
+}
+
 func (pc *pconn) idleExpired() {
 	pc.idleTimer = loop.Timer{}
 	pc.c.dropIdle(pc)

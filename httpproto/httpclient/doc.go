@@ -64,9 +64,10 @@
 // closed, and at most Options.MaxIdlePerHost are kept per key. A request
 // that fails on a reused connection before any response byte arrived is
 // retried once on a new connection if its method is idempotent and its
-// body can be replayed (as net/http does). The retry is the same attempt:
-// its request timeout and the response's RequestTime count from the first
-// connection's start, so a retried request never gets twice the time.
+// body can be replayed (as net/http does; each redirect hop once). The
+// retry is the same attempt: its request timeout and the response's
+// RequestTime count from the first connection's start, so a retried
+// request never gets twice the time.
 //
 // # Proxies and Unix sockets
 //

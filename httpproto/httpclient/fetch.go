@@ -32,9 +32,9 @@ const (
 // fields below "hop" describe the current hop and are reset by startHop.
 //
 // A fetch is recycled (Client.recycle) once its callback returned: seq
-// then changes, hop keeps growing, and the storage of header and the
-// buffers is kept, so that a steady stream of requests allocates nothing
-// here.
+// is cleared while it is free and set anew by the next Fetch, hop keeps
+// growing, and the storage of header and the buffers is kept, so that a
+// steady stream of requests allocates nothing here.
 type fetch struct {
 	c   *Client
 	req *Request
@@ -341,7 +341,7 @@ func (f *fetch) openTunnel(pc *pconn) {
 		f.fail(&Error{Op: "proxy", URL: f.urlString(), Err: err})
 		return
 	}
-	pc.out = out
+	pc.keepOut(out)
 	f.tunnel = true
 	pc.p.ExpectResponseTo(httpproto.MethodConnect)
 	if err := pc.s.Write(out, nil); err != nil {
@@ -425,7 +425,7 @@ func (f *fetch) ready() {
 			return
 		}
 	}
-	pc.out = out
+	pc.keepOut(out)
 	// No write callback: a failed write closes the stream, which fails
 	// the hop (through the pending read or the close callback), and a
 	// callback would cost the stream an allocation per request.
@@ -470,7 +470,7 @@ func (f *fetch) sendBody() {
 		f.fail(&Error{Op: "request", URL: f.urlString(), Err: err})
 		return
 	}
-	pc.out = out
+	pc.keepOut(out)
 	if err := pc.s.Write(out, nil); err != nil {
 		f.connFailed("write", err)
 	}
@@ -491,7 +491,7 @@ func (f *fetch) bodyWrite(p []byte, cb func(error)) {
 		f.fail(&Error{Op: "write", URL: f.urlString(), Err: err})
 		return
 	}
-	pc.out = out
+	pc.keepOut(out)
 	if len(out) == 0 {
 		f.c.l.Post(func() { cb(nil) })
 		return
@@ -515,7 +515,7 @@ func (f *fetch) bodyEnd(err error) {
 		f.fail(&Error{Op: "write", URL: f.urlString(), Err: err})
 		return
 	}
-	pc.out = out
+	pc.keepOut(out)
 	if err := pc.s.Write(out, nil); err != nil {
 		f.connFailed("write", err)
 	}

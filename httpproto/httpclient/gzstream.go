@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/loop"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -30,7 +31,11 @@ import (
 // allocated, against 0.6-0.8 GB/s and 3.7 MB decoding the whole body at the
 // end.
 type gzStream struct {
+	// f is touched on the loop only: the request's record is recycled
+	// (rewritten) once it finished, while the decoder may still run, so
+	// the decoder posts through l, taken at the start.
 	f     *fetch
+	l     *loop.Loop
 	limit int64 // decompressed bytes allowed
 
 	mu    sync.Mutex
@@ -54,7 +59,7 @@ var errGzAbandoned = errors.New("httpclient: gzip stream abandoned")
 
 // startGzStream starts decoding f's body.
 func startGzStream(f *fetch) *gzStream {
-	g := &gzStream{f: f, limit: f.c.cfg.MaxDecompressedSize,
+	g := &gzStream{f: f, l: f.c.l, limit: f.c.cfg.MaxDecompressedSize,
 		bufs: make(chan []byte, gzChunksInFlight), quitCh: make(chan struct{})}
 	g.cond.L = &g.mu
 	for range gzChunksInFlight {
@@ -125,7 +130,7 @@ func (g *gzStream) run() {
 	if err == errGzAbandoned {
 		return
 	}
-	g.f.c.l.Post(func() { g.f.gzDone(g, err) }) // a closed loop ends the request anyway
+	g.l.Post(func() { g.f.gzDone(g, err) }) // a closed loop ends the request anyway
 }
 
 func (g *gzStream) decode() error {
@@ -155,7 +160,7 @@ func (g *gzStream) decode() error {
 					Detail: "decompressed body over " + strconv.FormatInt(g.limit, 10) + " bytes"}
 			}
 			piece := buf[:n]
-			if g.f.c.l.Post(func() { g.f.gzChunk(g, piece) }) != nil {
+			if g.l.Post(func() { g.f.gzChunk(g, piece) }) != nil {
 				return errGzAbandoned
 			}
 		} else {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"testing"
@@ -169,5 +170,39 @@ func TestBodyWriterAfterStreamedGzipResponse(t *testing.T) {
 	}
 	if len(writeErrs) != 1 || !errors.Is(writeErrs[0], httpclient.ErrBodyClosed) {
 		t.Fatalf("write after the response: %v, want ErrBodyClosed", writeErrs)
+	}
+}
+
+// A streamed gzip body cut short fails its request, whose record the
+// client then recycles for the next Fetch, while the decoder goroutine
+// may still be flushing what it had decoded: the goroutine must not touch
+// the recycled record (under -race this was a data race on it).
+func TestGzipStreamed_CutShortDoesNotTouchRecycledRecord(t *testing.T) {
+	var text bytes.Buffer
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := []string{"alpha ", "beta ", "gamma ", "delta ", "epsilon ", "zeta\n"}
+	for text.Len() < 1<<20 {
+		text.WriteString(words[rng.IntN(len(words))])
+	}
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(text.Bytes())
+	zw.Close()
+	z := zb.Bytes()
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		if _, err := readHead(c); err != nil {
+			return
+		}
+		// Half the body, mid-block, then the end of the connection.
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n", len(z))
+		c.Write(z[:len(z)/2])
+	})
+	e := newEnv(t, nil)
+	for range 20 {
+		_, err := e.do(&httpclient.Request{URL: url, OnChunk: func([]byte) {}})
+		if !errors.Is(err, httpproto.ErrIncomplete) {
+			t.Fatalf("err = %v, want the body cut short", err)
+		}
 	}
 }

@@ -2,9 +2,13 @@ package httpclient
 
 import (
 	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/internal/testloop"
 )
 
 // The allocation-free builders give what the httpproto methods they
@@ -55,5 +59,52 @@ func TestAppendBasicAuth(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// A pooled connection keeps its request-building buffer for the next
+// request, but not one grown to a large body's size: an upload's bytes are
+// copied by the stream, and ten idle connections that once sent 8 MiB each
+// must not hold 80 MiB between requests (or for as long as they live).
+func TestPooledConn_KeepsNoBodySizedBuffer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	const size = 8 << 20
+	for _, c := range []struct {
+		name string
+		req  Request
+	}{
+		{"bytes", Request{Method: "POST", URL: srv.URL, Body: make([]byte, size)}},
+		{"produced", Request{Method: "POST", URL: srv.URL, BodyProducer: func(w *BodyWriter) {
+			w.Write(make([]byte, size), func(err error) { w.End(err) })
+		}}},
+	} {
+		l := testloop.New(t, nil)
+		cl := New(l, nil)
+		testloop.Run(t, l, func(done func()) {
+			cl.Fetch(&c.req, func(r *Response, err error) {
+				defer done()
+				defer cl.Close()
+				if err != nil {
+					t.Errorf("%s: %v", c.name, err)
+					return
+				}
+				pooled := 0
+				for _, idle := range cl.idle {
+					for pc := idle.newest; pc != nil; pc = pc.older {
+						pooled++
+						if cap(pc.out) > maxKeptScratch {
+							t.Errorf("%s: an idle connection holds a %d-byte request buffer", c.name, cap(pc.out))
+						}
+					}
+				}
+				if pooled != 1 {
+					t.Errorf("%s: %d pooled connections, want 1", c.name, pooled)
+				}
+			})
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -171,5 +172,53 @@ func TestCloseDelimited(t *testing.T) {
 	}
 	if e.idle() != 0 {
 		t.Fatal("close-delimited connection pooled")
+	}
+}
+
+// Each redirect hop is a request of its own for the stale-connection
+// retry (net/http retries per round trip): a chain whose first hop was
+// retried still retries a later hop whose pooled connection went stale,
+// instead of failing it.
+func TestPoolRetry_EachRedirectHopRetriesOnce(t *testing.T) {
+	var conns atomic.Int32
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		conns.Add(1)
+		_, port, _ := net.SplitHostPort(c.LocalAddr().String())
+		for n := 0; ; n++ {
+			head, err := readHead(c)
+			if err != nil {
+				return
+			}
+			path := strings.Fields(head)[1]
+			if n > 0 && path != "/warm" {
+				return // a pooled connection that went stale: dropped unanswered
+			}
+			if path == "/redir" {
+				io.WriteString(c, "HTTP/1.1 302 Found\r\nLocation: http://localhost:"+port+"/final\r\nContent-Length: 0\r\n\r\n")
+				continue
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+		}
+	})
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(url, "http://"))
+	e := newEnv(t, nil)
+	// One pooled connection per host name (two pool keys).
+	e.mustDo(&httpclient.Request{URL: url + "/warm"})
+	e.mustDo(&httpclient.Request{URL: "http://localhost:" + port + "/warm"})
+	if n := e.idle(); n != 2 {
+		t.Fatalf("%d idle connections, want 2", n)
+	}
+	// /redir goes out on the stale 127.0.0.1 connection (retried on a new
+	// one, which answers 302), /final on the stale localhost one.
+	r, err := e.do(&httpclient.Request{URL: url + "/redir"})
+	if err != nil {
+		t.Fatalf("redirect chain with a stale connection at each hop: %v", err)
+	}
+	if string(r.Body) != "hi" || r.Redirects != 1 {
+		t.Fatalf("%q after %d redirects", r.Body, r.Redirects)
+	}
+	if n := conns.Load(); n != 4 {
+		t.Fatalf("%d connections, want 4", n)
 	}
 }

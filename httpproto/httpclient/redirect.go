@@ -70,6 +70,7 @@ func (f *fetch) redirect(resp *Response) error {
 	f.url, f.rawURL = nu, loc
 	f.redirects++
 	f.redirLeft--
+	f.retried = false // the next hop is a request of its own, with its own retry
 	f.endHop()
 	f.state = stQueued
 	f.c.release(f)

@@ -3,15 +3,18 @@ package httpclient_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gale-io/gale/httpproto/httpclient"
+	"github.com/gale-io/gale/internal/testloop"
 	"github.com/gale-io/gale/loop"
 	"github.com/gale-io/gale/netutil"
 )
@@ -205,5 +208,101 @@ func TestRetryKeepsRequestDeadline(t *testing.T) {
 	// A restarted timeout would fire at stale+timeout (650 ms).
 	if elapsed < timeout-10*time.Millisecond || elapsed >= stale+timeout-50*time.Millisecond {
 		t.Fatalf("timed out after %v, want about %v (the first attempt's deadline)", elapsed, timeout)
+	}
+}
+
+// Do waits for a callback it posted to the loop; a loop closed meanwhile
+// drops it (loop.Done's contract), so Do must return then, and must not
+// hang when its context ends after the loop closed either.
+func TestDo_ReturnsWhenLoopCloses(t *testing.T) {
+	for _, cancelFirst := range []bool{false, true} {
+		asked := make(chan struct{}, 1)
+		// A resolver that never answers keeps the request connecting,
+		// with no descriptor open.
+		never := netutil.ResolverFunc(func(context.Context, *loop.Loop, string, int, string, func([]netip.AddrPort, error)) {
+			asked <- struct{}{}
+		})
+		l := testloop.New(t, nil)
+		c := httpclient.New(l, &httpclient.Options{Resolver: never})
+		stop := testloop.Start(t, l)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Do(ctx, &httpclient.Request{URL: "http://never.invalid/"})
+			done <- err
+		}()
+		<-asked
+		stop()
+		if cancelFirst {
+			cancel() // Do posts the abort: Run is over, so it waits in the queue
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			want := loop.ErrClosed
+			if cancelFirst {
+				want = context.Canceled
+			}
+			if !errors.Is(err, want) {
+				t.Errorf("cancel first %v: err = %v, want %v", cancelFirst, err, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("cancel first %v: Do still waiting 5 s after its loop closed", cancelFirst)
+		}
+		cancel()
+	}
+}
+
+// A context that ends just after the request's callback ran must not
+// abort anything: the request's record is recycled by then, and a later
+// request may get it. (Do's abort used to find the free record still
+// answering to the request's number: it "finished" it again, calling a
+// nil callback, and left it marked done, so the next request on it never
+// ran.)
+func TestDo_CancelAfterDeliveryLeavesRecycledRecordAlone(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	var logs testloop.LogBuffer
+	l := testloop.New(t, &loop.Options{Logger: logs.Logger()})
+	c := httpclient.New(l, nil)
+	stop := testloop.Start(t, l)
+	t.Cleanup(func() {
+		loop.Call(context.Background(), l, func() (struct{}, error) { c.Close(); return struct{}{}, nil })
+		stop()
+	})
+	wait := func(what string, done <-chan error) {
+		t.Helper()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no answer after 5 s", what)
+		}
+	}
+	for i := range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		req := &httpclient.Request{URL: srv.URL, OnChunk: func([]byte) {
+			// A request that fails at once: its callback, which ends
+			// ctx, runs just before this request's.
+			c.Fetch(&httpclient.Request{URL: "ftp://x/"}, func(*httpclient.Response, error) { cancel() })
+		}}
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Do(ctx, req)
+			done <- err
+		}()
+		wait(fmt.Sprintf("request %d", i), done)
+		cancel()
+		go func() {
+			_, err := c.Do(context.Background(), &httpclient.Request{URL: srv.URL})
+			done <- err
+		}()
+		wait(fmt.Sprintf("request %d's follower", i), done)
+	}
+	if s := logs.String(); strings.Contains(s, "panic") {
+		t.Fatalf("the loop recovered a panic:\n%.600s", s)
 	}
 }
