@@ -245,8 +245,10 @@ func (f *Inflater) read(dst []byte, start int) ([]byte, error) {
 			dst = append(dst, 0)[:len(dst)]
 		}
 		buf := dst[len(dst):cap(dst)]
-		if room := f.max + 1 - (len(dst) - start); len(buf) > room {
-			buf = buf[:room] // one byte more than allowed tells it is too much
+		// One byte more than allowed tells it is too much. (Not f.max+1,
+		// which overflows for a limit of math.MaxInt.)
+		if room := f.max - (len(dst) - start); len(buf) > room {
+			buf = buf[:room+1]
 		}
 		n, err := f.fr.Read(buf)
 		dst = dst[:len(dst)+n]

@@ -299,7 +299,8 @@ func (d *dialer) switched() {
 			bad("unacceptable Sec-WebSocket-Extensions", err)
 			return
 		}
-		comp = newCompression(wsproto.Client, p, d.opts.Compression)
+		dc := d.opts.Config.deflateConfig()
+		comp = newCompression(wsproto.Client, p, &dc)
 	}
 	d.end()
 	cfg := &d.opts.Config

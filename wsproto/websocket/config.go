@@ -27,11 +27,13 @@ const (
 // must not change while they use it.
 type Config struct {
 	// MaxMessageSize caps an incoming message's size on the wire, in bytes
-	// (compressed size for a compressed message; the decompressed size is
-	// capped by Compression.MaxDecompressedSize, 10 MiB by default). A
-	// message announced bigger fails the connection with 1009 before its
-	// payload is read. Default wsproto.DefaultMaxMessageSize (10 MiB,
-	// Tornado's max_message_size).
+	// (compressed size for a compressed message), and, as Tornado's
+	// max_message_size does, a compressed message's size once inflated
+	// (Compression.MaxDecompressedSize, if set and smaller, caps it
+	// further). A message announced bigger fails the connection with 1009
+	// before its payload is read, one inflating past it with 1009 as well.
+	// Default wsproto.DefaultMaxMessageSize (10 MiB, Tornado's
+	// max_message_size).
 	MaxMessageSize int
 	// MaxFrameSize caps one incoming frame's payload, in bytes. Default
 	// MaxMessageSize.
@@ -76,6 +78,18 @@ func (c *Config) maxMessage() int {
 		return wsproto.DefaultMaxMessageSize
 	}
 	return c.MaxMessageSize
+}
+
+// deflateConfig returns the connection's compression settings:
+// Compression with MaxDecompressedSize capped by MaxMessageSize (a
+// decompression bomb must not exceed the limit the program set for
+// messages). Compression must not be nil.
+func (c *Config) deflateConfig() wsproto.DeflateConfig {
+	dc := *c.Compression
+	if m := c.maxMessage(); dc.MaxDecompressedSize <= 0 || dc.MaxDecompressedSize > m {
+		dc.MaxDecompressedSize = m
+	}
+	return dc
 }
 
 func (c *Config) pingInterval() time.Duration {

@@ -136,7 +136,8 @@ func negotiate(r *upgradeRequest, o *ServerOptions) upgradeAnswer {
 		offersScratch.Put(scratch)
 		if ok {
 			a.extension = resp // made by wsproto, not a view of the request
-			a.comp = newCompression(wsproto.Server, p, o.Compression)
+			dc := o.Config.deflateConfig()
+			a.comp = newCompression(wsproto.Server, p, &dc)
 		}
 	}
 	return a
