@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -30,20 +29,21 @@ import (
 // context cancelled when the client goes away or the server closes the
 // connection. As under net/http, the Host field is in Request.Host, not in
 // Header, and URL.Host is empty for an origin-form target ("/p"). Its
-// ResponseWriter supports http.Flusher (the body so far goes out,
-// chunked), http.Hijacker (the connection becomes a net.Conn driven by the
-// loop, as WebSocket libraries need) and http.NewResponseController's
-// Flush and Hijack. Writes pace themselves: a handler that writes faster
-// than the client reads blocks once about 1 MiB waits in the connection.
-// They behave as net/http's: a missing Content-Type is sniffed from the
-// first bytes when the head goes out, a write past the declared
-// Content-Length fails with http.ErrContentLength (one for a 204 or 304
-// with http.ErrBodyNotAllowed), and the body written for HEAD is
-// discarded. Trailers, declared in the Trailer field or set with
+// ResponseWriter supports http.Flusher (the body so far goes out, chunked),
+// http.CloseNotifier, http.Hijacker (the connection becomes a net.Conn
+// driven by the loop, as WebSocket libraries need) and
+// http.NewResponseController's Flush and Hijack. Writes pace themselves: a
+// handler that writes faster than the client reads blocks once about 1 MiB
+// waits in the connection. They behave as net/http's: a missing
+// Content-Type is sniffed from the first bytes when the head goes out, a
+// write past the declared Content-Length fails with http.ErrContentLength
+// (one for a 204 or 304 with http.ErrBodyNotAllowed), and the body written
+// for HEAD is discarded (a HEAD whose handler wrote none gets no
+// Content-Length). Trailers, declared in the Trailer field or set with
 // http.TrailerPrefix, go after the body, which is then chunked. The end of
-// the client's input cancels the context, as a client that went away
-// does, but a client that only shut down its sending side (a half-close)
-// still gets the response.
+// the client's input cancels the context, as a client that went away does,
+// but a client that only shut down its sending side (a half-close) still
+// gets the response.
 //
 // The body is read whole before h runs (within Options.Limits), so h never
 // blocks on a slow upload; stream large uploads with a StreamHandler
@@ -61,6 +61,9 @@ type nhWriter struct {
 	header http.Header
 	status int
 	wrote  bool // WriteHeader happened
+	// fields are the header as it was at WriteHeader: later changes are
+	// ignored, as under net/http (trailers aside).
+	fields http.Header
 	buf    []byte
 	// head: answering HEAD, whose body net/http eats once the head is out
 	// (headOut: handed to the loop).
@@ -78,6 +81,14 @@ type nhWriter struct {
 	gone     error // the connection closed or the response failed
 	hijacked bool
 	done     bool
+	// closeNotify, made by CloseNotify, gets true when the client goes
+	// away (clientGone).
+	closeNotify chan bool
+	clientGone  bool
+	// ended (loop side) is set once the response is finished, aborted or
+	// hijacked: the loop's ResponseWriter then serves the connection's
+	// next request, which what a handler writes late must not reach.
+	ended bool
 }
 
 const (
@@ -87,6 +98,9 @@ const (
 
 func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
 	c := w.c
+	// h reads the body on its goroutine, after this turn of the loop:
+	// it must not be a view of the stream's buffer, which is pooled.
+	c.ownBody()
 	req, err := newNetHTTPRequest(r)
 	if err != nil {
 		w.Error(400, true)
@@ -101,6 +115,7 @@ func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
 	var onClose func(error)
 	onClose = func(err error) {
 		cancel()
+		nw.notifyClose()
 		if !w.c.closed {
 			// The end of the client's input: it left, or only shut down
 			// its sending side (the two look alike until a write fails).
@@ -150,8 +165,8 @@ func newNetHTTPRequest(r *Request) (*http.Request, error) {
 	if r.Version == httpproto.HTTP10 {
 		minor, proto = 0, "HTTP/1.0"
 	}
-	// The body lives in the connection's buffers until the response is
-	// finished, which is after the handler returns: no copy needed.
+	// The body lives in the connection's own buffer (ownBody) until the
+	// response is finished, which is after the handler returns.
 	var body io.ReadCloser = http.NoBody
 	if len(r.Body) > 0 {
 		body = io.NopCloser(bytes.NewReader(r.Body))
@@ -228,6 +243,7 @@ func (nw *nhWriter) WriteHeader(code int) {
 			nw.header.Del("Content-Length")
 		}
 	}
+	nw.fields = nw.header.Clone()
 }
 
 // Write implements http.ResponseWriter.
@@ -278,6 +294,33 @@ func (nw *nhWriter) Flush() {
 	nw.handOff(true)
 }
 
+// CloseNotify implements http.CloseNotifier (deprecated, but still type
+// asserted by frameworks such as gin): the channel receives true once the
+// client goes away, as the request's context ends.
+func (nw *nhWriter) CloseNotify() <-chan bool {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if nw.closeNotify == nil {
+		nw.closeNotify = make(chan bool, 1)
+		if nw.clientGone {
+			nw.closeNotify <- true
+		}
+	}
+	return nw.closeNotify
+}
+
+// notifyClose runs on the loop when the client's input ends.
+func (nw *nhWriter) notifyClose() {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if !nw.clientGone {
+		nw.clientGone = true
+		if nw.closeNotify != nil {
+			nw.closeNotify <- true
+		}
+	}
+}
+
 // FlushError is what http.ResponseController.Flush calls.
 func (nw *nhWriter) FlushError() error {
 	if nw.hijacked {
@@ -300,7 +343,7 @@ func (nw *nhWriter) err() error {
 func (nw *nhWriter) handOff(flush bool) error {
 	chunk := nw.buf
 	nw.buf = nil
-	fields := nw.snapshotHeader()
+	fields := nw.fields
 	status := nw.status
 	nw.headOut = true
 	nw.post(func(w *ResponseWriter) {
@@ -326,15 +369,9 @@ func (nw *nhWriter) handOff(flush bool) error {
 	return nw.gone
 }
 
-// snapshotHeader copies the header map for the loop (the handler may go on
-// changing its own after the head went out; those changes are ignored, as
-// in net/http).
-func (nw *nhWriter) snapshotHeader() http.Header {
-	if nw.done {
-		return nil
-	}
-	return nw.header.Clone()
-}
+// snapshotHeader copies the header map for the loop, for an interim
+// response.
+func (nw *nhWriter) snapshotHeader() http.Header { return nw.header.Clone() }
 
 // startHead sets the status and fields of a response whose head goes out
 // with body, the first bytes written. As net/http does then, it sniffs a
@@ -374,7 +411,7 @@ func (nw *nhWriter) post(f func(w *ResponseWriter), n int) {
 	nw.mu.Unlock()
 	w := nw.w
 	if err := nw.l.Post(func() {
-		if w.finished || w.c.closed || w.c.state == stDetached {
+		if nw.ended || w.finished || w.c.closed || w.c.state == stDetached {
 			nw.release(n)
 			return
 		}
@@ -412,17 +449,22 @@ func (nw *nhWriter) finish() {
 	}
 	chunk := nw.buf
 	nw.buf = nil
-	fields := nw.snapshotHeader()
+	fields := nw.fields
 	trailers := nw.finalTrailers()
 	nw.done = true
 	status := nw.status
+	// As net/http: a HEAD whose handler wrote no body gets no length (its
+	// GET's is unknown; Content-Length: 0 would claim an empty body).
+	unsized := nw.head && nw.written == 0
 	nw.post(func(w *ResponseWriter) {
 		if !w.HeadSent() {
 			startHead(w, status, fields, chunk)
+			w.unsized = unsized
 		}
 		if trailers != nil {
 			w.trailers = trailers
 		}
+		nw.ended = true
 		w.Write(chunk)
 		w.Finish()
 	}, 0)
@@ -466,6 +508,7 @@ func (nw *nhWriter) abort() {
 		return
 	}
 	nw.post(func(w *ResponseWriter) {
+		nw.ended = true
 		if !w.HeadSent() {
 			w.Error(500, true)
 			return
@@ -476,13 +519,13 @@ func (nw *nhWriter) abort() {
 
 // Hijack implements http.Hijacker: the rest of the connection, with what
 // the client sent after this request, as a net.Conn whose I/O the loop
-// does. The head of this response is not sent; the caller writes its own.
+// does. As under net/http, what the handler wrote of the response goes out
+// first: nothing if it never called WriteHeader or Write (the caller
+// writes its own head), else the head (chunked for HTTP/1.1 without a
+// Content-Length, as net/http's) and the body written so far.
 func (nw *nhWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if nw.hijacked {
 		return nil, nil, http.ErrHijacked
-	}
-	if nw.wrote && len(nw.buf) > 0 {
-		return nil, nil, errors.New("httpserver: hijack after the response body was written")
 	}
 	type result struct {
 		nc  *netConn
@@ -490,16 +533,51 @@ func (nw *nhWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	ch := make(chan result, 1)
 	w := nw.w
+	wrote, status := nw.wrote, nw.status
+	var chunk []byte
+	var fields http.Header
+	if wrote {
+		chunk, nw.buf = nw.buf, nil
+		fields = nw.fields
+		nw.headOut = true
+	}
 	if err := nw.l.Post(func() {
-		if w.HeadSent() || w.finished || w.c.closed {
-			ch <- result{err: fmt.Errorf("httpserver: cannot hijack: %w", ErrHeadSent)}
+		if nw.ended || w.finished || w.c.closed || w.c.state == stDetached {
+			ch <- result{err: fmt.Errorf("httpserver: cannot hijack: %w", ErrConnClosed)}
 			return
+		}
+		if wrote {
+			if !w.HeadSent() {
+				startHead(w, status, fields, chunk)
+				// What the handler writes next is raw: no gzip, which
+				// could not be ended.
+				w.identity = true
+			}
+			w.Write(chunk)
+			if err := w.Flush(nil); err != nil {
+				ch <- result{err: err}
+				return
+			}
+			if w.gz != nil {
+				// Compressed since an earlier hand-off: end the gzip
+				// stream, so that the body so far decodes.
+				err := w.gz.close()
+				w.gz = nil
+				if err == nil {
+					err = w.Flush(nil)
+				}
+				if err != nil {
+					ch <- result{err: err}
+					return
+				}
+			}
 		}
 		st, err := w.Detach()
 		if err != nil {
 			ch <- result{err: err}
 			return
 		}
+		nw.ended = true
 		ch <- result{nc: newNetConn(st)}
 	}); err != nil {
 		return nil, nil, err

@@ -3,14 +3,19 @@ package httpserver
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/http/httputil"
 	"net/textproto"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -446,5 +451,256 @@ func TestNetHTTPSniffContentType(t *testing.T) {
 		if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 			t.Errorf("%s: Content-Type %q, want text/html; charset=utf-8", p, ct)
 		}
+	}
+}
+
+// A handler that hijacks the connection after WriteHeader, and perhaps
+// after writing some of the body, has what it wrote sent first, as under
+// net/http: the head (chunked, for HTTP/1.1 without a length) and the body
+// so far, then the bytes it writes on the hijacked connection.
+func TestNetHTTPHijackAfterWriteHeaderSendsHead(t *testing.T) {
+	for _, n := range []int{0, 5, 100_000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			// With gzip on, the head is not compressed: what follows
+			// it is raw (net/http never compresses).
+			body := strings.Repeat("b", n)
+			_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-A", "1")
+				w.Header().Set("Content-Type", "text/plain")
+				w.WriteHeader(201)
+				io.WriteString(w, body)
+				conn, brw, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				brw.WriteString("RAW")
+				brw.Flush()
+				conn.Close()
+			})), &Options{Gzip: &GzipOptions{MinSize: 1}})
+			c := dial(t, addr)
+			c.send("GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+			all, err := io.ReadAll(c.br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head, rest, ok := strings.Cut(string(all), "\r\n\r\n")
+			if !ok || !strings.HasPrefix(head, "HTTP/1.1 201 Created\r\n") || !strings.Contains(head, "\r\nX-A: 1") ||
+				!strings.Contains(head, "\r\nTransfer-Encoding: chunked") {
+				t.Fatalf("head %q", head)
+			}
+			raw, ok := strings.CutSuffix(rest, "RAW")
+			if !ok {
+				t.Fatalf("the hijacker's bytes are not last: %.100q", rest)
+			}
+			got, err := io.ReadAll(httputil.NewChunkedReader(strings.NewReader(raw + "0\r\n\r\n")))
+			if err == nil && strings.Contains(head, "\r\nContent-Encoding: gzip") {
+				// The head went out compressed before the hijack: the
+				// gzip stream is ended, so that the body decodes.
+				var zr *gzip.Reader
+				if zr, err = gzip.NewReader(bytes.NewReader(got)); err == nil {
+					got, err = io.ReadAll(zr)
+				}
+			}
+			if err != nil || string(got) != body {
+				t.Fatalf("body before the hijack: %d bytes (%v), want %d", len(got), err, n)
+			}
+		})
+	}
+}
+
+// A ResponseWriter used after its handler returned (a goroutine the handler
+// left behind writes and flushes late) cannot touch the response to the
+// next request on the connection, which reuses the loop-side writer.
+func TestNetHTTPLateWriteDoesNotLeakIntoNextResponse(t *testing.T) {
+	late, lateDone := make(chan struct{}), make(chan struct{})
+	started2, go2 := make(chan struct{}), make(chan struct{})
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/first":
+			go func() {
+				defer close(lateDone)
+				<-late
+				io.WriteString(w, "LATE")
+				w.(http.Flusher).Flush()
+			}()
+			io.WriteString(w, "first")
+		case "/second":
+			close(started2)
+			<-go2
+			io.WriteString(w, "second")
+		}
+	})), nil)
+	c := dial(t, addr)
+	c.send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, body := c.response("GET"); body != "first" {
+		t.Fatalf("first: %q", body)
+	}
+	c.send("GET /second HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started2
+	close(late)
+	<-lateDone
+	close(go2)
+	if resp, body := c.response("GET"); body != "second" || resp.StatusCode != 200 {
+		t.Fatalf("second: %v %q", resp.Status, body)
+	}
+}
+
+// A net/http handler reads its request body on its own goroutine, after
+// the loop has moved on: the body must not be a view of the stream's read
+// buffer, which goes back to a pool once consumed and then holds what
+// another connection sent.
+func TestNetHTTPBodyOutlivesReadBuffer(t *testing.T) {
+	started, proceed := make(chan struct{}), make(chan struct{})
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			close(started)
+			<-proceed
+		}
+		io.Copy(w, r.Body)
+	})), nil)
+	a := dial(t, addr)
+	bodyA := strings.Repeat("A", 1000)
+	a.send("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + bodyA)
+	<-started
+	// Other connections on the same loop reuse the pooled read buffers.
+	for range 4 {
+		b := dial(t, addr)
+		b.send("POST /fast HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("B", 1000))
+		if _, body := b.response("POST"); len(body) != 1000 {
+			t.Fatalf("fast: %d bytes", len(body))
+		}
+	}
+	close(proceed)
+	if _, body := a.response("POST"); body != bodyA {
+		t.Fatalf("the slow handler read %.40q..., want A's body", body)
+	}
+}
+
+// The adapter's ResponseWriter is an http.CloseNotifier, as net/http's is
+// (frameworks such as gin type-assert it, and panic without it): its
+// channel gets true when the client goes away.
+func TestNetHTTPCloseNotify(t *testing.T) {
+	notified := make(chan bool, 1)
+	started := make(chan struct{})
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cn, ok := w.(http.CloseNotifier)
+		if !ok {
+			close(started)
+			notified <- false
+			return
+		}
+		ch := cn.CloseNotify()
+		close(started)
+		select {
+		case v := <-ch:
+			notified <- v
+		case <-time.After(10 * time.Second):
+			notified <- false
+		}
+	})), nil)
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started
+	c.c.Close()
+	if !<-notified {
+		t.Fatal("no close notification (or not an http.CloseNotifier)")
+	}
+}
+
+// As under net/http, a HEAD whose handler wrote no body (it set the fields
+// and returned, as handlers commonly do for HEAD) gets no Content-Length:
+// "Content-Length: 0" would tell the client that GET's body is empty (RFC
+// 9110 section 8.6). One that wrote the body gets its length.
+func TestNetHTTPHeadWithoutBodyHasNoLength(t *testing.T) {
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		if r.Method == "HEAD" && r.URL.Path == "/skip" {
+			return
+		}
+		io.WriteString(w, "hello")
+	})), nil)
+	c := dial(t, addr)
+	c.send("HEAD /skip HTTP/1.1\r\nHost: x\r\n\r\nHEAD /write HTTP/1.1\r\nHost: x\r\n\r\nGET /skip HTTP/1.1\r\nHost: x\r\n\r\n")
+	head, err := c.br.ReadString('\n')
+	for err == nil {
+		line, e := c.br.ReadString('\n')
+		head, err = head+line, e
+		if line == "\r\n" {
+			break
+		}
+	}
+	if err != nil || strings.Contains(head, "Content-Length") {
+		t.Fatalf("HEAD without a body: %q %v", head, err)
+	}
+	if resp, _ := c.response("HEAD"); resp.ContentLength != 5 {
+		t.Fatalf("HEAD with a body: length %d", resp.ContentLength)
+	}
+	if _, body := c.response("GET"); body != "hello" {
+		t.Fatalf("GET after the HEADs: %q", body)
+	}
+}
+
+// As under net/http, the fields a handler changes after WriteHeader are not
+// sent (trailers aside): the head is the header as it was then.
+func TestNetHTTPHeaderChangesAfterWriteHeaderIgnored(t *testing.T) {
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Early", "1")
+		w.WriteHeader(200)
+		w.Header().Set("X-Late", "1")
+		w.Header().Set("Content-Length", "1")
+		io.WriteString(w, "hello")
+	})), nil)
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, body := c.response("GET")
+	if resp.Header.Get("X-Early") != "1" || resp.Header.Get("X-Late") != "" || body != "hello" {
+		t.Fatalf("fields %v, body %q", resp.Header, body)
+	}
+}
+
+// A hijacked connection honours a deadline set while a Read or Write is
+// blocked (net.Conn: a deadline applies to pending I/O too), the usual way
+// to stop a reader goroutine: SetReadDeadline(time.Now()) ends its Read.
+func TestNetHTTPHijackedDeadlineEndsPendingRead(t *testing.T) {
+	result := make(chan error, 1)
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			result <- err
+			return
+		}
+		defer conn.Close()
+		readErr := make(chan error, 1)
+		go func() {
+			_, err := conn.Read(make([]byte, 10))
+			readErr <- err
+		}()
+		// Once the Read waits (the loop holds it)...
+		nc := conn.(*netConn)
+		for waiting := false; !waiting; runtime.Gosched() {
+			ch := make(chan bool)
+			nc.l.Post(func() { ch <- nc.cur != nil })
+			waiting = <-ch
+		}
+		io.WriteString(conn, "reading\n") // the client waits for this
+		// ...a deadline ends it: the client sends nothing more.
+		conn.SetReadDeadline(time.Now())
+		select {
+		case err := <-readErr:
+			result <- err
+		case <-time.After(5 * time.Second):
+			conn.Close()
+			<-readErr
+			result <- errors.New("the pending Read ignored the new deadline")
+		}
+	})), nil)
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if line, err := c.br.ReadString('\n'); err != nil || line != "reading\n" {
+		t.Fatalf("%q %v", line, err)
+	}
+	if err := <-result; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read ended with %v, want os.ErrDeadlineExceeded", err)
 	}
 }

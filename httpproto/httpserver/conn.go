@@ -71,6 +71,9 @@ type conn struct {
 	// detachedInData: the handler detached the connection during onData
 	// (a native upgrade), so that onData's end is the last use of it.
 	detachedInData bool
+	// backlogged: answers past writeAhead wait to be written; the next
+	// request is read once they have been (see nextRequest).
+	backlogged bool
 
 	deadline  int64 // when the current timed state expires (monoNow; 0: none)
 	wpending  int   // finished-response bytes unwritten at the timer's last look
@@ -148,7 +151,7 @@ func (c *conn) onData(buf []byte, rerr error) {
 	c.starved = false
 	c.watching = false
 	for !c.closed {
-		if c.state == stHandling || c.state == stClosing || c.state == stDetached || c.paused {
+		if c.state == stHandling || c.state == stClosing || c.state == stDetached || c.paused || c.backlogged {
 			break
 		}
 		ev, n, err := c.p.Next(buf[c.used:])
@@ -166,7 +169,7 @@ func (c *conn) onData(buf []byte, rerr error) {
 		}
 		c.event(ev)
 	}
-	if c.state == stIdle && c.used < len(buf) && !c.closed {
+	if c.state == stIdle && c.used < len(buf) && !c.closed && !c.backlogged {
 		c.state = stHead // bytes of the next request's head are here
 		c.setDeadline(c.srv.opts.HeaderTimeout)
 	}
@@ -212,7 +215,20 @@ func (c *conn) onData(buf []byte, rerr error) {
 			c.notifyGone(rerr)
 		case stClosing:
 		default:
+			if c.backlogged && c.state == stIdle {
+				// Requests wait in the buffer for the answers to be
+				// written: read, once they are, answers them and then
+				// finds the end of the input.
+				return
+			}
 			c.closing = true
+			if c.state == stBody {
+				// A body cut short: the request ends without its Finish.
+				if !c.w.headSent {
+					c.w.failed = io.ErrUnexpectedEOF
+				}
+				c.abortBody(io.ErrUnexpectedEOF)
+			}
 			if c.s.Closed() {
 				return
 			}
@@ -222,7 +238,9 @@ func (c *conn) onData(buf []byte, rerr error) {
 	}
 	switch c.state {
 	case stIdle, stHead:
-		c.read()
+		if !c.backlogged {
+			c.read()
+		}
 	case stBody:
 		if !c.paused {
 			c.read()
@@ -248,6 +266,16 @@ func (c *conn) resume() {
 			c.continue100 = false
 			if !c.w.headSent && !c.w.finished {
 				c.out = append(c.out, httpproto.Continue100...)
+			}
+		}
+		if d, ok := c.delegate.(*gzipStream); ok && d.pending() {
+			// What the decompressor holds of the body comes first.
+			d.pump(false)
+			if c.closed || c.paused || c.state != stBody {
+				if len(c.out) > 0 && c.state != stClosing {
+					c.flushOut(nil)
+				}
+				return
 			}
 		}
 		c.onData(c.s.Buffered(), nil)
@@ -277,6 +305,24 @@ func (c *conn) unwatch() {
 	if c.watching {
 		c.watching = false
 		c.s.CancelRead()
+	}
+}
+
+// abortBody: the request whose body was being read ends without its
+// BodyDelegate's Finish (err says why: a malformed or too large body, the
+// client's input ending or the connection closing). A gzip decoder lets go
+// of its state, and a delegate that asked (OnClose) is told, once: Tornado
+// calls on_connection_close instead of finish.
+func (c *conn) abortBody(err error) {
+	c.dropDecoder()
+	c.notifyGone(err)
+}
+
+// dropDecoder releases the state of a streaming gzip decoder whose request
+// ends without its Finish.
+func (c *conn) dropDecoder() {
+	if d, ok := c.delegate.(*gzipStream); ok {
+		d.abort()
 	}
 }
 
@@ -343,14 +389,22 @@ func (c *conn) startRequest() {
 	if hasBody {
 		c.setDeadline(srv.opts.BodyTimeout)
 	}
+	// A gzip body is inflated for whoever takes the request, as by
+	// Tornado's _GzipMessageDelegate, which sees the head first: the
+	// fields describe the decompressed body.
+	gz := hasBody && srv.gz != nil && !srv.gz.opts.NoRequestBodies && consumeGzipCoding(r)
 	if srv.opts.StreamHandler != nil {
 		c.delegate = srv.opts.StreamHandler(&c.w, r)
 		if c.closed || c.state == stDetached {
 			return
 		}
 	}
-	if c.delegate == nil && srv.gz != nil && !srv.gz.opts.NoRequestBodies && hasBody {
-		c.delegate = srv.gz.requestDecoder(c, r)
+	if gz {
+		if c.delegate != nil {
+			c.delegate = newGzipStream(c, c.delegate)
+		} else {
+			c.delegate = srv.gz.requestDecoder(c)
+		}
 	}
 	// No "100 Continue" for a body the limit refuses already (RFC 9110
 	// section 10.1.1): the client gets the 413 instead, without sending it.
@@ -433,10 +487,20 @@ func (c *conn) retain() {
 	r.Host = own(r.Host)
 	c.arena = a
 	r.splitTarget()
-	if c.bodyView != nil && c.state == stHandling {
+	if c.state == stHandling {
+		c.ownBody()
+	}
+}
+
+// ownBody copies a whole body that is a view of the stream's buffer into
+// the connection's own storage (valid until the response is finished), for
+// a handler that reads it after this turn: the stream's buffer goes back
+// to a pool once consumed.
+func (c *conn) ownBody() {
+	if c.bodyView != nil {
 		c.bodyBuf = append(c.bodyBuf[:0], c.bodyView...)
 		c.bodyView = nil
-		r.Body = c.bodyBuf
+		c.req.Body = c.bodyBuf
 	}
 }
 
@@ -502,6 +566,7 @@ func (c *conn) responseDone() {
 		}
 		// Answered before the body was read in full: as Tornado does,
 		// this is the last response; the rest of the body is not read.
+		c.dropDecoder()
 		c.closing = true
 		c.finishClose()
 	case stClosing:
@@ -532,10 +597,32 @@ func (c *conn) nextRequest() {
 	c.setDeadline(c.srv.opts.IdleTimeout)
 	if !c.inData {
 		c.unwatch()
+	}
+	if c.s.WriteBuffered()+len(c.out) > writeAhead {
+		// The client does not read its answers as fast as it sends
+		// requests: read the next one once these have reached the
+		// kernel, as Tornado reads the next request only once the
+		// response is written, so that pipelined requests cannot pile
+		// up their answers in memory. Below the mark, answers produced
+		// in one turn still leave in one write.
+		c.backlogged = true
+		c.flushOut(func(error) {
+			c.backlogged = false
+			if !c.closed && c.state == stIdle && !c.lingering {
+				c.read()
+			}
+		})
+		return
+	}
+	if !c.inData {
 		c.flushOut(nil)
 		c.read()
 	}
 }
+
+// writeAhead is how many response bytes may wait to be written before the
+// next pipelined request is read (the stream's default high-water mark).
+const writeAhead = 1 << 20
 
 // finishClose flushes the last response and then closes gracefully: it
 // shuts down the write side and drains what the client still sends for a
@@ -597,19 +684,35 @@ func (c *conn) protocolError(err error) {
 	}
 	c.srv.log.Debug("gale/httpserver: malformed request", "remote", c.s.RemoteAddr(), "error", err)
 	c.closing = true
-	if c.state == stBody && c.w.headSent {
-		// Too late for an error response: a StreamHandler's delegate
-		// began answering before the body turned out malformed. Close
-		// once that response is done. (c.w is this request's only in
-		// stBody: in stIdle and stHead it still holds the previous,
-		// finished response, which must not stop the error response.)
+	if c.state == stBody {
+		// (c.w is this request's only in stBody: in stIdle and stHead it
+		// still holds the previous, finished response, which must not
+		// stop the error response.)
+		c.failBody(err, status)
+		return
+	}
+	c.writeError(status)
+}
+
+// failBody: the body of the request being read (or, for a gzip body,
+// decoded) turned out malformed or too large. The client gets status unless
+// a StreamHandler's delegate began answering already, in which case the
+// connection closes once that response is done; the delegate is told
+// (abortBody) and gets no Finish, and its writes of an unsent response
+// fail with err.
+func (c *conn) failBody(err error, status int) {
+	c.closing = true
+	if c.w.headSent {
 		c.state = stClosing
+		c.abortBody(err)
 		if c.w.finished {
 			c.finishClose()
 		}
 		return
 	}
+	c.w.failed = err
 	c.writeError(status)
+	c.abortBody(err)
 }
 
 // writeError sends a bare error response outside the handler's flow.
@@ -654,6 +757,7 @@ func (c *conn) detach() *stream.Stream {
 		c.used = 0
 	}
 	c.unwatch()
+	c.dropDecoder()
 	st := c.s
 	delete(c.ls.conns, st)
 	st.SetCloseCallback(nil)
@@ -687,7 +791,10 @@ func (c *conn) onClose(err error) {
 	c.closed = true
 	c.timer.Cancel()
 	delete(c.ls.conns, c.s)
-	if c.state == stHandling || c.state == stBody {
+	switch c.state {
+	case stBody:
+		c.abortBody(err)
+	case stHandling:
 		c.notifyGone(err)
 	}
 }

@@ -20,7 +20,8 @@
 // from the stream's buffer in place and answered strictly in order; the
 // next request is read only once the previous response is finished (as
 // in Tornado), and answers produced in the same loop turn leave in one
-// write. A request with "Expect: 100-continue" gets the interim 100
+// write; past about 1 MiB of answers waiting to be written (a client that
+// does not read them), the next request waits until they have been. A request with "Expect: 100-continue" gets the interim 100
 // response before its body is read, unless the handler answered first.
 // Malformed requests get the status the codec names (400, 413, 414, 431,
 // 501, 505) with "Connection: close", and the connection is closed

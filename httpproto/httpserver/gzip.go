@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"iter"
 	"sync"
 
 	"github.com/gale-io/gale/httpproto"
@@ -77,7 +78,8 @@ func acceptsGzip(h *httpproto.Headers) bool {
 }
 
 // shouldGzip decides, when the head is about to go out, whether to
-// compress this response.
+// compress this response. HEAD is decided as GET would be, so that it gets
+// the same fields (RFC 9110 section 9.3.2).
 func (w *ResponseWriter) shouldGzip(last bool) bool {
 	g := w.c.srv.gz
 	if g == nil || w.status < 200 || w.status == 204 || w.status == 304 || w.status == 206 {
@@ -85,21 +87,19 @@ func (w *ResponseWriter) shouldGzip(last bool) bool {
 	}
 	r := &w.c.req
 	h := &w.header
-	if r.Method == httpproto.MethodHead || h.Has("Content-Encoding") || h.Has("Transfer-Encoding") {
+	if h.Has("Content-Encoding") || h.Has("Transfer-Encoding") {
 		return false
 	}
 	if last && len(w.body) < g.opts.MinSize {
 		return false
 	}
 	ct := h.Get("Content-Type")
-	ok := false
 	for _, t := range g.opts.ContentTypes {
 		if len(ct) >= len(t) && httpproto.EqualFold(ct[:len(t)], t) {
-			ok = true
-			break
+			return acceptsGzip(&r.Header)
 		}
 	}
-	return ok && acceptsGzip(&r.Header)
+	return false
 }
 
 // gzipWriter compresses a streamed response body into the connection's
@@ -134,13 +134,17 @@ func (z *gzipWriter) close() error {
 }
 
 // startGzip prepares the fields of a compressed response. For a complete
-// body (last) it compresses it at once, so that the response is sized;
-// otherwise the body streams through a pooled compressor.
+// body (last) it compresses it at once, so that the response is sized (for
+// HEAD too: the length is GET's); otherwise the body streams through a
+// pooled compressor.
 func (w *ResponseWriter) startGzip(last bool) {
 	g := w.c.srv.gz
 	h := &w.header
 	h.Set("Content-Encoding", "gzip")
-	h.Add("Vary", "Accept-Encoding")
+	if !last && w.c.req.Method == httpproto.MethodHead {
+		h.Del("Content-Length") // no body is sent: nothing to compress
+		return
+	}
 	zw := g.writers.Get().(*gzip.Writer)
 	if last {
 		var out bytes.Buffer
@@ -164,6 +168,22 @@ func (w *ResponseWriter) startGzip(last bool) {
 // Limits.MaxBodySize (the client gets 413).
 var ErrBodyTooLarge = errors.New("httpserver: decompressed request body too large")
 
+// consumeGzipCoding reports whether r's body is gzip-encoded and, if so,
+// moves the coding to X-Consumed-Content-Encoding and drops Content-Length
+// (the body handed on is the decompressed one), as Tornado's
+// _GzipMessageDelegate does before its delegate sees the head.
+func consumeGzipCoding(r *Request) bool {
+	h := &r.Header
+	v := bytes.Trim(h.Get("Content-Encoding"), " \t")
+	if !httpproto.EqualFold(v, "gzip") {
+		return false
+	}
+	h.AddBytes([]byte("X-Consumed-Content-Encoding"), v)
+	h.Del("Content-Encoding")
+	h.Del("Content-Length")
+	return true
+}
+
 // gzipRequest gathers a gzip-encoded request body and inflates it, within
 // the body limit, before the Handler sees it.
 type gzipRequest struct {
@@ -172,10 +192,7 @@ type gzipRequest struct {
 	limit      int64 // the request's body limit (SetMaxBodySize included)
 }
 
-func (g *gzipState) requestDecoder(c *conn, r *Request) BodyDelegate {
-	if !httpproto.EqualFold(bytes.Trim(r.Header.Get("Content-Encoding"), " \t"), "gzip") {
-		return nil
-	}
+func (g *gzipState) requestDecoder(c *conn) BodyDelegate {
 	// The parser's limit for this request, as a StreamHandler may have
 	// set it; it reverts to Limits.MaxBodySize when the body ends.
 	return &gzipRequest{c: c, limit: c.p.MaxBodySize()}
@@ -204,13 +221,192 @@ func (d *gzipRequest) Finish() {
 		c.w.Error(status, true)
 		return
 	}
-	// Tornado moves the coding to X-Consumed-Content-Encoding.
-	r.Header.Del("Content-Encoding")
-	r.Header.Add("X-Consumed-Content-Encoding", "gzip")
 	r.Body = body
 	if c.srv.h == nil {
 		c.w.Error(404, false) // as endRequest answers a plain body
 		return
 	}
 	c.srv.h(&c.w, r)
+}
+
+// gzipStream inflates a gzip request body for a StreamHandler's delegate d
+// as it arrives, as Tornado's _GzipMessageDelegate: d's Data gets the
+// decompressed body in pieces of at most bodyChunk, whose total the
+// request's body limit bounds (beyond it the client gets 413; corrupt or
+// truncated data gets 400), and a PauseBody from d holds what the
+// decompressor has not delivered yet until ResumeBody.
+//
+// The decompressor pulls its input (gzip.Reader), the connection pushes
+// it: the decompressor runs as a coroutine (iter.Pull) that yields each
+// decompressed piece, and nil when it needs more input.
+type gzipStream struct {
+	c     *conn
+	d     BodyDelegate
+	limit int64
+	n     int64  // decompressed bytes delivered
+	in    []byte // compressed input the decompressor has not taken
+	own   []byte // storage for in when it outlives a Data call
+	eof   bool   // the compressed body is complete
+	// hungry: the decompressor's last word was that it needs input (it
+	// holds no decompressed byte).
+	hungry bool
+	ended  bool // the decompressor stopped (the end, an error, abort)
+	whole  bool // it stopped at the end of a well-formed body
+	err    error
+	out    []byte
+	yield  func([]byte) bool
+	next   func() ([]byte, bool)
+	stop   func()
+}
+
+var errGzipAborted = errors.New("httpserver: gzip request body abandoned")
+
+func newGzipStream(c *conn, d BodyDelegate) *gzipStream {
+	return &gzipStream{c: c, d: d, limit: c.p.MaxBodySize(), hungry: true}
+}
+
+// inflate is the coroutine.
+func (s *gzipStream) inflate(yield func([]byte) bool) {
+	s.yield = yield
+	zr, err := gzip.NewReader(s)
+	if err != nil {
+		s.err = err
+		return
+	}
+	s.out = make([]byte, bodyChunk)
+	for {
+		n, err := zr.Read(s.out)
+		if n > 0 && !yield(s.out[:n]) {
+			return
+		}
+		if err != nil {
+			if err != io.EOF {
+				s.err = err
+			}
+			return
+		}
+	}
+}
+
+// Read and ReadByte feed the decompressor, in the coroutine: with no input
+// left they yield nil, until the body's end.
+func (s *gzipStream) Read(p []byte) (int, error) {
+	if err := s.await(); err != nil {
+		return 0, err
+	}
+	n := copy(p, s.in)
+	s.in = s.in[n:]
+	return n, nil
+}
+
+func (s *gzipStream) ReadByte() (byte, error) {
+	if err := s.await(); err != nil {
+		return 0, err
+	}
+	b := s.in[0]
+	s.in = s.in[1:]
+	return b, nil
+}
+
+func (s *gzipStream) await() error {
+	for len(s.in) == 0 {
+		if s.eof {
+			return io.EOF
+		}
+		if !s.yield(nil) {
+			return errGzipAborted
+		}
+	}
+	return nil
+}
+
+func (s *gzipStream) Data(p []byte) {
+	if s.ended {
+		return
+	}
+	if len(s.in) > 0 {
+		s.own = append(append(s.own[:0], s.in...), p...)
+		s.in = s.own
+	} else {
+		s.in = p
+	}
+	s.pump(false)
+	if len(s.in) > 0 && !s.ended {
+		// Paused: keep the rest (p is valid only during the call).
+		s.own = append(s.own[:0], s.in...)
+		s.in = s.own
+	}
+}
+
+func (s *gzipStream) Finish() {
+	if s.ended {
+		return
+	}
+	s.eof = true
+	s.pump(true)
+	c := s.c
+	if s.whole && !c.closed && c.delegate == s && !c.w.finished {
+		s.d.Finish()
+	}
+}
+
+// pending reports whether the decompressor may hold more of the body.
+func (s *gzipStream) pending() bool { return !s.ended && (!s.hungry || len(s.in) > 0) }
+
+// pump hands d what the decompressor yields until it needs more input, d
+// pauses the body (unless final: the compressed body is complete), answers
+// or closes, or the body fails.
+func (s *gzipStream) pump(final bool) {
+	c := s.c
+	if s.next == nil && !s.ended {
+		s.next, s.stop = iter.Pull(s.inflate)
+	}
+	for !s.ended && (final || !c.paused) {
+		p, ok := s.next()
+		if !ok {
+			s.ended = true
+			s.stop()
+			if s.err != nil {
+				s.fail(s.err)
+			} else {
+				s.whole = true
+			}
+			return
+		}
+		if p == nil {
+			s.hungry = true
+			return
+		}
+		s.hungry = false
+		s.n += int64(len(p))
+		if s.n > s.limit {
+			s.fail(ErrBodyTooLarge)
+			return
+		}
+		s.d.Data(p)
+		if c.closed || c.delegate != s || c.w.finished || c.state != stBody && !(final && c.state == stHandling) {
+			return
+		}
+	}
+}
+
+// fail answers a body that does not decompress within its limit.
+func (s *gzipStream) fail(err error) {
+	s.abort()
+	status := 400
+	if errors.Is(err, ErrBodyTooLarge) {
+		status = 413
+	}
+	c := s.c
+	c.srv.log.Debug("gale/httpserver: bad gzip request body", "remote", c.s.RemoteAddr(), "error", err)
+	c.failBody(err, status)
+}
+
+// abort ends the coroutine of a body that will not be read to its end.
+func (s *gzipStream) abort() {
+	s.ended = true
+	s.in = nil
+	if s.stop != nil {
+		s.stop()
+	}
 }

@@ -24,6 +24,10 @@ type netConn struct {
 	raddr net.Addr
 
 	rdl, wdl atomic.Int64 // deadlines, Unix nanoseconds; 0 = none
+	// rdlCh and wdlCh, made by the I/O that waits, are closed when its
+	// deadline changes, so that it applies to pending I/O too.
+	dlMu         sync.Mutex
+	rdlCh, wdlCh chan struct{}
 
 	// Loop side.
 	cur     *readReq // the Read waiting for bytes
@@ -65,33 +69,64 @@ func (nc *netConn) Read(p []byte) (int, error) {
 	if err := nc.l.Post(func() { nc.startRead(req) }); err != nil {
 		return 0, net.ErrClosed
 	}
-	var timeout <-chan time.Time
-	if d := nc.rdl.Load(); d != 0 {
-		left := time.Until(time.Unix(0, d))
-		if left <= 0 {
-			left = 0
+	for {
+		changed := nc.deadlineChange(&nc.rdlCh)
+		timeout, stop := deadlineTimer(nc.rdl.Load())
+		select {
+		case res := <-req.done:
+			stop()
+			return res.n, res.err
+		case <-nc.closed:
+			stop()
+			// The stream closed (possibly with its loop stopping, so
+			// that nothing posted runs any more).
+			if req.state.CompareAndSwap(0, 2) {
+				return 0, io.EOF
+			}
+			res := <-req.done
+			return res.n, res.err
+		case <-timeout:
+			if req.state.CompareAndSwap(0, 2) {
+				return 0, os.ErrDeadlineExceeded
+			}
+			res := <-req.done // the loop is filling p right now
+			return res.n, res.err
+		case <-changed:
+			// A deadline set while the Read waits applies to it too
+			// (net.Conn), the usual way to stop a blocked reader.
+			stop()
 		}
-		t := time.NewTimer(left)
-		defer t.Stop()
-		timeout = t.C
 	}
-	select {
-	case res := <-req.done:
-		return res.n, res.err
-	case <-nc.closed:
-		// The stream closed (possibly with its loop stopping, so that
-		// nothing posted runs any more).
-		if req.state.CompareAndSwap(0, 2) {
-			return 0, io.EOF
-		}
-		res := <-req.done
-		return res.n, res.err
-	case <-timeout:
-		if req.state.CompareAndSwap(0, 2) {
-			return 0, os.ErrDeadlineExceeded
-		}
-		res := <-req.done // the loop is filling p right now
-		return res.n, res.err
+}
+
+// deadlineTimer returns a channel that fires at the deadline d (Unix
+// nanoseconds; 0: never) and a function that stops it.
+func deadlineTimer(d int64) (<-chan time.Time, func()) {
+	if d == 0 {
+		return nil, func() {}
+	}
+	t := time.NewTimer(max(0, time.Until(time.Unix(0, d))))
+	return t.C, func() { t.Stop() }
+}
+
+// deadlineChange returns a channel closed when the deadline *ch watches
+// changes (SetReadDeadline, SetWriteDeadline).
+func (nc *netConn) deadlineChange(ch *chan struct{}) <-chan struct{} {
+	nc.dlMu.Lock()
+	defer nc.dlMu.Unlock()
+	if *ch == nil {
+		*ch = make(chan struct{})
+	}
+	return *ch
+}
+
+// deadlineChanged wakes the I/O waiting on the deadline *ch watches.
+func (nc *netConn) deadlineChanged(ch *chan struct{}) {
+	nc.dlMu.Lock()
+	defer nc.dlMu.Unlock()
+	if *ch != nil {
+		close(*ch)
+		*ch = nil
 	}
 }
 
@@ -169,32 +204,35 @@ func (nc *netConn) Write(p []byte) (int, error) {
 	}); err != nil {
 		return 0, net.ErrClosed
 	}
-	var timeout <-chan time.Time
-	if d := nc.wdl.Load(); d != 0 {
-		t := time.NewTimer(max(0, time.Until(time.Unix(0, d))))
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			return 0, mapClosed(err)
+	for {
+		changed := nc.deadlineChange(&nc.wdlCh)
+		timeout, stop := deadlineTimer(nc.wdl.Load())
+		select {
+		case err := <-done:
+			stop()
+			if err != nil {
+				return 0, mapClosed(err)
+			}
+			return len(p), nil
+		case <-nc.closed:
+			stop()
+			if !state.CompareAndSwap(0, 2) {
+				<-handed // the loop took p; wait until it let go
+			}
+			return 0, net.ErrClosed
+		case <-timeout:
+			// p must not be touched after we return: withdraw the
+			// Write if the loop has not taken it, else wait for the
+			// hand-off (the stream copies what it keeps; those bytes
+			// are queued).
+			if state.CompareAndSwap(0, 2) {
+				return 0, os.ErrDeadlineExceeded
+			}
+			<-handed
+			return len(p), os.ErrDeadlineExceeded
+		case <-changed:
+			stop() // a new deadline applies to this Write too
 		}
-		return len(p), nil
-	case <-nc.closed:
-		if !state.CompareAndSwap(0, 2) {
-			<-handed // the loop took p; wait until it let go
-		}
-		return 0, net.ErrClosed
-	case <-timeout:
-		// p must not be touched after we return: withdraw the Write if
-		// the loop has not taken it, else wait for the hand-off (the
-		// stream copies what it keeps; those bytes are queued).
-		if state.CompareAndSwap(0, 2) {
-			return 0, os.ErrDeadlineExceeded
-		}
-		<-handed
-		return len(p), os.ErrDeadlineExceeded
 	}
 }
 
@@ -244,12 +282,14 @@ func (nc *netConn) SetDeadline(t time.Time) error {
 // SetReadDeadline implements net.Conn.
 func (nc *netConn) SetReadDeadline(t time.Time) error {
 	nc.rdl.Store(unixNano(t))
+	nc.deadlineChanged(&nc.rdlCh)
 	return nil
 }
 
 // SetWriteDeadline implements net.Conn.
 func (nc *netConn) SetWriteDeadline(t time.Time) error {
 	nc.wdl.Store(unixNano(t))
+	nc.deadlineChanged(&nc.wdlCh)
 	return nil
 }
 

@@ -17,7 +17,12 @@ import (
 // Lifetime: a Request and every slice in it are valid until the response
 // to it is finished (ResponseWriter.Finish); the server then reuses them
 // for the next request on the connection. Copy what must outlive that.
-// Like everything of a connection, it belongs to the connection's loop.
+// A handler that answers later reads them through the Request when it
+// needs them: once it has returned, the server copies the request out of
+// the stream's read buffer and points the Request at the copy, so a slice
+// taken from it before (b := r.Body, a Header value) is valid only until
+// the handler returns. Like everything of a connection, it belongs to the
+// connection's loop.
 type Request struct {
 	*httpproto.Request
 

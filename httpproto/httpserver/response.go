@@ -47,6 +47,12 @@ type ResponseWriter struct {
 	// trailers, if set (the net/http adapter's), end a chunked body; a
 	// response with them is not sized, so that it is chunked.
 	trailers *httpproto.Headers
+	// unsized: Finish adds no Content-Length (the net/http adapter's
+	// answer to HEAD whose handler wrote no body: its length is unknown).
+	unsized bool
+	// identity: never compressed (the head of a response whose
+	// connection the net/http adapter's handler hijacks).
+	identity bool
 }
 
 func (w *ResponseWriter) reset(c *conn) {
@@ -61,6 +67,7 @@ func (w *ResponseWriter) reset(c *conn) {
 	w.onClose = nil
 	w.gz = nil
 	w.trailers = nil
+	w.unsized, w.identity = false, false
 }
 
 // Header returns the response fields, to change before the head is sent.
@@ -285,10 +292,19 @@ func (w *ResponseWriter) sendHead(last bool) error {
 		return nil
 	}
 	bodyless := w.status < 200 || w.status == 204 || w.status == 304
-	if c.srv.gz != nil && w.shouldGzip(last) {
-		w.startGzip(last)
+	if c.srv.gz != nil && w.status >= 200 {
+		if !w.identity && w.shouldGzip(last) {
+			w.startGzip(last)
+		}
+		// Whether compressed or not, the response varies with
+		// Accept-Encoding (RFC 9110 section 12.5.5; a 304 must carry the
+		// Vary its 200 would, section 15.4.5), as Tornado's
+		// GZipContentEncoding adds it to every response.
+		if !h.HasToken("Vary", "Accept-Encoding") && !h.HasToken("Vary", "*") {
+			h.Add("Vary", "Accept-Encoding")
+		}
 	}
-	if last && !bodyless && w.trailers == nil && !h.Has("Content-Length") && !h.Has("Transfer-Encoding") {
+	if last && !bodyless && w.trailers == nil && !w.unsized && !h.Has("Content-Length") && !h.Has("Transfer-Encoding") {
 		h.AddInt("Content-Length", int64(len(w.body)))
 	}
 	if w.c.srv.opts.ServerName != "" && !h.Has("Server") {

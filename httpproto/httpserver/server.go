@@ -25,11 +25,23 @@ type Handler func(w *ResponseWriter, r *Request)
 // BodyDelegate receives a request's body as it arrives, Tornado's
 // HTTPMessageDelegate: StreamHandler returns one when a request's head is
 // read. Data's chunk is valid only during the call, and at most 64 KiB
-// (Tornado's chunk_size), whatever one read brought. Finish is called once
-// the whole body has been read; the delegate answers through the
-// ResponseWriter it was given, now or later. A delegate may answer early,
-// before the body is complete (with a 413, say): the server then stops
-// reading and closes the connection after the response, as Tornado does.
+// (Tornado's chunk_size), whatever one read brought; a gzip body is
+// decompressed first when Options.Gzip decodes request bodies. Finish is
+// called once the whole body has been read; the delegate answers through
+// the ResponseWriter it was given, now or later. A delegate may answer
+// early, before the body is complete (with a 413, say): the server then
+// stops reading and closes the connection after the response, as Tornado
+// does.
+//
+// A body that does not complete (malformed framing, over the body limit,
+// a gzip body that does not inflate within it, the client's input ending
+// or the connection closing) gets no Finish: instead, the delegate learns
+// of it through the callback it registered with ResponseWriter.OnClose
+// (Tornado's on_connection_close), called once, with the cause. Unless the
+// delegate began its response, the client gets the error status (400, 413;
+// none for a body it cut short) and the connection closes; the delegate's
+// writes then fail. (After Finish, OnClose still reports a client that
+// leaves before the response is finished.)
 type BodyDelegate interface {
 	Data(chunk []byte)
 	Finish()
@@ -83,8 +95,10 @@ type Options struct {
 	// the fields are ignored.
 	TrustedProxies []netip.Prefix
 
-	// Gzip compresses responses for clients that accept gzip, and
-	// decompresses gzip request bodies (the request's body limit,
+	// Gzip compresses responses for clients that accept gzip (every
+	// response then carries Vary: Accept-Encoding, as in Tornado), and
+	// decompresses gzip request bodies, for the Handler and for a
+	// StreamHandler's delegate (the request's body limit,
 	// Limits.MaxBodySize or its SetMaxBodySize, bounds the decompressed
 	// size). Default nil: off. See GzipOptions.
 	Gzip *GzipOptions

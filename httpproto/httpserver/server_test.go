@@ -999,3 +999,328 @@ func TestPauseBodyEndsWithTheRequest(t *testing.T) {
 		t.Fatalf("second: %q", body)
 	}
 }
+
+// recordingDelegate reports what a StreamHandler's delegate is told: its
+// body pieces, its Finish, and (through OnClose, Tornado's
+// on_connection_close) the end of a body that will not finish.
+type recordingDelegate struct {
+	w      *ResponseWriter
+	body   []byte
+	events chan string
+}
+
+func newRecordingDelegate(w *ResponseWriter, events chan string) *recordingDelegate {
+	d := &recordingDelegate{w: w, events: events}
+	w.OnClose(func(err error) {
+		// Answering after the end is refused: nothing may follow the
+		// server's error response.
+		werr := w.Error(500, true)
+		d.events <- fmt.Sprintf("close after %q: %v (answer: %v)", d.body, err != nil, werr != nil)
+	})
+	return d
+}
+
+func (d *recordingDelegate) Data(p []byte) { d.body = append(d.body, p...) }
+
+func (d *recordingDelegate) Finish() {
+	d.events <- fmt.Sprintf("finish %q", d.body)
+	d.w.Respond(200, "text/plain", d.body)
+}
+
+// A streamed body that turns out malformed, too large or cut short after
+// some of it was delivered ends its delegate with one close notification
+// (OnClose, Tornado's on_connection_close), never Finish, and never both;
+// the client gets the error status (none for a body it cut short), and
+// the connection closes.
+func TestStreamDelegateToldWhenBodyFails(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		send   string
+		end    func(c *client) // after send, if set
+		status int             // 0: no response
+		before string          // the body delivered before the failure
+	}{
+		{name: "bad chunk size", status: 400, before: "hello",
+			send: "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n"},
+		{name: "chunked over limit", status: 413, before: "12345678",
+			send: "Transfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n40\r\n" + strings.Repeat("x", 64) + "\r\n"},
+		{name: "client half-closes", before: "hello",
+			send: "Content-Length: 8\r\n\r\nhello",
+			end:  func(c *client) { c.c.(*net.TCPConn).CloseWrite() }},
+		{name: "client leaves", before: "hello",
+			send: "Content-Length: 8\r\n\r\nhello",
+			end:  func(c *client) { c.c.(*net.TCPConn).SetLinger(0); c.c.Close() }},
+		{name: "gzip bomb", status: 413,
+			send: fmt.Sprintf("Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s",
+				len(gzipped(make([]byte, 1000))), gzipped(make([]byte, 1000)))},
+		{name: "corrupt gzip", status: 400,
+			send: "Content-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnot gzip!!"},
+		{name: "truncated gzip", status: 400, before: "abc",
+			send: fmt.Sprintf("Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n",
+				len(gzipped([]byte("abc")))-4, gzipped([]byte("abc"))[:len(gzipped([]byte("abc")))-4])},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			events := make(chan string, 10)
+			delivered := make(chan struct{}, 10)
+			s, addr := start(t, hello, &Options{Gzip: &GzipOptions{}, Limits: httpproto.Limits{MaxBodySize: 64},
+				StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+					d := newRecordingDelegate(w, events)
+					return &signalDelegate{recordingDelegate: d, delivered: delivered}
+				}})
+			c := dial(t, addr)
+			c.send("POST /up HTTP/1.1\r\nHost: x\r\n" + tc.send)
+			if tc.end != nil {
+				<-delivered
+				tc.end(c)
+			}
+			var got string
+			select {
+			case got = <-events:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the delegate was never told that its body failed")
+			}
+			if want := fmt.Sprintf("close after %q: true (answer: true)", tc.before); got != want {
+				t.Errorf("delegate: %s, want %s", got, want)
+			}
+			if tc.status != 0 {
+				if resp, _ := c.response("POST"); resp.StatusCode != tc.status || !resp.Close {
+					t.Errorf("response %v close=%v, want %d and close", resp.Status, resp.Close, tc.status)
+				}
+			}
+			if tc.name != "client leaves" {
+				c.expectClosed()
+			}
+			c.c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := s.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			close(events)
+			for e := range events {
+				t.Errorf("the delegate was told again: %s", e)
+			}
+		})
+	}
+}
+
+// signalDelegate reports each body piece delivered.
+type signalDelegate struct {
+	*recordingDelegate
+	delivered chan struct{}
+}
+
+func (d *signalDelegate) Data(p []byte) {
+	d.recordingDelegate.Data(p)
+	d.delivered <- struct{}{}
+}
+
+// A gzip request body is inflated for a StreamHandler's delegate too, as
+// Tornado's _GzipMessageDelegate does: the delegate sees the head with the
+// coding moved to X-Consumed-Content-Encoding and no Content-Length, and
+// gets the decompressed body in pieces of at most 64 KiB, within the body
+// limit (the one the StreamHandler set, here).
+func TestGzipRequestBodyStreamed(t *testing.T) {
+	plain := strings.Repeat("gale streams gzip bodies. ", 20000) // 520,000 bytes
+	z := gzipped([]byte(plain))
+	_, addr := start(t, hello, &Options{Gzip: &GzipOptions{}, Limits: httpproto.Limits{MaxBodySize: 1 << 16},
+		StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+			r.SetMaxBodySize(1 << 20)
+			head := fmt.Sprintf("ce=%q xce=%q cl=%q", r.Header.Get("Content-Encoding"),
+				r.Header.Get("X-Consumed-Content-Encoding"), r.Header.Get("Content-Length"))
+			return &collectDelegate{w: w, head: head, want: plain}
+		}})
+	c := dial(t, addr)
+	for range 2 { // the connection stays usable
+		c.send(fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", len(z), z))
+		resp, body := c.response("POST")
+		head, got, _ := strings.Cut(body, "\n")
+		if resp.StatusCode != 200 || head != `ce="" xce="gzip" cl=""` {
+			t.Fatalf("%v, head seen: %s", resp.Status, head)
+		}
+		if want := fmt.Sprintf("%d bytes, at most 64 KiB at a time: true, equal: true", len(plain)); got != want {
+			t.Fatalf("body seen: %s, want %s", got, want)
+		}
+	}
+}
+
+// collectDelegate gathers the body and answers with what it saw.
+type collectDelegate struct {
+	w    *ResponseWriter
+	head string
+	want string
+	body []byte
+	max  int
+}
+
+func (d *collectDelegate) Data(p []byte) { d.body = append(d.body, p...); d.max = max(d.max, len(p)) }
+
+func (d *collectDelegate) Finish() {
+	fmt.Fprintf(d.w, "%s\n%d bytes, at most 64 KiB at a time: %v, equal: %v", d.head, len(d.body), d.max <= 64<<10, string(d.body) == d.want)
+	d.w.Finish()
+}
+
+// A delegate of a gzip body that pauses it (PauseBody) gets no more of it
+// until it resumes, however much one compressed piece inflates to: the
+// decompressor holds the rest, as Tornado awaits data_received.
+func TestGzipRequestBodyStreamedHonoursPause(t *testing.T) {
+	plain := strings.Repeat("pause me. ", 50000) // 500,000 bytes from a few KiB
+	z := gzipped([]byte(plain))
+	_, addr := start(t, hello, &Options{Gzip: &GzipOptions{},
+		StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+			return &strictPauser{w: w, r: r}
+		}})
+	c := dial(t, addr)
+	for range 2 {
+		c.send(fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", len(z), z))
+		if _, body := c.response("POST"); body != fmt.Sprintf("%d bytes, 0 while paused", len(plain)) {
+			t.Fatalf("got %q", body)
+		}
+	}
+}
+
+// strictPauser pauses the body at every piece, resumes it from a later
+// loop callback, and counts the pieces delivered while it was paused.
+type strictPauser struct {
+	w         *ResponseWriter
+	r         *Request
+	paused    bool
+	n, broken int
+}
+
+func (d *strictPauser) Data(p []byte) {
+	if d.paused {
+		d.broken++
+	}
+	d.n += len(p)
+	d.paused = true
+	d.r.PauseBody()
+	d.w.c.ls.l.CallLater(time.Millisecond, func() {
+		d.paused = false
+		d.r.ResumeBody()
+	})
+}
+
+func (d *strictPauser) Finish() {
+	fmt.Fprintf(d.w, "%d bytes, %d while paused", d.n, d.broken)
+	d.w.Finish()
+}
+
+// With gzip on, a response carries Vary: Accept-Encoding whether or not
+// this client accepted gzip (RFC 9110 section 12.5.5; Tornado's
+// GZipContentEncoding adds it to every response), so that a cache does not
+// hand the uncompressed one to every client; a 304 carries it as its 200
+// would (section 15.4.5). HEAD gets the fields GET would (section 9.3.2):
+// Content-Encoding, Vary and the compressed length.
+func TestGzipVaryAndHeadFields(t *testing.T) {
+	big := strings.Repeat("compress me ", 500)
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		if string(r.Path) == "/304" {
+			w.WriteHeader(304)
+			w.Finish()
+			return
+		}
+		if string(r.Path) == "/vary" {
+			w.Header().Set("Vary", "accept-encoding, Cookie")
+		}
+		w.Write([]byte(big))
+		if string(r.Path) == "/stream" {
+			w.Flush(nil)
+			w.Write([]byte(big))
+		}
+		w.Finish()
+	}, &Options{Gzip: &GzipOptions{}})
+	c := dial(t, addr)
+	get := func(method, path, accept string) *http.Response {
+		t.Helper()
+		c.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + accept + "\r\n")
+		resp, _ := c.response(method)
+		return resp
+	}
+	if resp := get("GET", "/", ""); resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("Vary") != "Accept-Encoding" {
+		t.Errorf("no Accept-Encoding: %v", resp.Header)
+	}
+	if resp := get("GET", "/", "Accept-Encoding: gzip;q=0\r\n"); resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("Vary") != "Accept-Encoding" {
+		t.Errorf("gzip refused: %v", resp.Header)
+	}
+	if resp := get("GET", "/304", "Accept-Encoding: gzip\r\n"); resp.StatusCode != 304 || resp.Header.Get("Vary") != "Accept-Encoding" {
+		t.Errorf("304: %v %v", resp.Status, resp.Header)
+	}
+	// A handler's own Vary that names it already is kept as it is.
+	if resp := get("GET", "/vary", "Accept-Encoding: gzip\r\n"); len(resp.Header.Values("Vary")) != 1 || resp.Header.Get("Vary") != "accept-encoding, Cookie" {
+		t.Errorf("handler's Vary: %q", resp.Header.Values("Vary"))
+	}
+	g := get("GET", "/", "Accept-Encoding: gzip\r\n")
+	h := get("HEAD", "/", "Accept-Encoding: gzip\r\n")
+	for _, k := range []string{"Content-Encoding", "Vary", "Content-Length"} {
+		if g.Header.Get(k) != h.Header.Get(k) {
+			t.Errorf("%s: GET has %q, HEAD %q", k, g.Header.Get(k), h.Header.Get(k))
+		}
+	}
+	g = get("GET", "/stream", "Accept-Encoding: gzip\r\n")
+	h = get("HEAD", "/stream", "Accept-Encoding: gzip\r\n")
+	for _, k := range []string{"Content-Encoding", "Vary", "Content-Length", "Transfer-Encoding"} {
+		if g.Header.Get(k) != h.Header.Get(k) {
+			t.Errorf("streamed %s: GET has %q, HEAD %q", k, g.Header.Get(k), h.Header.Get(k))
+		}
+	}
+	// Still usable after the HEADs.
+	if resp := get("GET", "/", "Accept-Encoding: gzip\r\n"); resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("after HEAD: %v", resp.Header)
+	}
+}
+
+// A client that pipelines requests and does not read the answers cannot
+// make the server queue an answer to every request it sent: past about a
+// megabyte waiting to be written, the next request is read only once the
+// answers have reached the kernel (as Tornado reads the next request only
+// once the previous response is written), so a few KiB of requests for a
+// large resource do not become as many megabytes of queued responses.
+func TestPipelinedAnswersWaitForASlowReader(t *testing.T) {
+	const n = 24
+	handled := 0
+	first := make(chan struct{})
+	s, addr := start(t, func(w *ResponseWriter, r *Request) {
+		handled++
+		if handled == 1 {
+			close(first)
+		}
+		w.Respond(200, "application/octet-stream", make([]byte, 1<<20))
+	}, nil)
+	c := dial(t, addr)
+	c.send(strings.Repeat("GET / HTTP/1.1\r\nHost: x\r\n\r\n", n))
+	<-first
+	// The requests arrived in one read: every one the server answers
+	// without waiting is answered in this turn of the loop.
+	type state struct{ handled, queued int }
+	got := make(chan state, 1)
+	s.Loops()[0].Post(func() {
+		q := 0
+		s.mu.Lock()
+		ls := s.loops[s.Loops()[0]]
+		s.mu.Unlock()
+		for _, cs := range ls.conns {
+			q += cs.s.WriteBuffered()
+		}
+		got <- state{handled, q}
+	})
+	if st := <-got; st.handled > 8 || st.queued > 16<<20 {
+		t.Fatalf("%d of %d requests answered, %d MiB queued for a client that reads nothing", st.handled, n, st.queued>>20)
+	}
+	// Reading, the client gets every answer, also when it shut down its
+	// side after its requests.
+	for i := range n {
+		if resp, body := c.response("GET"); resp.StatusCode != 200 || len(body) != 1<<20 {
+			t.Fatalf("response %d: %v, %d bytes", i, resp.Status, len(body))
+		}
+	}
+	c.send(strings.Repeat("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 8))
+	c.c.(*net.TCPConn).CloseWrite()
+	for i := range 8 {
+		if resp, body := c.response("GET"); resp.StatusCode != 200 || len(body) != 1<<20 {
+			t.Fatalf("response %d after the half-close: %v, %d bytes", i, resp.Status, len(body))
+		}
+	}
+	c.expectClosed()
+}
