@@ -33,7 +33,12 @@
 // Errors and hangups. Error (the descriptor has a pending error, such as a
 // refused connect or a reset) and Hangup (the peer closed the connection, or
 // the descriptor cannot be used for I/O any more) are reported whether or not
-// they were asked for, even with an empty interest set. When a backend reports
+// they were asked for, even with an empty interest set. What counts as a
+// hangup is the system's: on Linux (epoll and poll) a TCP socket hangs up
+// once both directions are shut (a peer's FIN alone makes it Readable, for a
+// read to see end of file), a pipe or Unix-domain socket when its peer
+// closed; kqueue also reports a TCP peer's FIN as Hangup. Consumers learn of
+// a half-close by reading. When a backend reports
 // them it also reports Readable and/or Writable for whichever of those
 // interests is registered, so that a consumer that only looks at Readable and
 // Writable still learns of the condition by trying the I/O and seeing its

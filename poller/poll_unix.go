@@ -2,7 +2,11 @@
 
 package poller
 
-import "golang.org/x/sys/unix"
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
 
 // NewPoll returns a poll(2) poller, the portable Unix fallback.
 func NewPoll() (Poller, error) {
@@ -15,23 +19,32 @@ func NewPoll() (Poller, error) {
 
 type pollFD = unix.PollFd
 
+// makePollFD builds the record in place with untyped flag constants:
+// the type of Events differs between systems (int16 on most, uint16 on AIX).
 func makePollFD(fd FD, ev Events) pollFD {
-	var e int16
+	p := pollFD{Fd: int32(fd)}
 	if ev&Readable != 0 {
-		e |= unix.POLLIN
+		p.Events |= unix.POLLIN
 	}
 	if ev&Writable != 0 {
-		e |= unix.POLLOUT
+		p.Events |= unix.POLLOUT
 	}
-	return pollFD{Fd: int32(fd), Events: e}
+	return p
 }
 
 func sysPoll(fds []pollFD, ms int) (int, error) { return unix.Poll(fds, ms) }
 
 func isEINTR(err error) bool { return err == unix.EINTR }
 
-// checkPollable accepts every descriptor: poll(2) watches any kind.
-func checkPollable(FD) error { return nil }
+// checkPollable accepts any kind of descriptor, since poll(2) watches them
+// all, but only an open one, as epoll_ctl and kevent do: poll(2) itself takes
+// any number, and would report a closed one (POLLNVAL) on every Wait.
+func checkPollable(fd FD) error {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+		return os.NewSyscallError("fcntl", err)
+	}
+	return nil
+}
 
 // pollDesc returns the descriptor a pollFD watches.
 func pollDesc(p *pollFD) FD { return FD(p.Fd) }

@@ -119,14 +119,17 @@ func New() (Poller, error) { return newDefault() }
 // millisecond resolution, rounding up so that Wait never returns early and a
 // tiny positive timeout does not become a busy poll. Negative means forever.
 func timeoutMillis(d time.Duration) int {
+	const maxMillis = 1<<31 - 1
 	if d < 0 {
 		return -1
 	}
-	ms := (d + time.Millisecond - 1) / time.Millisecond
-	if ms > 1<<31-1 {
-		return 1<<31 - 1
+	if d > maxMillis*time.Millisecond {
+		// Before the rounding, which would overflow for a d near
+		// math.MaxInt64 into a negative count other than -1: forever
+		// on Linux, but EINVAL from poll(2) on FreeBSD and macOS.
+		return maxMillis
 	}
-	return int(ms)
+	return int((d + time.Millisecond - 1) / time.Millisecond)
 }
 
 var errNoRoom = errors.New("poller: Wait needs room for at least one event")

@@ -3,7 +3,10 @@
 package poller
 
 import (
+	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gale-io/gale/internal/paged"
 )
@@ -30,8 +33,19 @@ func (t *fdTable) get(fd FD) *fdEntry {
 }
 
 func (t *fdTable) add(fd FD, ev Events, token uint64) (*fdEntry, error) {
-	if fd < 0 {
+	if fd < 0 || fd != int(int32(fd)) {
+		// A descriptor is a C int: the kernel would truncate a larger
+		// number to some other, perhaps open, descriptor.
 		return nil, syscall.EBADF
+	}
+	if fd >= t.entries.Len() {
+		// Grow only for an open descriptor: a stray number (a bug, or a
+		// descriptor closed already) would otherwise leave the table as
+		// large as that number for good, gigabytes for one near 1<<31,
+		// even though the backend then refuses the Add.
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return nil, os.NewSyscallError("fcntl", err)
+		}
 	}
 	t.entries.Grow(fd + 1)
 	e := t.entries.At(fd)

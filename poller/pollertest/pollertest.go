@@ -5,6 +5,8 @@ package pollertest
 
 import (
 	"errors"
+	"math"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -33,7 +35,10 @@ func Run(t *testing.T, newPoller func() (poller.Poller, error)) {
 		{"ConnectRefused", testConnectRefused},
 		{"ManyDescriptors", testManyDescriptors},
 		{"DescriptorReuse", testDescriptorReuse},
+		{"AddClosed", testAddClosed},
+		{"AddUnopenedNumber", testAddUnopenedNumber},
 		{"Timeout", testTimeout},
+		{"HugeTimeout", testHugeTimeout},
 		{"WakeBeforeWait", testWakeBeforeWait},
 		{"WakeFromGoroutine", testWakeFromGoroutine},
 		{"WakesCoalesce", testWakesCoalesce},
@@ -390,6 +395,45 @@ func testDescriptorReuse(t *testing.T, p poller.Poller) {
 	}
 }
 
+// A closed descriptor cannot be registered: Add fails on every backend (as
+// epoll_ctl does) instead of registering a number that poll(2) would then
+// report as an error (POLLNVAL) on every Wait.
+func testAddClosed(t *testing.T, p poller.Poller) {
+	a, b := socketPair(t)
+	closeFD(a)
+	if err := p.Add(a, poller.Readable, 52); err == nil {
+		p.Delete(a)
+		t.Fatalf("Add of a closed descriptor succeeded")
+	}
+	if err := p.Delete(a); !errors.Is(err, poller.ErrNotRegistered) {
+		t.Fatalf("Delete after a failed Add: %v, want ErrNotRegistered", err)
+	}
+	// Once b's Writable arrives, a whole Wait has run: nothing of a.
+	mustAdd(t, p, b, poller.Writable, 53)
+	waitFor(t, p, 53, has(poller.Writable))
+	if got := poll(t, p); got[52] != 0 {
+		t.Fatalf("the refused descriptor was reported: %v", got[52])
+	}
+}
+
+// Add of a number far above any open descriptor fails without growing the
+// poller's descriptor table to that number (64 MiB for this one before the
+// fix; a number near 1<<31 asked for tens of gigabytes).
+func testAddUnopenedNumber(t *testing.T, p poller.Poller) {
+	const fd = poller.FD(1 << 22)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := p.Add(fd, poller.Readable, 1)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		p.Delete(fd)
+		t.Fatalf("Add of descriptor number %v, which is not open, succeeded", fd)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("a failed Add of descriptor number %v allocated %d bytes", fd, grew)
+	}
+}
+
 func testTimeout(t *testing.T, p poller.Poller) {
 	a, _ := socketPair(t)
 	mustAdd(t, p, a, poller.Readable, 60)
@@ -402,6 +446,39 @@ func testTimeout(t *testing.T, p poller.Poller) {
 	}
 	if _, err := p.Wait(nil, 0); err == nil {
 		t.Fatalf("Wait with an empty events slice: no error")
+	}
+}
+
+// The largest timeouts, math.MaxInt64 ("never") among them, are valid:
+// Wait returns for readiness or a wakeup, without an error. (Rounded to
+// milliseconds without care, the largest overflowed to a negative count
+// other than -1, which poll(2) refuses with EINVAL on FreeBSD and macOS.)
+func testHugeTimeout(t *testing.T, p poller.Poller) {
+	a, b := socketPair(t)
+	mustAdd(t, p, a, poller.Readable, 65)
+	evs := make([]poller.Event, 4)
+	for _, d := range []time.Duration{math.MaxInt64, math.MaxInt64 - 1, math.MaxInt64 / 2, (1<<31 - 1) * time.Millisecond} {
+		if err := p.Wake(); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := p.Wait(evs, d); n != 0 || err != nil {
+			t.Fatalf("Wait(%v) after a Wake: n=%d err=%v", d, n, err)
+		}
+	}
+	mustWrite(t, b, []byte("x"))
+	// The data is there before Wait starts; only a signal (EINTR) can
+	// make a Wait return without it.
+	for {
+		n, err := p.Wait(evs, math.MaxInt64)
+		if err != nil {
+			t.Fatalf("Wait(math.MaxInt64) with a readable descriptor: %v", err)
+		}
+		if n > 0 {
+			if evs[0].Token != 65 || evs[0].Events&poller.Readable == 0 {
+				t.Fatalf("Wait(math.MaxInt64): %v, want token 65 Readable", evs[:n])
+			}
+			return
+		}
 	}
 }
 
