@@ -537,6 +537,28 @@ func (c *conn) flushOut(cb func(error)) {
 	}
 	if err != nil && !errors.Is(err, stream.ErrClosed) {
 		c.s.CloseWithError(err)
+		return
+	}
+	if c.state == stIdle || c.state == stClosing {
+		c.watchWrite()
+	}
+}
+
+// watchWrite notes, after finished responses went to the stream, what the
+// kernel did not take: a client that takes none of it is closed
+// WriteTimeout after this (see awaitWrite), not after a first look that
+// could come an IdleTimeout later.
+func (c *conn) watchWrite() {
+	n := c.s.WriteBuffered()
+	if n == c.wpending {
+		return
+	}
+	c.wpending, c.wprogress = n, c.ls.now
+	if n > 0 {
+		o := &c.srv.opts
+		if c.state == stClosing || o.WriteTimeout < o.IdleTimeout {
+			c.setDeadline(o.WriteTimeout)
+		}
 	}
 }
 
@@ -870,14 +892,18 @@ func (c *conn) awaitWrite(now int64) bool {
 		return true
 	}
 	if n != c.wpending {
-		c.wpending, c.wprogress = n, now
+		c.wpending, c.wprogress = n, now // the client took some
 	}
-	if now-c.wprogress >= int64(o.WriteTimeout) {
+	stall := time.Duration(now - c.wprogress)
+	if stall >= o.WriteTimeout {
 		c.srv.log.Debug("gale/httpserver: timeout writing response", "remote", c.s.RemoteAddr())
 		c.s.Close()
 		return true
 	}
-	c.setDeadline(min(o.IdleTimeout, o.WriteTimeout))
+	// Look again when the stall would reach WriteTimeout, or an
+	// IdleTimeout from now if sooner (the idle time starts when the
+	// output is written, which only a look notices).
+	c.setDeadline(min(o.IdleTimeout, o.WriteTimeout-stall))
 	return true
 }
 

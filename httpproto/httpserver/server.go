@@ -77,9 +77,10 @@ type Options struct {
 	IdleTimeout time.Duration
 	// WriteTimeout closes a connection whose finished response waits to
 	// be written while the client takes none of it for this long (it
-	// stopped reading), checked about every IdleTimeout; it bounds how long
-	// such a client holds the connection, and how long Shutdown waits for
-	// it. Default 60 s.
+	// stopped reading), timed from when the response went out (or from
+	// the last time the client was seen taking some of it). It bounds how
+	// long such a client holds the connection, and how long Shutdown waits
+	// for it. Default 60 s.
 	WriteTimeout time.Duration
 
 	// NoKeepAlive closes every connection after one response.
