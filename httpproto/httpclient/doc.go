@@ -41,8 +41,8 @@
 // 301, 302, 303, 307 and 308 with a Location are followed, the Location
 // resolved against the current URL (httpproto.ResolveReference). A 303
 // (but for HEAD), and a 301 or 302 answering a POST, become a GET without
-// a body (Content-Length, Content-Type, Content-Encoding and
-// Transfer-Encoding dropped); the others keep method and body, unless the
+// a body (Content-Length, Content-Type, Content-Encoding,
+// Transfer-Encoding and Expect dropped); the others keep method and body, unless the
 // body came from a producer, which cannot be replayed: then the redirect
 // is the response. A redirect to another origin drops Authorization,
 // Cookie, Proxy-Authorization and the request's credentials. Past
@@ -58,8 +58,8 @@
 // configuration (by pointer) and Unix socket path. A connection returns to
 // the pool only when its response was read completely, both sides kept it
 // alive (HTTP/1.1 without "Connection: close"; HTTP/1.0 with keep-alive),
-// the request body was sent in full, and nothing unasked-for follows the
-// response. A pooled connection that the server closes is dropped at once
+// the request body was sent in full (and the request did not carry
+// "Connection: close"), and nothing unasked-for follows the response. A pooled connection that the server closes is dropped at once
 // (its close is watched), one idle beyond Options.IdleTimeout (90 s) is
 // closed, and at most Options.MaxIdlePerHost are kept per key. A request
 // that fails on a reused connection before any response byte arrived is
