@@ -42,3 +42,32 @@ func TestLargeReadGrowsBufferGeometrically(t *testing.T) {
 		t.Fatalf("allocated %d MiB to read %d MiB", alloc>>20, n>>20)
 	}
 }
+
+// After a large message, the few bytes of the next one left in the buffer
+// must not keep the buffer grown for the large one: a connection waiting
+// for the rest of a small request would hold megabytes. They move to a
+// buffer of a read chunk's size, and the large one goes back to the pool.
+func TestLeftoverAfterLargeReadDoesNotKeepLargeBuffer(t *testing.T) {
+	const n = 4 << 20
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	msg := append(make([]byte, n), "next"...)
+	var held, leftover int
+	testloop.Run(t, l, func(done func()) {
+		r.Peek(len(msg), func(buf []byte, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Consume(n) // the large message; "next" stays
+			r.ReadUntil([]byte("\n"), 1024, func([]byte, error) {})
+			l.Post(func() {
+				held, leftover = cap(r.Buffered()), len(r.Buffered())
+				done()
+			})
+		})
+		w.Write(msg, nil)
+	})
+	if leftover != 4 || held > 64<<10 {
+		t.Fatalf("a stream waiting with %d bytes buffered holds a %d-byte buffer", leftover, held)
+	}
+}

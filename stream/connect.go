@@ -80,6 +80,9 @@ func (s *Stream) SetKeepAlive(on bool, idle time.Duration) error {
 	if s.flags&fClosed != 0 {
 		return s.closedErr()
 	}
+	if s.flags&fNotSocket != 0 {
+		return nil // NewPipe: socket options do nothing
+	}
 	return sysSetKeepAlive(s.fd, on, idle)
 }
 

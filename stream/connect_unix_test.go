@@ -4,10 +4,12 @@ package stream_test
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gale-io/gale/internal/testloop"
 	"github.com/gale-io/gale/loop"
@@ -171,5 +173,138 @@ func TestRemoteAddrPortNotIP(t *testing.T) {
 	b.Close()
 	if ap := b.RemoteAddrPort(); ap.IsValid() {
 		t.Fatalf("a closed stream has a peer: %v", ap)
+	}
+}
+
+// A pipe given to New and ended with CloseWrite before any read or write
+// (nothing has found it out yet): the shutdown's ENOTSOCK must not count
+// as a failure; the stream closes as NewPipe's does, with no error, and
+// the reader sees end of file.
+func TestNewOnPipeCloseWriteFirst(t *testing.T) {
+	l := newLoop(t)
+	r, w := pipeStreams(t, l, stream.New)
+	var readErr error
+	got := "unset"
+	testloop.Run(t, l, func(done func()) {
+		if err := w.CloseWrite(); err != nil {
+			t.Fatalf("CloseWrite: %v", err)
+		}
+		r.ReadUntilClose(func(data []byte, err error) { got, readErr = string(data), err; done() })
+	})
+	if !w.Closed() || w.Err() != nil {
+		t.Fatalf("writer closed %v with %v, want closed with no error", w.Closed(), w.Err())
+	}
+	if got != "" || readErr != nil || r.Err() != io.EOF {
+		t.Fatalf("reader got %q, %v, closed by %v; want end of file", got, readErr, r.Err())
+	}
+}
+
+// A ReadInto that has filled part of the caller's buffer straight from
+// the socket, then cancelled: those bytes are the stream's, not lost; the
+// next read gets them first, as CancelRead promises for buffered bytes.
+func TestCancelReadIntoKeepsFilledBytes(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	var got string
+	testloop.Run(t, l, func(done func()) {
+		buf := make([]byte, 10)
+		if err := r.ReadInto(buf, false, func(int, error) { t.Error("cancelled read completed") }); err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, w, "hello")
+		// Wait until the stream has taken the bytes from the kernel.
+		var taken func()
+		taken = func() {
+			var p [1]byte
+			if _, _, err := unix.Recvfrom(r.FD(), p[:], unix.MSG_PEEK|unix.MSG_DONTWAIT); err != unix.EAGAIN {
+				l.CallLater(time.Millisecond, taken)
+				return
+			}
+			if !r.CancelRead() {
+				t.Fatal("no read to cancel")
+			}
+			mustWrite(t, w, "world")
+			r.ReadBytes(10, true, func(data []byte, err error) {
+				if err != nil {
+					t.Error(err)
+				}
+				got = string(data)
+				done()
+			})
+		}
+		l.CallLater(time.Millisecond, taken)
+	})
+	if got != "hello" {
+		t.Fatalf("read after the cancelled ReadInto got %q, want %q", got, "hello")
+	}
+}
+
+// NewPipe promises that socket options do nothing on a pipe: SetKeepAlive
+// as SetNoDelay, not an ENOTSOCK error.
+func TestPipeSocketOptionsDoNothing(t *testing.T) {
+	l := newLoop(t)
+	r, w := pipeStreams(t, l, stream.NewPipe)
+	for _, s := range []*stream.Stream{r, w} {
+		if err := s.SetNoDelay(true); err != nil {
+			t.Errorf("SetNoDelay on a pipe: %v", err)
+		}
+		if err := s.SetKeepAlive(true, time.Second); err != nil {
+			t.Errorf("SetKeepAlive on a pipe: %v", err)
+		}
+	}
+}
+
+// CloseWrite on a TLS stream whose peer is gone: the close_notify alert's
+// write fails and closes the stream, releasing its descriptor. The
+// shutdown that CloseWrite then made went to that number, which by then
+// may be another connection's (here opened by OnClose, as a server
+// accepting on another loop could): it must not shut that one down.
+func TestTLSCloseWriteFailingDoesNotShutAReusedDescriptor(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	var cli *stream.Stream
+	var opened []int
+	target := -1
+	reused := false
+	opts := &stream.Options{OnClose: func(s *stream.Stream, _ error) {
+		if s != cli {
+			return
+		}
+		// Connected sockets until the number just released comes up.
+		for range 32 {
+			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+			if err != nil {
+				return
+			}
+			opened = append(opened, fds[0], fds[1])
+			if fds[0] == target || fds[1] == target {
+				reused = true
+				return
+			}
+		}
+	}}
+	t.Cleanup(func() {
+		for _, fd := range opened {
+			unix.Close(fd)
+		}
+	})
+	var srv *stream.Stream
+	cli, srv = pair(t, l, opts)
+	target = cli.FD()
+	testloop.Run(t, l, func(done func()) {
+		startTLSPair(t, ss, cli, srv, func() {
+			srv.Close()
+			cli.CloseWrite()
+			done()
+		})
+	})
+	if !cli.Closed() {
+		t.Fatal("the write of close_notify to a closed peer did not close the stream")
+	}
+	if !reused {
+		t.Skipf("descriptor %d was not reused", target)
+	}
+	if _, err := unix.Write(target, []byte("x")); err != nil {
+		t.Fatalf("the connection that reused descriptor %d was shut down by the closed stream: write: %v", target, err)
 	}
 }

@@ -41,7 +41,9 @@
 // # Memory
 //
 // Read buffers come from a pool of power-of-two size classes and return to
-// it as soon as they are empty, so an idle stream holds no buffer at all.
+// it as soon as they are empty, so an idle stream holds no buffer at all;
+// the few bytes of a next message left behind a large one move to a
+// buffer of a read chunk's size, so that the large buffer goes back too.
 // The read buffer is capped at Options.MaxBufferSize (Tornado's 100 MiB by
 // default); exceeding it closes the stream with ErrBufferFull as the cause.
 //

@@ -1,6 +1,9 @@
 package stream_test
 
 import (
+	"crypto/tls"
+	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -93,4 +96,39 @@ func TestIdleHungUpStreamDoesNotSpinTheLoop(t *testing.T) {
 			t.Fatalf("the loop polled a ready descriptor %d times in 30 ms with only an idle, hung-up stream", spins)
 		}
 	})
+}
+
+// The peer sends its ClientHello and closes while the handshake goroutine
+// is busy (a GetCertificate that waits, as a certificate store fetching
+// one may): once the stream has read the end of file and handed it to the
+// goroutine there is nothing more to read, and it must not keep polling
+// the readable end of file, spinning the loop until the handshake ends.
+func TestHandshakeAfterPeerEOFDoesNotSpin(t *testing.T) {
+	ss := selfSigned(t)
+	l, cp := newCountingLoop(t)
+	srv, cli := pair(t, l, nil)
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	defer unblock()
+	var spins int64
+	cfg := ss.Server.Clone()
+	cfg.Certificates = nil
+	cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+		// The goroutine has the ClientHello: the peer goes.
+		l.Post(func() {
+			cli.Close()
+			readyPolls(l, cp, func(n int64) { spins = n; unblock() })
+		})
+		<-release
+		return nil, errors.New("never mind")
+	}
+	hello := clientHello(t)
+	testloop.Run(t, l, func(done func()) {
+		srv.StartTLS(cfg, true, func(error) { done() })
+		mustWrite(t, cli, string(hello))
+	})
+	if spins > 5 {
+		t.Fatalf("the loop polled a ready descriptor %d times in 30 ms while a handshake waited with the peer gone", spins)
+	}
 }

@@ -486,8 +486,15 @@ func (s *Stream) makeRoom() {
 	rb.b, rb.pos = grown, 0
 }
 
-// releaseReadBuffer gives an empty read buffer back to the pool.
+// releaseReadBuffer gives an empty read buffer back to the pool, and
+// moves a few bytes left in one grown for a large read to one of a chunk's
+// size, so that they do not keep the large one.
 func (s *Stream) releaseReadBuffer() {
+	if rb := s.rb; rb != nil && rb.pos != len(rb.b) && cap(rb.b) > max(2*s.o.chunk, maxStockedBuf) && len(rb.b)-rb.pos <= s.o.chunk {
+		b := append(getBuf(s.o.chunk), rb.b[rb.pos:]...)
+		putBuf(rb.b)
+		rb.b, rb.pos = b, 0
+	}
 	if rb := s.rb; rb != nil && rb.pos == len(rb.b) {
 		s.rb = nil
 		if s.keepStocked(rb) {
@@ -498,6 +505,22 @@ func (s *Stream) releaseReadBuffer() {
 		readBufPool.Put(rb)
 		s.rb = nil
 	}
+}
+
+// unfill takes back the bytes a cancelled ReadInto read straight into the
+// caller's buffer: they go to the front of the read buffer, so that the
+// next read gets them first.
+func (s *Stream) unfill() {
+	x := s.x
+	rest := s.Buffered()
+	b := getBuf(x.filled + len(rest))
+	b = append(append(b, x.into[:x.filled]...), rest...)
+	if s.rb == nil {
+		s.rb = readBufPool.Get().(*readBuf)
+	} else {
+		putBuf(s.rb.b)
+	}
+	s.rb.b, s.rb.pos = b, 0
 }
 
 // eof handles the peer's close: the stream closes (Tornado), or with
@@ -511,13 +534,17 @@ func (s *Stream) eof() {
 }
 
 // CancelRead withdraws the pending read, if any, without calling its
-// callback: the bytes buffered stay buffered for the next read. It reports
+// callback: the bytes buffered stay buffered for the next read (a ReadInto's
+// too, those it already put in the caller's buffer). It reports
 // whether a read was pending. A protocol that watches for the peer's close
 // while it is busy (a Peek it no longer needs) cancels it this way before
 // reading for real.
 func (s *Stream) CancelRead() bool {
 	if s.rd.kind == rNone {
 		return false
+	}
+	if s.rd.kind == rInto && s.x.filled > 0 {
+		s.unfill()
 	}
 	s.rd = readOp{}
 	if s.x != nil {

@@ -184,6 +184,9 @@ func (s *Stream) closeWith(cause error) {
 	s.interest = poller.None
 	if s.x != nil && s.x.tls != nil {
 		s.x.tls.shut()
+		if s.flags&fHandshake != 0 {
+			s.failHeldWritesAtClose(s.x.tls)
+		}
 	}
 	if s.flags&fConnecting != 0 {
 		// Closed while connecting: the Connect callback learns it.
@@ -235,6 +238,9 @@ func (s *Stream) settle() {
 		return
 	}
 	s.updateInterest()
+	if s.tlsPending() {
+		s.post() // resumed (below the low-water mark) with records held
+	}
 }
 
 func (s *Stream) post() {
@@ -251,7 +257,8 @@ func (s *Stream) post() {
 // tlsPending reports whether a pending read should try TLS again without
 // waiting for the poller.
 func (s *Stream) tlsPending() bool {
-	return s.flags&(fTLS|fTLSMore|fClosed|fEOF) == fTLS|fTLSMore && s.rd.kind != rNone && !s.readComplete()
+	// Not while paused: reading what crypto/tls holds reads the socket too.
+	return s.flags&(fTLS|fTLSMore|fClosed|fEOF|fPaused) == fTLS|fTLSMore && s.rd.kind != rNone && !s.readComplete()
 }
 
 // hasCompletions reports whether run has a callback to make.
@@ -355,7 +362,13 @@ func (s *Stream) updateInterest() {
 	case s.flags&fConnecting != 0:
 		want = poller.Writable
 	case s.flags&fHandshake != 0:
-		want = poller.Readable
+		// Until the end of file (or an error) is handed to the handshake
+		// goroutine: then nothing is left to read, and a readable end of
+		// file would be reported on every poll until the handshake ends.
+		// (Only the loop sets inErr.)
+		if s.x.tls.inErr == nil {
+			want = poller.Readable
+		}
 	case s.flags&(fEOF|fPaused) != 0:
 	case s.rd.kind != rNone:
 		want = poller.Readable

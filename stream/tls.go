@@ -60,6 +60,10 @@ type pendingWrite struct {
 // arrives; writes made during the handshake are sent after it. StartTLS
 // fails with ErrNotIdle while a read or write is pending.
 //
+// TLS 1.2 renegotiation is not supported: config.Renegotiation is taken as
+// tls.RenegotiateNever, so a peer's renegotiation request is refused and
+// closes the stream.
+//
 // The handshake runs on a goroutine (see the package doc for its cost);
 // afterwards TLS records are read and written by the loop itself.
 func (s *Stream) StartTLS(config *tls.Config, server bool, cb func(err error)) error {
@@ -77,6 +81,15 @@ func (s *Stream) StartTLS(config *tls.Config, server bool, cb func(err error)) e
 		s.releaseReadBuffer()
 	}
 	tr := &tlsTransport{t: t, local: s.LocalAddr(), remote: s.RemoteAddr()}
+	if config != nil && config.Renegotiation != tls.RenegotiateNever {
+		// A renegotiation runs its handshake inside a read, which the
+		// loop's reads cannot finish (they would block): the handshake
+		// error would be a would-block, kept by crypto/tls for good, and
+		// the stream would poll readable with every read "blocking".
+		// Refuse the peer instead, as crypto/tls does by default.
+		config = config.Clone()
+		config.Renegotiation = tls.RenegotiateNever
+	}
 	if server {
 		t.conn = tls.Server(tr, config)
 	} else {
@@ -154,6 +167,21 @@ func (s *Stream) failHeldWrites(t *tlsState) {
 			w.cb(s.closedErr())
 		}
 	}
+}
+
+// failHeldWritesAtClose moves the callbacks of the writes held during a
+// handshake that the stream's close ends to the write queue, failed, so
+// that run tells them before the close callback, as it does any write
+// pending at close.
+func (s *Stream) failHeldWritesAtClose(t *tlsState) {
+	for _, w := range t.pending {
+		if w.cb != nil {
+			q := s.queue()
+			q.cbs = append(q.cbs, writeCallback{end: ^uint64(0), cb: w.cb})
+		}
+	}
+	clear(t.pending)
+	t.pending, t.held = nil, 0
 }
 
 // finishHandshake runs on the loop once the handshake goroutine is done.
@@ -255,7 +283,13 @@ func (s *Stream) tlsWrite(b []byte, cb func(error)) error {
 	}
 	if cb != nil {
 		q := s.queue()
-		q.cbs = append(q.cbs, writeCallback{end: q.total, cb: cb})
+		end := q.total
+		if s.flags&fClosed != 0 {
+			// A record's write failed and closed the stream (crypto/tls
+			// does not see it: the transport takes every record).
+			end = ^uint64(0)
+		}
+		q.cbs = append(q.cbs, writeCallback{end: end, cb: cb})
 	}
 	s.settle()
 	return nil

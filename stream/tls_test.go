@@ -2,14 +2,20 @@ package stream_test
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gale-io/gale/internal/testloop"
 	"github.com/gale-io/gale/netutil"
@@ -55,7 +61,10 @@ func selfSigned(t testing.TB) *netutil.SelfSigned {
 func TestTLSBetweenStreams(t *testing.T) {
 	ss := selfSigned(t)
 	l := newLoop(t)
-	cli, srv := pair(t, l, nil)
+	// Both ends write 4 MiB ahead of their reads: past the default 1 MiB
+	// high-water mark both would stop reading (the deadlock hazard the
+	// watermarks document), so the marks are off here.
+	cli, srv := pair(t, l, &stream.Options{WriteHighWater: -1})
 	serverCfg := ss.Server.Clone()
 	serverCfg.NextProtos = []string{"gale/1", "http/1.1"}
 	var sni string
@@ -306,5 +315,195 @@ func TestTLSCloseWriteDuringHandshake(t *testing.T) {
 	})
 	if hsErr != nil || got != "hello" {
 		t.Fatalf("client handshake %v; server read %q, want %q", hsErr, got, "hello")
+	}
+}
+
+// A TLS Write whose record the kernel refuses (the peer is gone: EPIPE)
+// closes the stream; its callback must get a *ClosedError, not nil as if
+// the bytes had reached the kernel.
+func TestTLSWriteFailingCallbackGetsClosedError(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	cli, srv := pair(t, l, nil)
+	var wErr error
+	called := false
+	testloop.Run(t, l, func(done func()) {
+		srv.StartTLS(ss.Server, true, func(err error) {
+			if err != nil {
+				t.Fatalf("server handshake: %v", err)
+			}
+		})
+		cli.StartTLS(ss.Client("localhost"), false, func(err error) {
+			if err != nil {
+				t.Fatalf("client handshake: %v", err)
+			}
+			srv.Close() // the socket pair's other end: the next write fails
+			if err := cli.Write([]byte("hello"), func(err error) { called, wErr = true, err; done() }); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+		})
+	})
+	if !cli.Closed() {
+		t.Fatal("the stream is open after its write failed")
+	}
+	if !called || !errors.Is(wErr, stream.ErrClosed) {
+		t.Fatalf("write callback called %v with %v, want a *ClosedError", called, wErr)
+	}
+}
+
+// Close during a TLS handshake with a Write held: the write's callback is
+// told before the close callback runs, as for any write pending at close.
+func TestTLSHeldWriteCallbackBeforeCloseCallback(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	cli, _ := pair(t, l, nil)
+	var order []string
+	testloop.Run(t, l, func(done func()) {
+		cli.StartTLS(ss.Client("localhost"), false, func(err error) {
+			order = append(order, "handshake")
+			if len(order) == 3 {
+				done()
+			}
+		})
+		cli.Write([]byte("hello"), func(err error) {
+			if !errors.Is(err, stream.ErrClosed) {
+				t.Errorf("write callback: %v, want a *ClosedError", err)
+			}
+			order = append(order, "write")
+			if len(order) == 3 {
+				done()
+			}
+		})
+		cli.SetCloseCallback(func(error) {
+			order = append(order, "close")
+			if len(order) == 3 {
+				done()
+			}
+		})
+		cli.Close()
+	})
+	if strings.Index(strings.Join(order, " "), "write") > strings.Index(strings.Join(order, " "), "close") {
+		t.Fatalf("callbacks ran in the order %v; the write's must come before the close callback", order)
+	}
+}
+
+// serverWrites records what a server's net.Conn writes.
+type serverWrites struct {
+	net.Conn
+	mu  sync.Mutex
+	out []byte
+}
+
+func (c *serverWrites) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.out = append(c.out, p...)
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// tls12PRF is TLS 1.2's PRF with SHA-256 (RFC 5246 section 5).
+func tls12PRF(secret []byte, label string, seed []byte, n int) []byte {
+	seed = append([]byte(label), seed...)
+	mac := func(b ...[]byte) []byte {
+		h := hmac.New(sha256.New, secret)
+		for _, x := range b {
+			h.Write(x)
+		}
+		return h.Sum(nil)
+	}
+	var out []byte
+	for a := mac(seed); len(out) < n; a = mac(a) {
+		out = append(out, mac(a, seed)...)
+	}
+	return out[:n]
+}
+
+// A TLS 1.2 server asks for renegotiation (a HelloRequest). The stream
+// cannot run a handshake from inside a read on the loop, whatever the
+// Config's Renegotiation allows: the peer must be refused and the stream
+// closed with the error, not left with crypto/tls's would-block error
+// stuck as its handshake error (every read then "would block" forever
+// while the socket polls readable).
+func TestTLSRenegotiationRequestRefused(t *testing.T) {
+	ss := selfSigned(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer ln.Close()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		rec := &serverWrites{Conn: c}
+		var keyLog bytes.Buffer
+		cfg := ss.Server.Clone()
+		cfg.MaxVersion = tls.VersionTLS12
+		cfg.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
+		cfg.KeyLogWriter = &keyLog
+		sc := tls.Server(rec, cfg)
+		if err := sc.Handshake(); err != nil {
+			t.Errorf("server handshake: %v", err)
+			return
+		}
+		// The keys of the server's direction: CLIENT_RANDOM <cr> <master>,
+		// and the server random from the ServerHello (record header 5,
+		// handshake header 4, version 2).
+		f := strings.Fields(keyLog.String())
+		cr, _ := hex.DecodeString(f[1])
+		master, _ := hex.DecodeString(f[2])
+		rec.mu.Lock()
+		sr := append([]byte(nil), rec.out[11:43]...)
+		rec.mu.Unlock()
+		kb := tls12PRF(master, "key expansion", append(sr, cr...), 40)
+		block, _ := aes.NewCipher(kb[16:32])
+		aead, _ := cipher.NewGCM(block)
+		// A HelloRequest, the server's second record of the epoch (its
+		// Finished was the first).
+		seq := []byte{0, 0, 0, 0, 0, 0, 0, 1}
+		msg := []byte{0, 0, 0, 0}
+		ad := append(append([]byte(nil), seq...), 22, 3, 3, 0, byte(len(msg)))
+		sealed := aead.Seal(nil, append(append([]byte(nil), kb[36:40]...), seq...), msg, ad)
+		record := append([]byte{22, 3, 3, 0, byte(8 + len(sealed))}, seq...)
+		c.Write(append(record, sealed...))
+		io.Copy(io.Discard, c)
+	}()
+
+	l := newLoop(t)
+	s := dialStream(t, l)
+	cfg := ss.Client("127.0.0.1")
+	cfg.Renegotiation = tls.RenegotiateOnceAsClient
+	var readErr error
+	timedOut := false
+	testloop.Run(t, l, func(done func()) {
+		watchdog := l.CallLater(3*time.Second, func() { timedOut = true; s.Close() })
+		s.Connect(ln.Addr().(*net.TCPAddr).AddrPort(), func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.StartTLS(cfg, false, func(err error) {
+				if err != nil {
+					t.Fatalf("handshake: %v", err)
+				}
+				s.ReadBytes(1, false, func(_ []byte, err error) {
+					readErr = err
+					watchdog.Cancel()
+					done()
+				})
+			})
+		})
+	})
+	if timedOut {
+		t.Fatal("the read neither completed nor failed after the peer's renegotiation request")
+	}
+	if !errors.Is(readErr, stream.ErrClosed) || !s.Closed() {
+		t.Fatalf("read: %v, closed %v; want the stream closed", readErr, s.Closed())
 	}
 }

@@ -253,8 +253,17 @@ func (s *Stream) CloseWrite() error {
 }
 
 func (s *Stream) shutdownWrite() {
+	if s.flags&fClosed != 0 {
+		// The close_notify's write failed and closed the stream: its
+		// descriptor number may be another connection's by now.
+		return
+	}
 	s.flags |= fShutDone
-	if err := sysShutdownWrite(s.fd); err != nil && !quietErr(err) && s.flags&fNotSocket == 0 {
+	if err := sysShutdownWrite(s.fd); err != nil && notSocket(err) {
+		// A descriptor given to New that no read or write has found
+		// out yet: a pipe after all.
+		s.flags |= fNotSocket
+	} else if err != nil && !quietErr(err) && s.flags&fNotSocket == 0 {
 		s.fail(wrapSyscall("shutdown", err))
 	}
 	if s.flags&fNotSocket != 0 {

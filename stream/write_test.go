@@ -331,3 +331,65 @@ func TestRandomSplitsLineProtocol(t *testing.T) {
 		}
 	}
 }
+
+// The same over TLS: records crypto/tls holds make the stream read again
+// without waiting for the poller, and that must stop too while the write
+// queue is above the high-water mark, or a peer that sends but never
+// reads grows the queue without bound.
+func TestBackpressureBoundsWriteQueueTLS(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	const high = 64 << 10
+	server, client := pair(t, l, &stream.Options{WriteHighWater: high})
+	maxQueued := 0
+	sent := 0
+	const total = 8 << 20
+	payload := bytes.Repeat([]byte("p"), 16<<10)
+	testloop.Run(t, l, func(done func()) {
+		echo := func(chunk []byte, err error) {
+			if err == nil {
+				server.Write(chunk, nil)
+				maxQueued = max(maxQueued, server.WriteBuffered())
+				if maxQueued > 4*high {
+					done() // unbounded: no need to go on
+				}
+			}
+		}
+		startTLSPair(t, ss, client, server, func() {
+			// The client writes 8 MiB and never reads.
+			var pump func(error)
+			pump = func(error) {
+				if sent >= total {
+					return
+				}
+				sent += len(payload)
+				client.Write(payload, pump)
+			}
+			pump(nil)
+			// Once every buffer between them is full, nothing moves.
+			stableTurns := 0
+			last := -1
+			var watch func()
+			watch = func() {
+				if q := client.WriteBuffered(); q == last && (q > 0 || sent >= total) {
+					stableTurns++
+				} else {
+					stableTurns, last = 0, q
+				}
+				if stableTurns > 200 {
+					done()
+					return
+				}
+				l.CallLater(0, watch)
+			}
+			watch()
+		})
+		if err := server.ReadStream(echo); err != nil { // completes once TLS is up
+			t.Fatal(err)
+		}
+	})
+	// TLS records add a little to each 16 KiB written.
+	if maxQueued > high+80<<10 {
+		t.Fatalf("server queued %d bytes for a peer that does not read; high-water mark %d", maxQueued, high)
+	}
+}
