@@ -704,3 +704,48 @@ func TestNetHTTPHijackedDeadlineEndsPendingRead(t *testing.T) {
 		t.Fatalf("Read ended with %v, want os.ErrDeadlineExceeded", err)
 	}
 }
+
+// On a hijacked connection, as on any net.Conn, a Read or Write called
+// with its deadline already past fails at once (os.ErrDeadlineExceeded)
+// and moves no byte, even when bytes are buffered for the Read or the
+// kernel would take the Write: net/http itself stops a reader that way
+// (SetReadDeadline with a time long ago).
+func TestNetHTTPHijackedPastDeadlineMovesNothing(t *testing.T) {
+	const tries = 300
+	result := make(chan error, 1)
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			result <- err
+			return
+		}
+		defer conn.Close()
+		result <- func() error {
+			conn.SetDeadline(time.Now().Add(-time.Second))
+			for range tries {
+				if n, err := conn.Read(make([]byte, 1)); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+					return fmt.Errorf("Read past its deadline: %d, %v", n, err)
+				}
+				if n, err := conn.Write([]byte("x")); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+					return fmt.Errorf("Write past its deadline: %d, %v", n, err)
+				}
+			}
+			conn.SetDeadline(time.Time{})
+			// Nothing was taken from the input, nothing sent.
+			p := make([]byte, 3)
+			if _, err := io.ReadFull(conn, p); err != nil || string(p) != "abc" {
+				return fmt.Errorf("read %q %v after the deadline was cleared, want the buffered \"abc\"", p, err)
+			}
+			_, err := io.WriteString(conn, "END")
+			return err
+		}()
+	})), nil)
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\nabc")
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(c.br); string(got) != "END" {
+		t.Fatalf("the client got %q (%v), want only END", got, err)
+	}
+}

@@ -136,6 +136,14 @@ func (c *conn) read() {
 		// further request: every complete one has been answered (a
 		// request cut short gets no answer). Close after the output.
 		c.closing = true
+		if c.state == stBody {
+			// A body cut short (its delegate had paused it while the
+			// input ended): the request ends without its Finish.
+			c.cutShort()
+			if c.closed || c.s.Closed() {
+				return
+			}
+		}
 		c.finishClose()
 	case !errors.Is(err, stream.ErrClosed):
 		c.s.CloseWithError(err)
@@ -146,6 +154,8 @@ func (c *conn) read() {
 // responses; at the end it consumes what was parsed, flushes the output
 // and asks for more input if the connection is waiting for some.
 func (c *conn) onData(buf []byte, rerr error) {
+	// (A request handled since an earlier turn has nothing of this one.)
+	wasHandling := c.state == stHandling
 	c.inData = true
 	c.used = 0
 	c.starved = false
@@ -177,6 +187,14 @@ func (c *conn) onData(buf []byte, rerr error) {
 	// stream's buffer past this turn.
 	if (c.state == stBody || c.state == stHandling) && !c.retained {
 		c.retain()
+	} else if c.state == stHandling && !wasHandling {
+		// Retained while the body was read (the head came in an earlier
+		// read): the body and trailers, views of this read, are copied
+		// still.
+		if c.req.Trailers.Len() > 0 {
+			c.req.Trailers.Retain()
+		}
+		c.ownBody()
 	}
 	if c.bodyView != nil && c.state == stBody {
 		c.bodyBuf = append(c.bodyBuf[:0], c.bodyView...)
@@ -223,11 +241,7 @@ func (c *conn) onData(buf []byte, rerr error) {
 			}
 			c.closing = true
 			if c.state == stBody {
-				// A body cut short: the request ends without its Finish.
-				if !c.w.headSent {
-					c.w.failed = io.ErrUnexpectedEOF
-				}
-				c.abortBody(io.ErrUnexpectedEOF)
+				c.cutShort()
 			}
 			if c.s.Closed() {
 				return
@@ -316,6 +330,15 @@ func (c *conn) unwatch() {
 func (c *conn) abortBody(err error) {
 	c.dropDecoder()
 	c.notifyGone(err)
+}
+
+// cutShort: the client's input ended in the body of the request being
+// read; the request ends without its Finish.
+func (c *conn) cutShort() {
+	if !c.w.headSent {
+		c.w.failed = io.ErrUnexpectedEOF
+	}
+	c.abortBody(io.ErrUnexpectedEOF)
 }
 
 // dropDecoder releases the state of a streaming gzip decoder whose request
@@ -594,6 +617,7 @@ func (c *conn) responseDone() {
 	case stClosing:
 		c.finishClose()
 	case stHandling:
+		c.dropDecoder() // (a gzip body's end its delegate had paused)
 		c.nextRequest()
 	}
 }
@@ -817,6 +841,7 @@ func (c *conn) onClose(err error) {
 	case stBody:
 		c.abortBody(err)
 	case stHandling:
+		c.dropDecoder()
 		c.notifyGone(err)
 	}
 }

@@ -251,12 +251,15 @@ type gzipStream struct {
 	// holds no decompressed byte).
 	hungry bool
 	ended  bool // the decompressor stopped (the end, an error, abort)
-	whole  bool // it stopped at the end of a well-formed body
-	err    error
-	out    []byte
-	yield  func([]byte) bool
-	next   func() ([]byte, bool)
-	stop   func()
+	// finishing: the compressed body is complete, and d paused the rest
+	// of the decompressed one (and its Finish) until ResumeBody.
+	finishing bool
+	whole     bool // it stopped at the end of a well-formed body
+	err       error
+	out       []byte
+	yield     func([]byte) bool
+	next      func() ([]byte, bool)
+	stop      func()
 }
 
 var errGzipAborted = errors.New("httpserver: gzip request body abandoned")
@@ -343,25 +346,62 @@ func (s *gzipStream) Finish() {
 		return
 	}
 	s.eof = true
+	s.finish()
+}
+
+// finish hands d what the decompressor still holds of the complete
+// compressed body (the last piece of a body comes out only once its end is
+// known), then d's Finish. A pause from d holds both until ResumeBody
+// (resumeFinish), as Tornado awaits data_received before finish.
+func (s *gzipStream) finish() {
 	s.pump(true)
 	c := s.c
+	if !s.ended && c.paused && !c.closed && c.delegate == s && !c.w.finished && c.state == stHandling {
+		s.finishing = true
+		return
+	}
+	if !s.ended {
+		// d answered or the connection closed: nothing more will come,
+		// so the coroutine ends here, as the request does.
+		s.abort()
+	}
 	if s.whole && !c.closed && c.delegate == s && !c.w.finished {
 		s.d.Finish()
 	}
 }
 
+// resumeFinish goes on with finish after a pause, in a callback of its own.
+func (s *gzipStream) resumeFinish() {
+	c := s.c
+	st := c.s
+	c.ls.l.Post(func() {
+		if c.s != st || !s.finishing || c.delegate != s || c.paused || c.state != stHandling {
+			return
+		}
+		s.finishing = false
+		if c.closed || c.w.finished {
+			s.abort()
+			return
+		}
+		s.finish()
+		if !c.inData && len(c.out) > 0 && !c.closed && c.state == stHandling {
+			c.flushOut(nil)
+		}
+	})
+}
+
 // pending reports whether the decompressor may hold more of the body.
 func (s *gzipStream) pending() bool { return !s.ended && (!s.hungry || len(s.in) > 0) }
 
-// pump hands d what the decompressor yields until it needs more input, d
-// pauses the body (unless final: the compressed body is complete), answers
-// or closes, or the body fails.
+// pump hands d what the decompressor yields until it needs more input (or,
+// final, the compressed body being complete, until its end), d pauses the
+// body, answers or closes, or the body fails.
 func (s *gzipStream) pump(final bool) {
 	c := s.c
 	if s.next == nil && !s.ended {
 		s.next, s.stop = iter.Pull(s.inflate)
 	}
-	for !s.ended && (final || !c.paused) {
+	for !s.ended && !c.paused {
 		p, ok := s.next()
 		if !ok {
 			s.ended = true

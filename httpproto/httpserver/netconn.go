@@ -65,6 +65,10 @@ func (nc *netConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if past(nc.rdl.Load()) {
+		// As net.Conn: the deadline passed, whatever is buffered.
+		return 0, os.ErrDeadlineExceeded
+	}
 	req := &readReq{p: p, done: make(chan readRes, 1)}
 	if err := nc.l.Post(func() { nc.startRead(req) }); err != nil {
 		return 0, net.ErrClosed
@@ -98,6 +102,10 @@ func (nc *netConn) Read(p []byte) (int, error) {
 		}
 	}
 }
+
+// past reports whether the deadline d (Unix nanoseconds; 0: none) has
+// passed.
+func past(d int64) bool { return d != 0 && time.Now().UnixNano() >= d }
 
 // deadlineTimer returns a channel that fires at the deadline d (Unix
 // nanoseconds; 0: never) and a function that stops it.
@@ -189,6 +197,9 @@ func (nc *netConn) serve(req *readReq, buf []byte, err error) {
 func (nc *netConn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if past(nc.wdl.Load()) {
+		return 0, os.ErrDeadlineExceeded // nothing is sent
 	}
 	done := make(chan error, 1)
 	handed := make(chan struct{})

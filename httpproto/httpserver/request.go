@@ -88,6 +88,8 @@ func (r *Request) ResumeBody() {
 	c.paused = false
 	if !c.inData && c.state == stBody {
 		c.resume()
+	} else if d, ok := c.delegate.(*gzipStream); ok && d.finishing && c.state == stHandling {
+		d.resumeFinish() // the end of a gzip body waits for it
 	}
 }
 

@@ -1328,3 +1328,220 @@ func TestPipelinedAnswersWaitForASlowReader(t *testing.T) {
 	}
 	c.expectClosed()
 }
+
+// A Handler that answers after it returned reads r.Body and r.Trailers
+// then: the server copies them out of the stream's read buffer (which goes
+// back to a pool once consumed, for other connections to reuse) when the
+// handler returns, also when the head arrived in an earlier read than the
+// body (here, the client waits for "100 Continue" before sending it).
+func TestAsyncHandlerBodyOutlivesReadBuffer(t *testing.T) {
+	started := make(chan struct{})
+	var slowW *ResponseWriter
+	var slowR *Request
+	s, addr := start(t, func(w *ResponseWriter, r *Request) {
+		if string(r.Path) == "/slow" {
+			slowW, slowR = w, r
+			close(started)
+			return // answered later, from the loop
+		}
+		w.Write(r.Body)
+		w.Finish()
+	}, nil)
+	a := dial(t, addr)
+	bodyA, trailerA := strings.Repeat("A", 1000), strings.Repeat("a", 100)
+	a.send("POST /slow HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n")
+	if line, err := a.br.ReadString('\n'); err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+		t.Fatalf("%q %v", line, err)
+	}
+	if line, _ := a.br.ReadString('\n'); line != "\r\n" {
+		t.Fatalf("after the 100: %q", line)
+	}
+	// The body comes in a read of its own.
+	a.send(fmt.Sprintf("%x\r\n%s\r\n0\r\nX-T: %s\r\n\r\n", len(bodyA), bodyA, trailerA))
+	<-started
+	// Other connections on the same loop reuse the pooled read buffers.
+	for range 4 {
+		b := dial(t, addr)
+		b.send("POST /fast HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + strings.Repeat("B", 1000))
+		if _, body := b.response("POST"); len(body) != 1000 {
+			t.Fatalf("fast: %d bytes", len(body))
+		}
+	}
+	s.Loops()[0].Post(func() {
+		slowW.Write(slowR.Body)
+		slowW.Write(slowR.Trailers.Get("X-T"))
+		slowW.Finish()
+	})
+	if _, body := a.response("POST"); body != bodyA+trailerA {
+		t.Fatalf("the handler read %.40q..., want A's body and trailer", body)
+	}
+}
+
+// pauseOnceDelegate pauses the body at its first piece and reports it.
+type pauseOnceDelegate struct {
+	*recordingDelegate
+	r      *Request
+	paused chan struct{}
+	once   bool
+}
+
+func (d *pauseOnceDelegate) Data(p []byte) {
+	d.recordingDelegate.Data(p)
+	if !d.once {
+		d.once = true
+		d.r.PauseBody()
+		d.paused <- struct{}{}
+	}
+}
+
+// A client that shuts down its sending side while the delegate has its
+// body paused cut the body short: once the delegate resumes, it is told
+// (OnClose), as when the end of the input comes while the body is read,
+// and a gzip body's decompressor is let go.
+func TestStreamDelegateToldWhenBodyCutShortWhilePaused(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		t.Run(fmt.Sprint("gzip=", gz), func(t *testing.T) {
+			events := make(chan string, 10)
+			paused := make(chan struct{}, 1)
+			var d *pauseOnceDelegate
+			s, addr := start(t, hello, &Options{Gzip: &GzipOptions{},
+				StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+					d = &pauseOnceDelegate{recordingDelegate: newRecordingDelegate(w, events), r: r, paused: paused}
+					return d
+				}})
+			l := s.Loops()[0]
+			c := dial(t, addr)
+			body, ce := "hello", ""
+			if gz {
+				// Large once inflated: the delegate gets (and pauses on)
+				// a piece before the compressed body's end.
+				body, ce = gzipped([]byte(strings.Repeat("hello world ", 20000))), "Content-Encoding: gzip\r\n"
+			}
+			c.send(fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\n\r\n%s", ce, len(body)+10, body))
+			<-paused
+			c.c.(*net.TCPConn).CloseWrite()
+			// Once the server's stream has seen the end of the input...
+			for seen := false; !seen; runtime.Gosched() {
+				ch := make(chan bool)
+				l.Post(func() {
+					st := d.r.c.s
+					err := st.Peek(len(st.Buffered())+1, func([]byte, error) {})
+					if err == nil {
+						st.CancelRead()
+					}
+					ch <- err != nil
+				})
+				seen = <-ch
+			}
+			// ...the delegate resumes its body.
+			l.Post(func() { d.r.ResumeBody() })
+			select {
+			case got := <-events:
+				if !strings.HasPrefix(got, "close after ") {
+					t.Fatalf("delegate: %s", got)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the delegate was never told that its body was cut short")
+			}
+			c.expectClosed()
+			if gz {
+				// The decompressor's coroutine ended with the request.
+				for i := 0; ; i++ {
+					buf := make([]byte, 1<<20)
+					if !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "gzipStream).inflate") {
+						break
+					}
+					if i == 1000 {
+						t.Fatal("the gzip decompressor's coroutine outlived its request")
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+		})
+	}
+}
+
+// answerInDataDelegate answers as soon as it gets a piece of the body.
+type answerInDataDelegate struct{ w *ResponseWriter }
+
+func (d answerInDataDelegate) Data(p []byte) {
+	d.w.Respond(200, "text/plain", append([]byte("got "), p...))
+}
+func (d answerInDataDelegate) Finish() { d.w.Respond(200, "text/plain", []byte("finish")) }
+
+// A gzip body's decompressor, a coroutine, ends with its request also when
+// the delegate answers in a Data call made as the compressed body ends (a
+// small body's last piece comes out of the decompressor only once its end
+// is known), so that each such request does not leave a goroutine behind.
+func TestGzipStreamDecoderEndsWhenAnsweredAtBodyEnd(t *testing.T) {
+	_, addr := start(t, hello, &Options{Gzip: &GzipOptions{},
+		StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate { return answerInDataDelegate{w} }})
+	c := dial(t, addr)
+	z := gzipped([]byte("hello"))
+	for range 2 { // the connection stays usable
+		c.send(fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", len(z), z))
+		if resp, body := c.response("POST"); resp.StatusCode != 200 || body != "got hello" {
+			t.Fatalf("%v %q", resp.Status, body)
+		}
+	}
+	// The answers are out: the requests and their decompressors are done.
+	for i := 0; ; i++ {
+		buf := make([]byte, 1<<20)
+		if !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "gzipStream).inflate") {
+			break
+		}
+		if i == 1000 {
+			t.Fatal("the gzip decompressor's coroutine outlived its request")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// finishPauser pauses the body at every piece and resumes it from a later
+// loop callback; it reports a piece or the Finish that comes while paused.
+type finishPauser struct {
+	w      *ResponseWriter
+	r      *Request
+	paused bool
+	body   []byte
+	broken []string
+}
+
+func (d *finishPauser) Data(p []byte) {
+	if d.paused {
+		d.broken = append(d.broken, "data")
+	}
+	d.body = append(d.body, p...)
+	d.paused = true
+	d.r.PauseBody()
+	d.w.c.ls.l.Post(func() {
+		d.paused = false
+		d.r.ResumeBody()
+	})
+}
+
+func (d *finishPauser) Finish() {
+	if d.paused {
+		d.broken = append(d.broken, "finish")
+	}
+	fmt.Fprintf(d.w, "%d bytes, while paused: %v", len(d.body), d.broken)
+	d.w.Finish()
+}
+
+// The last piece of a gzip body comes out of the decompressor only once
+// the compressed body's end is known: a delegate that pauses on it gets its
+// Finish once it resumes, not while paused, as with a body that is not
+// compressed (and as Tornado's _GzipMessageDelegate awaits data_received
+// before it calls finish).
+func TestGzipStreamFinishWaitsForResume(t *testing.T) {
+	_, addr := start(t, hello, &Options{Gzip: &GzipOptions{},
+		StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate { return &finishPauser{w: w, r: r} }})
+	c := dial(t, addr)
+	for _, plain := range []string{"hello", strings.Repeat("pause me. ", 50000)} {
+		z := gzipped([]byte(plain))
+		c.send(fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", len(z), z))
+		if _, body := c.response("POST"); body != fmt.Sprintf("%d bytes, while paused: []", len(plain)) {
+			t.Fatalf("got %q", body)
+		}
+	}
+}
