@@ -206,7 +206,11 @@ func (d *gzipRequest) Finish() {
 	limit := d.limit
 	zr, err := gzip.NewReader(bytes.NewReader(d.compressed))
 	var body []byte
-	if err == nil {
+	if len(d.compressed) == 0 {
+		// An empty body stays empty (Tornado's decompressor, never fed,
+		// flushes to nothing).
+		err = nil
+	} else if err == nil {
 		body, err = io.ReadAll(io.LimitReader(zr, limit+1))
 		if err == nil && int64(len(body)) > limit {
 			err = ErrBodyTooLarge
@@ -273,7 +277,9 @@ func (s *gzipStream) inflate(yield func([]byte) bool) {
 	s.yield = yield
 	zr, err := gzip.NewReader(s)
 	if err != nil {
-		s.err = err
+		if err != io.EOF { // io.EOF: no byte at all, an empty body
+			s.err = err
+		}
 		return
 	}
 	s.out = make([]byte, bodyChunk)
