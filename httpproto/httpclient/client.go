@@ -223,6 +223,15 @@ func (c *Client) takeIdle(key poolKey) *pconn {
 			pc.close(errUnsolicited)
 			continue
 		}
+		// The response's read starts here: it fails at once when the
+		// peer ended its side of a half-open stream (Options.Stream's
+		// AllowHalfOpen), which does not close it and so escapes the
+		// pool's close watch; such a connection is dropped before a
+		// request is written to it.
+		if err := pc.s.Peek(1, pc.onDataFn); err != nil {
+			pc.close(err)
+			continue
+		}
 		return pc
 	}
 }
@@ -308,6 +317,7 @@ func (c *Client) newFetch() *fetch {
 	f.onTimeoutFn = f.onTimeout
 	f.queueExpiredFn = f.queueExpired
 	f.sendBodyFn = f.sendBody
+	f.produceFn = f.produce
 	f.deliverFn = f.deliver
 	return f
 }
@@ -332,7 +342,7 @@ func (c *Client) recycle(f *fetch) {
 	keep := fetch{
 		c: c, hop: f.hop,
 		onTimeoutFn: f.onTimeoutFn, queueExpiredFn: f.queueExpiredFn,
-		sendBodyFn: f.sendBodyFn, deliverFn: f.deliverFn,
+		sendBodyFn: f.sendBodyFn, deliverFn: f.deliverFn, produceFn: f.produceFn,
 	}
 	if f.header.Len() <= maxKeptFields {
 		keep.header = f.header

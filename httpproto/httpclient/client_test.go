@@ -200,3 +200,40 @@ func TestTLSConfigServerName(t *testing.T) {
 		t.Fatalf("no ServerName, target localhost: err = %v, want a certificate verification error", err)
 	}
 }
+
+// A BodyProducer is a callback like the others: it never runs inside the
+// Fetch that registered it, not even when a pooled connection lets the
+// request go out at once (a producer that uses what the caller sets up
+// after Fetch returned worked on a new connection only).
+func TestProducerNotCalledInsideFetch(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Write(body)
+	})
+	e := newEnv(t, nil)
+	e.mustDo(&httpclient.Request{URL: srv.URL}) // pools a connection
+	if n := e.idle(); n != 1 {
+		t.Fatalf("%d idle connections, want 1", n)
+	}
+	type result struct {
+		r   *httpclient.Response
+		err error
+	}
+	res := make(chan result, 1)
+	inside := false
+	e.onLoop(func() {
+		fetching := true
+		e.c.Fetch(&httpclient.Request{Method: "POST", URL: srv.URL, BodyProducer: func(w *httpclient.BodyWriter) {
+			inside = fetching
+			w.Write([]byte("produced"), func(err error) { w.End(err) })
+		}}, func(r *httpclient.Response, err error) { res <- result{r, err} })
+		fetching = false
+	})
+	got := <-res
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	if inside || string(got.r.Body) != "produced" || !got.r.Reused {
+		t.Fatalf("producer ran inside Fetch: %v; body %q, reused %v", inside, got.r.Body, got.r.Reused)
+	}
+}

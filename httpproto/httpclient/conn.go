@@ -52,7 +52,11 @@ func (pc *pconn) read() {
 	if pc.starved {
 		want = len(pc.s.Buffered()) + 1
 	}
-	if err := pc.s.Peek(want, pc.onDataFn); err != nil && !errors.Is(err, stream.ErrClosed) {
+	if err := pc.s.Peek(want, pc.onDataFn); err != nil && !pc.s.Closed() {
+		// A read fails at once on a stream whose peer ended its side
+		// while it stayed open (Options.Stream's AllowHalfOpen): closing
+		// it lets the close callback fail the request, or retry it,
+		// instead of leaving it to its timeout.
 		pc.s.CloseWithError(err)
 	}
 }

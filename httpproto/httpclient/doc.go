@@ -59,8 +59,10 @@
 // the pool only when its response was read completely, both sides kept it
 // alive (HTTP/1.1 without "Connection: close"; HTTP/1.0 with keep-alive),
 // the request body was sent in full (and the request did not carry
-// "Connection: close"), and nothing unasked-for follows the response. A pooled connection that the server closes is dropped at once
-// (its close is watched), one idle beyond Options.IdleTimeout (90 s) is
+// "Connection: close"), and nothing unasked-for follows the response. A
+// pooled connection that the server closes is dropped at once (its close
+// is watched; with half-open streams, Options.Stream's AllowHalfOpen, when
+// a request next takes it), one idle beyond Options.IdleTimeout (90 s) is
 // closed, and at most Options.MaxIdlePerHost are kept per key. A request
 // that fails on a reused connection before any response byte arrived is
 // retried once on a new connection if its method is idempotent and its

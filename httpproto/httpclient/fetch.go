@@ -43,7 +43,7 @@ type fetch struct {
 
 	// Method values bound once per record, so that timers and the
 	// callback's delivery cost no closure per request.
-	onTimeoutFn, queueExpiredFn, sendBodyFn, deliverFn func()
+	onTimeoutFn, queueExpiredFn, sendBodyFn, deliverFn, produceFn func()
 
 	outResp *Response // what deliverFn hands to cb
 	outErr  error
@@ -94,6 +94,7 @@ type fetch struct {
 	waitCont   bool // the body waits for 100 Continue
 	contTimer  loop.Timer
 	bodyStart  bool // the body (or its producer) was started
+	produceHop int  // the hop whose producer is posted to start
 	interim    int  // interim (1xx) responses read in this hop
 	noReuse    bool
 	resp       *Response
@@ -438,9 +439,21 @@ func (f *fetch) ready() {
 			f.contTimer = f.c.l.CallLater(d, f.sendBodyFn)
 		}
 	} else if f.producer != nil {
-		f.startProducer()
+		// On a turn of its own: over a pooled connection, ready runs
+		// inside Fetch, which must not call back.
+		f.produceHop = f.hop
+		f.c.l.Post(f.produceFn)
 	}
 	pc.read()
+}
+
+// produce starts the producer ready posted, unless the hop ended (or its
+// answer came) meanwhile.
+func (f *fetch) produce() {
+	if !f.live(f.produceHop) || f.state != stSending || f.pc == nil || f.producer == nil || f.bodyStart || f.waitCont {
+		return
+	}
+	f.startProducer()
 }
 
 // appendBody appends a bytes body and the message's end.

@@ -39,11 +39,11 @@ type gzStream struct {
 	limit int64 // decompressed bytes allowed
 
 	mu    sync.Mutex
-	cond  sync.Cond
-	queue [][]byte // compressed pieces the decoder has not taken yet
-	cur   []byte   // the piece the decoder is reading
-	eof   bool     // the body ended: the queue is all there is
-	quit  bool     // abandoned: the decoder stops
+	wake  chan struct{} // a token: the queue or eof changed (abort closes quitCh)
+	queue [][]byte      // compressed pieces the decoder has not taken yet
+	cur   []byte        // the piece the decoder is reading
+	eof   bool          // the body ended: the queue is all there is
+	quit  bool          // abandoned: the decoder stops
 
 	bufs   chan []byte // output buffers, one per piece allowed in flight
 	quitCh chan struct{}
@@ -60,8 +60,7 @@ var errGzAbandoned = errors.New("httpclient: gzip stream abandoned")
 // startGzStream starts decoding f's body.
 func startGzStream(f *fetch) *gzStream {
 	g := &gzStream{f: f, l: f.c.l, limit: f.c.cfg.MaxDecompressedSize,
-		bufs: make(chan []byte, gzChunksInFlight), quitCh: make(chan struct{})}
-	g.cond.L = &g.mu
+		wake: make(chan struct{}, 1), bufs: make(chan []byte, gzChunksInFlight), quitCh: make(chan struct{})}
 	for range gzChunksInFlight {
 		g.bufs <- nil // made at first use
 	}
@@ -78,7 +77,16 @@ func (g *gzStream) feed(p []byte) {
 	g.mu.Lock()
 	g.queue = append(g.queue, c)
 	g.mu.Unlock()
-	g.cond.Signal()
+	g.signal()
+}
+
+// signal wakes the decoder if it waits for input (or lets it find the
+// token when it next waits).
+func (g *gzStream) signal() {
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
 }
 
 // end says the body is complete. Loop side.
@@ -86,7 +94,7 @@ func (g *gzStream) end() {
 	g.mu.Lock()
 	g.eof = true
 	g.mu.Unlock()
-	g.cond.Signal()
+	g.signal()
 }
 
 // abort stops the decoder; nothing it posts later is used. Loop side,
@@ -96,31 +104,40 @@ func (g *gzStream) abort() {
 	g.quit = true
 	g.queue, g.cur = nil, nil
 	g.mu.Unlock()
-	g.cond.Signal()
 	close(g.quitCh)
 }
 
 // Read is the decoder's input: it waits for a piece, the end of the body,
-// or abort.
+// abort, or the end of the loop (which drops the request without a word).
 func (g *gzStream) Read(p []byte) (int, error) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	for len(g.cur) == 0 {
 		switch {
 		case g.quit:
+			g.mu.Unlock()
 			return 0, errGzAbandoned
 		case len(g.queue) > 0:
 			g.cur = g.queue[0]
 			g.queue[0] = nil
 			g.queue = g.queue[1:]
 		case g.eof:
+			g.mu.Unlock()
 			return 0, io.EOF
 		default:
-			g.cond.Wait()
+			g.mu.Unlock()
+			select {
+			case <-g.wake:
+			case <-g.quitCh:
+				return 0, errGzAbandoned
+			case <-g.l.Done():
+				return 0, errGzAbandoned
+			}
+			g.mu.Lock()
 		}
 	}
 	n := copy(p, g.cur)
 	g.cur = g.cur[n:]
+	g.mu.Unlock()
 	return n, nil
 }
 
@@ -148,6 +165,8 @@ func (g *gzStream) decode() error {
 		select {
 		case buf = <-g.bufs:
 		case <-g.quitCh:
+			return errGzAbandoned
+		case <-g.l.Done():
 			return errGzAbandoned
 		}
 		if buf == nil {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime"
 	"testing"
 	"time"
 
@@ -204,5 +205,70 @@ func TestGzipStreamed_CutShortDoesNotTouchRecycledRecord(t *testing.T) {
 		if !errors.Is(err, httpproto.ErrIncomplete) {
 			t.Fatalf("err = %v, want the body cut short", err)
 		}
+	}
+}
+
+// A loop closed (CloseAll) under a request whose gzip body streams to
+// OnChunk drops the request, its close callbacks and timers with it:
+// the decoder goroutine, waiting for more of the body, must end too
+// instead of waiting for ever.
+func TestGzipStreamed_DecoderEndsWithItsLoop(t *testing.T) {
+	// The first part flushed (a complete deflate block, which the decoder
+	// can hand on), the rest not sent.
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(bytes.Repeat([]byte("streamed "), 1000))
+	zw.Flush()
+	first := zb.Len()
+	zw.Write([]byte("never sent"))
+	zw.Close()
+	z := zb.Bytes()
+	stop := make(chan struct{})
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		if _, err := readHead(c); err != nil {
+			return
+		}
+		// The first part, then nothing until the test ends.
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n", len(z))
+		c.Write(z[:first])
+		<-stop
+	})
+	t.Cleanup(func() { close(stop) })
+	l := testloop.New(t, nil)
+	c := httpclient.New(l, nil)
+	stopLoop := testloop.Start(t, l)
+	seen := make(chan struct{})
+	once := false
+	if err := l.Post(func() {
+		c.Fetch(&httpclient.Request{URL: url, OnChunk: func([]byte) {
+			if !once {
+				once = true
+				close(seen)
+			}
+		}}, func(*httpclient.Response, error) {})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select { // the decoder runs, and waits for the rest of the body
+	case <-seen:
+	case <-time.After(testloop.Timeout):
+		t.Fatal("no decoded piece")
+	}
+	stopLoop()
+	if err := l.CloseAll(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		if !bytes.Contains(buf, []byte("httpclient.(*gzStream)")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the gzip decoder still runs 5 s after its loop closed:\n%s", buf)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

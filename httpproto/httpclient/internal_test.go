@@ -1,14 +1,20 @@
 package httpclient
 
 import (
+	"bufio"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gale-io/gale/httpproto"
 	"github.com/gale-io/gale/internal/testloop"
+	"github.com/gale-io/gale/stream"
 )
 
 // The allocation-free builders give what the httpproto methods they
@@ -106,5 +112,117 @@ func TestPooledConn_KeepsNoBodySizedBuffer(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// halfCloseServer answers each request on a connection with "hi" and then
+// shuts its write side down (a FIN right behind the response), counting
+// connections; requests after that are read and left unanswered.
+func halfCloseServer(t *testing.T) (url string, conns *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns = new(atomic.Int32)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var open []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			mu.Lock()
+			open = append(open, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				br := bufio.NewReader(c)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, req.Body)
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+				c.(*net.TCPConn).CloseWrite()
+				io.Copy(io.Discard, br) // until the client closes
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return "http://" + ln.Addr().String() + "/", conns
+}
+
+// With Options.Stream allowing half-open connections, a server's FIN does
+// not close the stream, so the pool's close watch never fires. A pooled
+// connection whose peer has ended its side must still not hang the next
+// request until its timeout: it is not reused (a POST, which is never
+// retried, must get a fresh connection too), or the request is retried.
+func TestPoolHalfOpenPeerClosedIdle(t *testing.T) {
+	for _, second := range []Request{
+		{},
+		{Method: "POST", Body: []byte("x")},
+	} {
+		url, conns := halfCloseServer(t)
+		second.URL = url
+		l := testloop.New(t, nil)
+		cl := New(l, &Options{
+			Stream:         &stream.Options{AllowHalfOpen: true, WriteHighWater: -1},
+			RequestTimeout: 5 * time.Second,
+		})
+		testloop.Run(t, l, func(done func()) {
+			cl.Fetch(&Request{URL: url}, func(r *Response, err error) {
+				if err != nil {
+					t.Errorf("first request: %v", err)
+					cl.Close()
+					done()
+					return
+				}
+				var pc *pconn
+				for _, idle := range cl.idle {
+					pc = idle.newest
+				}
+				if pc == nil {
+					t.Errorf("first connection not pooled")
+					cl.Close()
+					done()
+					return
+				}
+				// Wait, on the stream itself, until it has seen the FIN.
+				next := func(_ []byte, _ error) {
+					cl.Fetch(&second, func(r *Response, err error) {
+						defer done()
+						defer cl.Close()
+						if err != nil {
+							t.Errorf("%q after the server's FIN: %v", second.Method, err)
+							return
+						}
+						if string(r.Body) != "hi" {
+							t.Errorf("%s after the server's FIN: body %q", second.Method, r.Body)
+						}
+					})
+				}
+				if err := pc.s.Peek(1, next); err != nil {
+					l.Post(func() { next(nil, err) })
+				}
+			})
+		})
+		if n := conns.Load(); n != 2 {
+			t.Errorf("%s: %d connections, want 2", second.Method, n)
+		}
 	}
 }
