@@ -207,12 +207,18 @@ func (l *Loop) Stop() {
 // a tenth of the CPU per message of a busy echo server (measured in
 // bench/). A loop that parks on Go's scheduler is not locked.
 func (l *Loop) Run() error {
-	if l.isClosed() {
+	// Under mu, as Close decides under mu: a Close racing this Run either
+	// sees it running or closes first.
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
 		return ErrClosed
 	}
 	if !l.running.CompareAndSwap(false, true) {
+		l.mu.Unlock()
 		return ErrRunning
 	}
+	l.mu.Unlock()
 	defer l.running.Store(false)
 	if l.pk == nil {
 		// Blocking in the poller: stay on one thread (see Run's doc). A
@@ -241,7 +247,12 @@ func (l *Loop) isClosed() bool {
 func (l *Loop) iterate() error {
 	timeout := time.Duration(-1)
 	if l.timers.len() > 0 {
-		timeout = max(0, time.Duration(l.timers.next()-l.clock()))
+		// Compared before subtracting: a deadline centuries past (CallAt
+		// of the zero Time saturates to math.MinInt64) would overflow.
+		timeout = 0
+		if next, now := l.timers.next(), l.clock(); next > now {
+			timeout = time.Duration(next - now)
+		}
 	}
 	if timeout != 0 {
 		l.mu.Lock()
@@ -326,10 +337,11 @@ func (l *Loop) Done() <-chan struct{} { return l.closedCh }
 // Posts return ErrClosed. Close returns ErrRunning while Run runs, and nil
 // when the loop is closed already.
 func (l *Loop) Close() error {
+	l.mu.Lock()
 	if l.running.Load() {
+		l.mu.Unlock()
 		return ErrRunning
 	}
-	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return nil

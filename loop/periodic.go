@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -26,10 +27,14 @@ type Periodic struct {
 // NewPeriodic returns a stopped Periodic that calls f every period. A
 // non-zero jitter varies each period by up to ±jitter/2 of it (0.1 gives
 // ±5%), so that many periodic tasks started together spread out. It panics
-// if period <= 0, as time.NewTicker does.
+// if period <= 0, as time.NewTicker does, and if jitter is not in [0, 2)
+// (from 2 on, a period could come out zero or negative: a busy loop).
 func NewPeriodic(l *Loop, period time.Duration, jitter float64, f func()) *Periodic {
 	if period <= 0 {
 		panic("loop: non-positive period for NewPeriodic")
+	}
+	if !(jitter >= 0 && jitter < 2) { // (NaN too)
+		panic("loop: jitter for NewPeriodic not in [0, 2)")
 	}
 	p := &Periodic{l: l, f: f, period: period, jitter: jitter}
 	p.run = p.fire
@@ -78,8 +83,16 @@ func (p *Periodic) schedule() {
 	}
 	period := int64(p.period)
 	if p.jitter != 0 {
-		period = int64(float64(period) * (1 + p.jitter*(rand.Float64()-0.5)))
-		period = max(period, 1)
+		// Converted with bounds: a float beyond int64's range (a huge
+		// period drawn longer) converts to a negative number on amd64.
+		switch f := float64(period) * (1 + p.jitter*(rand.Float64()-0.5)); {
+		case f >= math.MaxInt64:
+			period = math.MaxInt64
+		case f >= 1:
+			period = int64(f)
+		default: // below 1 ns, or NaN
+			period = 1
+		}
 	}
 	now := p.l.clock()
 	if p.next <= now {

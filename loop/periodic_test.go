@@ -1,6 +1,7 @@
 package loop_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -79,4 +80,48 @@ func TestNewPeriodicRejectsNonPositivePeriod(t *testing.T) {
 		}
 	}()
 	loop.NewPeriodic(l, 0, 0, func() {})
+}
+
+// A jitter from 2 on could draw a zero or negative period, which would
+// spin the loop; negative and NaN jitters make no sense: all are refused.
+func TestNewPeriodicRejectsBadJitter(t *testing.T) {
+	l := newLoop(t, nil)
+	for _, j := range []float64{-0.1, 2, 3, math.NaN(), math.Inf(1)} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewPeriodic with jitter %v did not panic", j)
+				}
+			}()
+			loop.NewPeriodic(l, time.Second, j, func() {})
+		}()
+	}
+	loop.NewPeriodic(l, time.Second, 1.99, func() {}) // in range
+}
+
+// A "never" period with jitter: a jittered period beyond the largest
+// Duration saturates, as CallLater's delay does, instead of converting
+// (float to int64 out of range) to a negative number and so to a period
+// of 1 ns that spins the loop. Each Periodic has an even chance of
+// drawing a factor above 1, so with 20 of them the old code fails
+// practically always.
+func TestPeriodicHugePeriodWithJitter(t *testing.T) {
+	l := newLoop(t, nil)
+	calls := 0
+	runFor(t, l, func(done func()) {
+		ps := make([]*loop.Periodic, 20)
+		for i := range ps {
+			ps[i] = loop.NewPeriodic(l, time.Duration(math.MaxInt64), 0.5, func() { calls++ })
+			ps[i].Start()
+		}
+		l.CallLater(20*time.Millisecond, func() {
+			for _, p := range ps {
+				p.Stop()
+			}
+			done()
+		})
+	})
+	if calls != 0 {
+		t.Fatalf("a Periodic of period math.MaxInt64 was called %d times within 20ms", calls)
+	}
 }

@@ -65,7 +65,8 @@ type Options struct {
 	// a connection's stream.Stream.ShutdownHandler is called, if it has
 	// one. A connection whose Handler starts after Shutdown began (its TLS
 	// handshake or PROXY header was under way) is told right after the
-	// Handler returns. Then Shutdown waits for the connections to close by
+	// Handler returns, and only then: each connection is told once, and
+	// never before its Handler has it. Then Shutdown waits for the connections to close by
 	// themselves (or for its context to end).
 	OnShutdown func(s *stream.Stream)
 	// Stream configures every connection's stream. The server keeps its own
@@ -80,7 +81,7 @@ type Options struct {
 // Stats counts a server's connections.
 type Stats struct {
 	Open     int64 // connections open now
-	Accepted int64 // connections handed to the handler, ever
+	Accepted int64 // connections accepted (past MaxConns), ever, including those whose TLS handshake or PROXY header then failed
 	Rejected int64 // connections closed at once because of MaxConns
 }
 
@@ -120,8 +121,11 @@ type Server struct {
 
 // worker is one loop and the connections it owns.
 type worker struct {
-	l         *loop.Loop
-	conns     map[*stream.Stream]struct{}
+	l *loop.Loop
+	// conns holds the open connections, true once the Handler has one:
+	// those in their PROXY header or TLS handshake are not the protocol's
+	// yet, so Shutdown does not tell them (handle does, later).
+	conns     map[*stream.Stream]bool
 	acceptors []*netutil.Acceptor
 	done      chan error
 	// draining is set on the loop once Shutdown has told its connections:
@@ -283,7 +287,7 @@ func (s *Server) Start() error {
 			s.closeLoopsLocked()
 			return err
 		}
-		s.loops = append(s.loops, &worker{l: l, conns: make(map[*stream.Stream]struct{}), done: make(chan error, 1)})
+		s.loops = append(s.loops, &worker{l: l, conns: make(map[*stream.Stream]bool), done: make(chan error, 1)})
 	}
 	for _, w := range s.loops {
 		go func() { w.done <- w.l.Run() }()
@@ -367,7 +371,7 @@ func (s *Server) serve(w *worker, fd poller.FD, peer net.Addr) {
 	if s.opts.NoDelay {
 		st.SetNoDelay(true)
 	}
-	w.conns[st] = struct{}{}
+	w.conns[st] = false
 	s.accepted.Add(1)
 	if s.opts.Proxy.Trusts(peer) {
 		s.readProxyHeader(w, st, peer)
@@ -449,6 +453,9 @@ func (s *Server) handle(w *worker, st *stream.Stream) {
 			panic(r)
 		}
 	}()
+	if _, open := w.conns[st]; open {
+		w.conns[st] = true // the protocol's now: Shutdown tells it
+	}
 	s.handler(st)
 	if w.draining && !st.Closed() {
 		s.notifyShutdown(st)
@@ -529,8 +536,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, w := range loops {
 		onLoop(w, func() {
 			w.draining = true
-			for st := range w.conns {
-				s.notifyShutdown(st)
+			for st, handled := range w.conns {
+				if handled {
+					s.notifyShutdown(st)
+				}
 			}
 		})
 	}
