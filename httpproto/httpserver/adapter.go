@@ -11,10 +11,12 @@ import (
 	"net/netip"
 	"net/textproto"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gale-io/gale/httpproto"
 	"github.com/gale-io/gale/loop"
@@ -32,15 +34,20 @@ import (
 // ResponseWriter supports http.Flusher (the body so far goes out, chunked),
 // http.CloseNotifier, http.Hijacker (the connection becomes a net.Conn
 // driven by the loop, as WebSocket libraries need) and
-// http.NewResponseController's Flush and Hijack. Writes pace themselves: a
-// handler that writes faster than the client reads blocks once about 1 MiB
-// waits in the connection. They behave as net/http's: a missing
-// Content-Type is sniffed from the first bytes when the head goes out, a
-// write past the declared Content-Length fails with http.ErrContentLength
-// (one for a 204 or 304 with http.ErrBodyNotAllowed), and the body written
-// for HEAD is discarded (a HEAD whose handler wrote none gets no
-// Content-Length). Trailers, declared in the Trailer field or set with
-// http.TrailerPrefix, go after the body, which is then chunked. The end of
+// http.NewResponseController's Flush, Hijack, SetWriteDeadline (writes
+// past it fail and the connection closes), SetReadDeadline and
+// EnableFullDuplex (nothing to do: the body is read whole first). Writes
+// pace themselves: a handler that writes faster than the client reads
+// blocks once about 1 MiB waits in the connection. They behave as
+// net/http's: a missing Content-Type is sniffed from the first bytes when
+// the head goes out, a write past the declared Content-Length fails with
+// http.ErrContentLength (one for a 204 or 304 with
+// http.ErrBodyNotAllowed), and the body written for HEAD is discarded (a
+// HEAD whose handler wrote none gets no Content-Length). Trailers, declared in the Trailer field or set with
+// http.TrailerPrefix, go after the body, which is then chunked. Fields are
+// cleaned as net/http cleans them (see applyHeader and startHead), the
+// request body is closed when h returns, and a panic with
+// http.ErrAbortHandler drops the connection without an answer. The end of
 // the client's input cancels the context, as a client that went away does,
 // but a client that only shut down its sending side (a half-close) still
 // gets the response.
@@ -85,6 +92,9 @@ type nhWriter struct {
 	// away (clientGone).
 	closeNotify chan bool
 	clientGone  bool
+	// wtimer fires at the write deadline (SetWriteDeadline); guarded by
+	// mu.
+	wtimer *time.Timer
 	// ended (loop side) is set once the response is finished, aborted or
 	// hijacked: the loop's ResponseWriter then serves the connection's
 	// next request, which what a handler writes late must not reach.
@@ -101,7 +111,7 @@ func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
 	// h reads the body on its goroutine, after this turn of the loop:
 	// it must not be a view of the stream's buffer, which is pooled.
 	c.ownBody()
-	req, err := newNetHTTPRequest(r)
+	req, body, err := newNetHTTPRequest(r)
 	if err != nil {
 		w.Error(400, true)
 		return
@@ -124,20 +134,25 @@ func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
 			w.OnClose(onClose)
 			return
 		}
-		nw.mu.Lock()
-		nw.gone = ErrConnClosed
-		nw.cond.Broadcast()
-		nw.mu.Unlock()
+		// (A failure recorded first, a write deadline's, stays what
+		// the handler's writes report.)
+		nw.fail(ErrConnClosed)
 	}
 	w.OnClose(onClose)
 	go func() {
 		defer cancel()
 		defer func() {
-			if p := recover(); p != nil {
+			p := recover()
+			// As under net/http, the body is closed once the handler
+			// returns: a goroutine it left behind must not read the
+			// connection's buffer, which the next request reuses.
+			body.Close()
+			nw.stopWriteTimer()
+			if p != nil {
 				if p != http.ErrAbortHandler {
 					c.srv.log.Error("gale/httpserver: panic serving "+req.URL.Path, "panic", p, "stack", string(debug.Stack()))
 				}
-				nw.abort()
+				nw.abort(p == http.ErrAbortHandler)
 				return
 			}
 			nw.finish()
@@ -146,12 +161,12 @@ func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
 	}()
 }
 
-func newNetHTTPRequest(r *Request) (*http.Request, error) {
+func newNetHTTPRequest(r *Request) (*http.Request, *nhBody, error) {
 	target := string(r.Target)
 	u, err := url.ParseRequestURI(target)
 	if err != nil {
 		if r.Method != httpproto.MethodConnect {
-			return nil, err
+			return nil, nil, err
 		}
 		u = &url.URL{Host: target}
 	}
@@ -166,10 +181,14 @@ func newNetHTTPRequest(r *Request) (*http.Request, error) {
 		minor, proto = 0, "HTTP/1.0"
 	}
 	// The body lives in the connection's own buffer (ownBody) until the
-	// response is finished, which is after the handler returns.
+	// response is finished; the handler reads it until it returns, when
+	// it is closed (nhBody), so that the buffer is free for the next
+	// request.
+	nb := &nhBody{}
 	var body io.ReadCloser = http.NoBody
 	if len(r.Body) > 0 {
-		body = io.NopCloser(bytes.NewReader(r.Body))
+		nb.r.Reset(r.Body)
+		body = nb
 	}
 	req := &http.Request{
 		Method:        string(r.RawMethod),
@@ -186,13 +205,28 @@ func newNetHTTPRequest(r *Request) (*http.Request, error) {
 		Close:         !r.KeepAlive,
 	}
 	if r.Chunked {
-		// As net/http presents a chunked request.
+		// As net/http presents a chunked request: the Trailer field
+		// moves to Request.Trailer's keys (their values are there
+		// already: the body was read whole).
 		req.TransferEncoding = []string{"chunked"}
 		req.ContentLength = -1
 		delete(hdr, "Transfer-Encoding")
+		for _, v := range hdr["Trailer"] {
+			for name := range strings.SplitSeq(v, ",") {
+				if name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name)); name != "" {
+					if req.Trailer == nil {
+						req.Trailer = http.Header{}
+					}
+					req.Trailer[name] = nil
+				}
+			}
+		}
+		delete(hdr, "Trailer")
 	}
 	if r.Trailers.Len() > 0 {
-		req.Trailer = http.Header{}
+		if req.Trailer == nil {
+			req.Trailer = http.Header{}
+		}
 		for name, value := range r.Trailers.All() {
 			key := textproto.CanonicalMIMEHeaderKey(string(name))
 			req.Trailer[key] = append(req.Trailer[key], string(value))
@@ -208,7 +242,33 @@ func newNetHTTPRequest(r *Request) (*http.Request, error) {
 	if u.Host != "" {
 		req.Host = u.Host
 	}
-	return req, nil
+	return req, nb, nil
+}
+
+// nhBody is a request's body as the handler reads it: after Close, which
+// also comes when the handler returns, reads fail with
+// http.ErrBodyReadAfterClose, as under net/http.
+type nhBody struct {
+	mu     sync.Mutex
+	r      bytes.Reader
+	closed bool
+}
+
+func (b *nhBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	return b.r.Read(p)
+}
+
+func (b *nhBody) Close() error {
+	b.mu.Lock()
+	b.closed = true
+	b.r.Reset(nil)
+	b.mu.Unlock()
+	return nil
 }
 
 // Header implements http.ResponseWriter.
@@ -332,6 +392,56 @@ func (nw *nhWriter) FlushError() error {
 	return nw.handOff(true)
 }
 
+// SetReadDeadline is what http.ResponseController.SetReadDeadline calls.
+// The body was read whole before the handler ran, so no read is left to
+// bound: it succeeds, as it does under net/http.
+func (nw *nhWriter) SetReadDeadline(time.Time) error { return nil }
+
+// EnableFullDuplex is what http.ResponseController.EnableFullDuplex calls:
+// the body was read whole before the handler ran, so the handler may
+// always read it while it writes.
+func (nw *nhWriter) EnableFullDuplex() error { return nil }
+
+// SetWriteDeadline is what http.ResponseController.SetWriteDeadline calls.
+// As under net/http, once t passes a response that is not finished fails:
+// a write (one waiting on a slow client included) returns
+// os.ErrDeadlineExceeded and the connection closes. The zero time
+// removes the deadline.
+func (nw *nhWriter) SetWriteDeadline(t time.Time) error {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if nw.wtimer != nil {
+		nw.wtimer.Stop()
+		nw.wtimer = nil
+	}
+	if !t.IsZero() && !nw.done {
+		nw.wtimer = time.AfterFunc(time.Until(t), nw.writeDeadline)
+	}
+	return nil
+}
+
+func (nw *nhWriter) writeDeadline() {
+	nw.fail(os.ErrDeadlineExceeded)
+	w := nw.w
+	nw.l.Post(func() {
+		if nw.ended || w.finished || w.c.closed || w.c.state == stDetached {
+			return
+		}
+		nw.ended = true
+		w.c.s.Close()
+	})
+}
+
+// stopWriteTimer ends the write deadline once the handler returned.
+func (nw *nhWriter) stopWriteTimer() {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if nw.wtimer != nil {
+		nw.wtimer.Stop()
+		nw.wtimer = nil
+	}
+}
+
 func (nw *nhWriter) err() error {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
@@ -381,6 +491,35 @@ func (nw *nhWriter) snapshotHeader() http.Header { return nw.header.Clone() }
 func startHead(w *ResponseWriter, status int, fields http.Header, body []byte) {
 	w.SetStatus(status, "")
 	applyHeader(w, fields)
+	if !bodyAllowed(status) {
+		// As net/http's suppressedHeaders: no framing fields on a
+		// response without a body, nor a type on a 304 (a middleware's
+		// Content-Length for the body it then turned into a 304 would
+		// describe a body that is not there).
+		w.Header().Del("Content-Length")
+		w.Header().Del("Transfer-Encoding")
+		if status == 304 {
+			w.Header().Del("Content-Type")
+		}
+	} else if te := fields.Get("Transfer-Encoding"); te != "" {
+		// As net/http frames a body whose handler set the
+		// Transfer-Encoding: a Content-Length beats identity and loses
+		// to any other coding, and an HTTP/1.0 client gets no chunking.
+		// The server then chunks or sizes the body itself (net/http
+		// would end an identity body with the connection).
+		h := w.Header()
+		h.Del("Transfer-Encoding")
+		if te != "identity" {
+			h.Del("Content-Length")
+		}
+		if te == "chunked" && w.c.req.Version != httpproto.HTTP10 {
+			h.Add("Transfer-Encoding", "chunked") // once
+		}
+	}
+	// As net/http: a Date set to nil is not sent.
+	if vs, ok := fields["Date"]; ok && vs == nil {
+		w.noDate = true
+	}
 	_, haveType := fields["Content-Type"]
 	if !haveType && bodyAllowed(status) && len(body) > 0 &&
 		fields.Get("Content-Encoding") == "" && fields.Get("Transfer-Encoding") == "" {
@@ -392,17 +531,46 @@ func startHead(w *ResponseWriter, status int, fields http.Header, body []byte) {
 func bodyAllowed(status int) bool { return status >= 200 && status != 204 && status != 304 }
 
 // applyHeader sets the handler's fields on w, less the trailers named
-// with http.TrailerPrefix (they go after the body: see finalTrailers).
+// with http.TrailerPrefix (they go after the body: see finalTrailers). As
+// net/http does, it drops a field whose name is not a token and sends a
+// value with CR or LF (or another control byte) in it with spaces there,
+// trimmed: one bad field, often a value copied from a request, must not
+// cost the whole response.
 func applyHeader(w *ResponseWriter, fields http.Header) {
 	h := w.Header()
 	for k, vs := range fields {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
+		if strings.HasPrefix(k, http.TrailerPrefix) || !validFieldName(k) {
 			continue
 		}
 		for _, v := range vs {
-			h.Add(k, v)
+			h.Add(k, fieldValue(v))
 		}
 	}
+}
+
+func validFieldName(k string) bool { return httpproto.ValidFieldName([]byte(k)) }
+
+// fieldValue is v as it may be sent: control bytes (CR, LF, NUL, DEL...)
+// become spaces, as net/http's headerNewlineToSpace does for CR and LF,
+// and spaces and tabs at either end are trimmed.
+func fieldValue(v string) string {
+	clean := true
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if !clean {
+		b := []byte(v)
+		for i, c := range b {
+			if c < ' ' && c != '\t' || c == 0x7f {
+				b[i] = ' '
+			}
+		}
+		v = string(b)
+	}
+	return strings.Trim(v, " \t")
 }
 
 func (nw *nhWriter) post(f func(w *ResponseWriter), n int) {
@@ -482,19 +650,19 @@ func (nw *nhWriter) finalTrailers() *httpproto.Headers {
 			t = new(httpproto.Headers)
 		}
 		for _, v := range vs {
-			t.Add(k, v)
+			t.Add(k, fieldValue(v))
 		}
 	}
 	for _, v := range nw.header["Trailer"] {
 		for name := range strings.SplitSeq(v, ",") {
 			name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
-			if vs := nw.header[name]; name != "" && len(vs) > 0 {
+			if vs := nw.header[name]; validFieldName(name) && len(vs) > 0 {
 				add(name, vs)
 			}
 		}
 	}
 	for k, vs := range nw.header {
-		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok && name != "" {
+		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok && validFieldName(name) {
 			add(name, vs)
 		}
 	}
@@ -503,13 +671,15 @@ func (nw *nhWriter) finalTrailers() *httpproto.Headers {
 
 // abort ends a response whose handler panicked: a 500 if nothing was sent,
 // else the connection is closed (the client sees a truncated response).
-func (nw *nhWriter) abort() {
+// silent (a panic with http.ErrAbortHandler, the handler's way to drop
+// the response) closes it in any case, as net/http does.
+func (nw *nhWriter) abort(silent bool) {
 	if nw.hijacked {
 		return
 	}
 	nw.post(func(w *ResponseWriter) {
 		nw.ended = true
-		if !w.HeadSent() {
+		if !silent && !w.HeadSent() {
 			w.Error(500, true)
 			return
 		}

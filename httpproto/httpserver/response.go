@@ -53,6 +53,9 @@ type ResponseWriter struct {
 	// identity: never compressed (the head of a response whose
 	// connection the net/http adapter's handler hijacks).
 	identity bool
+	// noDate: no Date field (the net/http adapter's handler set its
+	// Date to nil, net/http's way to suppress it).
+	noDate bool
 }
 
 func (w *ResponseWriter) reset(c *conn) {
@@ -67,7 +70,7 @@ func (w *ResponseWriter) reset(c *conn) {
 	w.onClose = nil
 	w.gz = nil
 	w.trailers = nil
-	w.unsized, w.identity = false, false
+	w.unsized, w.identity, w.noDate = false, false, false
 }
 
 // Header returns the response fields, to change before the head is sent.
@@ -310,7 +313,7 @@ func (w *ResponseWriter) sendHead(last bool) error {
 	if w.c.srv.opts.ServerName != "" && !h.Has("Server") {
 		h.Add("Server", w.c.srv.opts.ServerName)
 	}
-	if !h.Has("Date") {
+	if !h.Has("Date") && !w.noDate {
 		date := c.ls.date // "Date: ...\r\n"
 		h.AddBytes(dateName, date[6:len(date)-2])
 	}
