@@ -953,3 +953,87 @@ func TestKeepaliveWhileStreaming(t *testing.T) {
 		t.Errorf("OnClose %+v", e)
 	}
 }
+
+// A client that sends its Close frame and then half-closes TCP still
+// gets everything the server had queued, then the echoed Close frame, then
+// end of file: the peer's end of file must not make the server drop its
+// unsent bytes (the stream's Close discards them), nor after a protocol
+// error the Close frame that names it. Over TLS too (close_notify).
+func TestPeerEOFAfterCloseKeepsQueuedBytes(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		t.Run(fmt.Sprintf("close/tls=%v", secure), func(t *testing.T) {
+			testPeerEOFKeepsQueuedBytes(t, secure, frame(true, false, wsproto.OpClose, closePayload(1000, "")), 1000)
+		})
+		// A protocol error (an unknown opcode) fails the connection with
+		// 1002: that Close frame must reach the peer too.
+		t.Run(fmt.Sprintf("fail/tls=%v", secure), func(t *testing.T) {
+			testPeerEOFKeepsQueuedBytes(t, secure, frame(true, false, wsproto.Opcode(3), nil), wsproto.CloseProtocolError)
+		})
+	}
+}
+
+func testPeerEOFKeepsQueuedBytes(t *testing.T, secure bool, last []byte, want wsproto.CloseCode) {
+	type filled struct {
+		n   int
+		err error
+	}
+	res := make(chan filled, 1)
+	rec := newRecorder()
+	rec.noEcho = true
+	var config *tls.Config
+	var client *tls.Config
+	if secure {
+		ss, err := netutil.SelfSignedTLS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		config, client = ss.Server, ss.Client("127.0.0.1")
+	}
+	addr := startCapped(t, 0, config, nil, func() Handler {
+		return &opener{recorder: rec, f: func(c *Conn) {
+			var f filled
+			msg := make([]byte, 1<<10)
+			for f.n = 0; c.Buffered() == 0 && f.n < 1<<16; f.n++ {
+				if f.err = c.WriteBinary(msg); f.err != nil {
+					break
+				}
+			}
+			res <- f
+		}}
+	})
+	tc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tc.Close() })
+	tc.(*net.TCPConn).SetReadBuffer(32 << 10)
+	tc.SetDeadline(time.Now().Add(testTimeout))
+	rc := &rawClient{t: t, c: tc, br: bufio.NewReader(tc)}
+	halfClose := tc.(*net.TCPConn).CloseWrite
+	if secure {
+		c := tls.Client(tc, client)
+		rc.c, rc.br, halfClose = c, bufio.NewReader(c), c.CloseWrite
+	}
+	rc.open()
+	f := <-res
+	if f.err != nil {
+		t.Fatal(f.err)
+	}
+	rc.send(last)
+	if err := halfClose(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range f.n {
+		fr, err := rc.readFrame()
+		if err != nil || fr.op != wsproto.OpBinary || len(fr.payload) != 1<<10 {
+			t.Fatalf("message %d of %d: %v %v", i+1, f.n, fr.op, err)
+		}
+	}
+	if code, _ := rc.expectClose(); code != want {
+		t.Errorf("close %d, want %d", code, want)
+	}
+	rc.expectEOF()
+	if e := rec.waitClose(t); want == 1000 && (e.Code != 1000 || e.Err != nil) || want != 1000 && e.Err == nil {
+		t.Errorf("OnClose %+v", e)
+	}
+}

@@ -45,6 +45,8 @@ const (
 	fWatchDrain                       // a drain probe (empty Write) is pending
 	fFragText                         // WriteFragment opened a text message
 	fFragBinary                       // WriteFragment opened a binary message
+	fFlushWait                        // a draining server waits for its last bytes to reach the kernel
+	fPeerEOF                          // and read the peer's end of file meanwhile
 )
 
 // Conn is one WebSocket connection, server or client side: Tornado's
@@ -321,9 +323,11 @@ func (c *Conn) drain() {
 	c.state = stDraining
 	c.releaseReader()
 	if c.role == wsproto.Server {
+		c.flags |= fFlushWait
 		if c.flags&fCloseRcvd != 0 {
 			c.s.Write(nil, c.closeFlushed)
 		} else {
+			c.s.Write(nil, c.failFlushed)
 			c.s.CloseWrite()
 		}
 	}
@@ -334,8 +338,26 @@ func (c *Conn) drain() {
 // kernel, which sends them before its FIN.
 func (c *Conn) closeFlushed(error) { c.s.Close() }
 
+// failFlushed: the last bytes of a server failing the connection reached
+// the kernel; if the peer's end of file came meanwhile, nothing is left to
+// wait for.
+func (c *Conn) failFlushed(error) {
+	c.flags &^= fFlushWait
+	if c.flags&fPeerEOF != 0 {
+		c.s.Close()
+	}
+}
+
 // readEnded: the peer closed its side, or the stream failed.
 func (c *Conn) readEnded(rerr error) {
+	if c.flags&fFlushWait != 0 && transportCause(rerr) == io.EOF {
+		// The peer half-closed after its Close frame (or its fault), while
+		// our last bytes, the Close frame among them, still wait to be
+		// sent: closing now would drop them. closeFlushed or failFlushed
+		// closes once they are out; the close timer bounds the wait.
+		c.flags |= fPeerEOF
+		return
+	}
 	if c.cause() == nil && c.flags&(fCloseSent|fCloseRcvd) != fCloseSent|fCloseRcvd {
 		c.ext().err = transportCause(rerr)
 	}

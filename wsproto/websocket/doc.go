@@ -23,7 +23,8 @@
 //
 // Closing: Close sends a Close frame and waits up to Config.CloseTimeout (5
 // s) for the peer's; a peer's Close is echoed with its code. After both,
-// the server closes TCP at once and the client waits for it (RFC 6455
+// the server closes TCP as soon as its last bytes are out (even when the
+// client half-closed already) and the client waits for it (RFC 6455
 // section 7.1.1). After a Close frame no data frame is sent (ErrClosed);
 // once this side has sent one, the peer's messages are still read (to
 // reach its Close frame) but not delivered to OnMessage.

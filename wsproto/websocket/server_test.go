@@ -3,6 +3,7 @@ package websocket
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -284,4 +285,52 @@ func TestServerShutdownGoingAway(t *testing.T) {
 		t.Fatalf("server saw %+v, want its own clean 1001", e)
 	}
 	raw.expectEOF()
+}
+
+// unwrapWriter is a middleware's ResponseWriter that lets
+// http.ResponseController reach the adapter's through Unwrap.
+type unwrapWriter struct{ http.ResponseWriter }
+
+func (w unwrapWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// hidingWriter hides the adapter's Hijack (no Unwrap).
+type hidingWriter struct{ http.ResponseWriter }
+
+// UpgradeHTTP behind a middleware that wraps the ResponseWriter: one with
+// Unwrap is taken over; one that hides Hijack gets 501 and ErrNotHijackable,
+// as docs/websocket.md says.
+func TestUpgradeHTTPWrappedWriter(t *testing.T) {
+	rec := newRecorder()
+	errs := make(chan error, 2)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		_, err := UpgradeHTTP(w, r, rec, nil)
+		errs <- err
+	})
+	addr := startHTTP(t, httpserver.NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Hide") != "" {
+			mux.ServeHTTP(hidingWriter{w}, r)
+			return
+		}
+		mux.ServeHTTP(unwrapWriter{w}, r)
+	})))
+	rc := dialRaw(t, addr)
+	rc.open()
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	rc.send(frame(true, false, wsproto.OpText, []byte("hi")))
+	rc.expectFrame(wsproto.OpText, []byte("hi"))
+	rc.send(frame(true, false, wsproto.OpClose, nil))
+	rc.expectClose()
+	rc.expectEOF()
+	rec.waitClose(t)
+
+	rc = dialRaw(t, addr)
+	if resp := rc.handshake(upgradeRequestText("X-Hide: 1"), nil); resp.StatusCode != 501 {
+		t.Errorf("status %d through a wrapper hiding Hijack, want 501", resp.StatusCode)
+	}
+	if err := <-errs; !errors.Is(err, ErrNotHijackable) {
+		t.Errorf("error %v, want ErrNotHijackable", err)
+	}
 }
