@@ -74,6 +74,8 @@ type conn struct {
 	// backlogged: answers past writeAhead wait to be written; the next
 	// request is read once they have been (see nextRequest).
 	backlogged bool
+	// toldShutdown: Server.Shutdown told this connection (see detach).
+	toldShutdown bool
 
 	deadline  int64 // when the current timed state expires (monoNow; 0: none)
 	wpending  int   // finished-response bytes unwritten at the timer's last look
@@ -810,6 +812,20 @@ func (c *conn) detach() *stream.Stream {
 	if len(c.out) > 0 {
 		c.flushOut(nil)
 	}
+	if c.toldShutdown {
+		// Shutdown told this connection before its handler handed it
+		// over (a late WebSocket upgrade): tell the new owner, once it
+		// has set its shutdown handler, or Shutdown would wait on it.
+		c.ls.l.Post(func() {
+			if !st.Closed() {
+				if f := st.ShutdownHandler(); f != nil {
+					f()
+				} else {
+					st.Close()
+				}
+			}
+		})
+	}
 	return st
 }
 
@@ -819,6 +835,7 @@ func (c *conn) detach() *stream.Stream {
 // has not read it all) once it has been.
 func (c *conn) shutdown() {
 	c.closing = true
+	c.toldShutdown = true
 	if c.state != stIdle {
 		return
 	}

@@ -1575,3 +1575,43 @@ func TestGzipStreamFinishWaitsForResume(t *testing.T) {
 		}
 	}
 }
+
+// A connection Shutdown told while its handler was still at work, and
+// which the handler then hands over (Detach: a WebSocket upgrade that came
+// late), is told again through its new owner's shutdown handler: without
+// that, Shutdown would wait on it until its context ended.
+func TestShutdownReachesConnectionDetachedAfterIt(t *testing.T) {
+	got := make(chan *ResponseWriter, 1)
+	s, addr := start(t, func(w *ResponseWriter, r *Request) { got <- w }, nil)
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	w := <-got
+	l := w.c.ls.l
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(ctx) }()
+	for told := false; !told; { // until Shutdown has told the connection
+		ch := make(chan bool, 1)
+		l.Post(func() { ch <- w.c.toldShutdown })
+		told = <-ch
+	}
+	told := make(chan struct{})
+	l.Post(func() {
+		st, err := w.Detach()
+		if err != nil {
+			t.Error(err)
+			close(told)
+			return
+		}
+		st.SetShutdownHandler(func() { close(told); st.Close() })
+	})
+	select {
+	case <-told:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the detached connection's shutdown handler was not called")
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
