@@ -292,11 +292,23 @@ func TestTLSCloseWriteFailingDoesNotShutAReusedDescriptor(t *testing.T) {
 	cli, srv = pair(t, l, opts)
 	target = cli.FD()
 	testloop.Run(t, l, func(done func()) {
-		startTLSPair(t, ss, cli, srv, func() {
-			srv.Close()
-			cli.CloseWrite()
-			done()
-		})
+		// Both handshakes done first: the client's ends before the
+		// server's, which a Close then would fail.
+		left := 2
+		both := func(side string) func(error) {
+			return func(err error) {
+				if err != nil {
+					t.Fatalf("%s handshake: %v", side, err)
+				}
+				if left--; left == 0 {
+					srv.Close()
+					cli.CloseWrite()
+					done()
+				}
+			}
+		}
+		srv.StartTLS(ss.Server, true, both("server"))
+		cli.StartTLS(ss.Client("localhost"), false, both("client"))
 	})
 	if !cli.Closed() {
 		t.Fatal("the write of close_notify to a closed peer did not close the stream")

@@ -184,7 +184,11 @@ func (s *Stream) ReadUntil(delim []byte, maxBytes int, cb func(data []byte, err 
 // ReadUntilRegexp reads through the first match of re and calls cb with the
 // data, match included (valid until cb returns); maxBytes as in ReadUntil.
 // The pattern is searched from the start of the buffer each time data
-// arrives, so prefer ReadUntil when a fixed delimiter will do.
+// arrives, so prefer ReadUntil when a fixed delimiter will do. As in
+// Tornado, it matches what is buffered at that moment: a match that more
+// data could have extended (`a+` on "aa" with "aaa" still on its way)
+// completes with what is there, so the pattern should end in something
+// that marks the end, as a delimiter does.
 func (s *Stream) ReadUntilRegexp(re *regexp.Regexp, maxBytes int, cb func(data []byte, err error)) error {
 	if s.rd.kind == rNone {
 		s.ext().re = re
@@ -195,7 +199,9 @@ func (s *Stream) ReadUntilRegexp(re *regexp.Regexp, maxBytes int, cb func(data [
 // ReadInto reads into buf, which the stream fills directly (no copy when
 // nothing is buffered), and calls cb with the count: len(buf), or with
 // partial as soon as at least one byte arrived. buf belongs to the stream
-// until cb runs. An empty buf completes with 0.
+// until cb runs. An empty buf completes with 0. What is buffered when the
+// stream reads moves into buf and the rest goes straight there, so buf may
+// be larger than Options.MaxBufferSize.
 func (s *Stream) ReadInto(buf []byte, partial bool, cb func(n int, err error)) error {
 	if s.rd.kind == rNone {
 		x := s.ext()
@@ -405,21 +411,35 @@ func (s *Stream) handleRead() {
 }
 
 // readOnce makes one read system call into the buffer (or straight into a
-// ReadInto buffer when nothing is buffered). It returns the byte count and
-// whether the call filled all the room it was given (more may be waiting).
+// ReadInto buffer, after moving there what is buffered). It returns the
+// byte count and whether the call filled all the room it was given (more
+// may be waiting).
 // End of file, errors and a full buffer are handled here.
 func (s *Stream) readOnce() (int, bool) {
 	var dst []byte
-	direct := s.rd.kind == rInto && s.unread() == 0
+	var one [1]byte
+	over := false
+	if s.rd.kind == rInto && s.unread() > 0 {
+		// Move what is buffered into the caller's buffer and read the rest
+		// straight into it, so that a ReadInto started with a few bytes
+		// buffered neither goes through (and grows) the read buffer nor
+		// fails against MaxBufferSize where one started a moment earlier,
+		// with nothing buffered, would not.
+		x := s.x
+		n := copy(x.into[x.filled:], s.Buffered())
+		s.consume(n)
+		x.filled += n
+	}
+	direct := s.rd.kind == rInto // what stays buffered (buf full) waits
 	if direct {
 		x := s.x
 		dst = x.into[x.filled:]
+	} else if over = s.unread() >= s.o.maxBuffer; over {
+		// The buffer is at its cap. As in Tornado, only a byte more
+		// exceeds it: the end of file (or nothing yet) right behind
+		// exactly MaxBufferSize bytes is no error. Read one byte to tell.
+		dst = one[:]
 	} else {
-		if s.unread() >= s.o.maxBuffer {
-			slog.Error("gale/stream: reached maximum read buffer size, closing connection", "max", s.o.maxBuffer, "peer", s.RemoteAddr())
-			s.closeWith(ErrBufferFull)
-			return 0, false
-		}
 		s.makeRoom()
 		b := s.rb.b
 		room := min(cap(b)-len(b), s.o.chunk, s.o.maxBuffer-s.unread())
@@ -443,6 +463,10 @@ func (s *Stream) readOnce() (int, bool) {
 		return 0, false
 	case n == 0:
 		s.eof()
+		return 0, false
+	case over:
+		slog.Error("gale/stream: reached maximum read buffer size, closing connection", "max", s.o.maxBuffer, "peer", s.RemoteAddr())
+		s.closeWith(ErrBufferFull)
 		return 0, false
 	}
 	if direct {

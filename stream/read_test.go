@@ -459,3 +459,133 @@ func TestCloseWithClosedError(t *testing.T) {
 		t.Fatalf("pending read: %v, want %q", gotErr, want)
 	}
 }
+
+// A ReadInto started with a few bytes buffered moves them into the caller's
+// buffer and reads the rest straight into it, as one started with nothing
+// buffered does: it neither grows the read buffer to the caller's size nor
+// fails against MaxBufferSize when that is smaller than the caller's buffer
+// (it did, with ErrBufferFull, depending only on whether a byte had arrived
+// before the read started).
+func TestReadIntoWithBytesBufferedReadsDirectly(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, &stream.Options{MaxBufferSize: 64 << 10})
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 16<<10) // 256 KiB
+	buf := make([]byte, len(payload))
+	got, gotErr := -1, error(nil)
+	testloop.Run(t, l, func(done func()) {
+		mustWrite(t, w, string(payload[:1]))
+		r.Peek(1, func(b []byte, err error) { // one byte buffered
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.ReadInto(buf, false, func(n int, err error) {
+				got, gotErr = n, err
+				done()
+			}); err != nil {
+				t.Fatal(err)
+			}
+			w.Write(payload[1:], nil)
+		})
+	})
+	if gotErr != nil || got != len(buf) || !bytes.Equal(buf, payload) {
+		t.Fatalf("ReadInto: n %d, err %v, data intact %v", got, gotErr, bytes.Equal(buf, payload))
+	}
+	if cap(r.Buffered()) != 0 {
+		t.Fatalf("the idle stream holds a %d-byte buffer", cap(r.Buffered()))
+	}
+}
+
+// 100,000 one-byte messages already buffered, each read from the previous
+// read's callback, run one after another, not nested (Tornado once
+// overflowed its stack this way), and leave no buffer behind.
+func TestManySmallReadsFromCallbacksDoNotNest(t *testing.T) {
+	l := newLoop(t)
+	const n = 100000
+	r, w := pair(t, l, &stream.Options{MaxBufferSize: 1 << 20})
+	count := 0
+	testloop.Run(t, l, func(done func()) {
+		w.Write(bytes.Repeat([]byte("m"), n), nil)
+		r.Peek(n, func(_ []byte, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			var next func()
+			next = func() {
+				if err := r.ReadBytes(1, false, func(d []byte, err error) {
+					if err != nil || string(d) != "m" {
+						t.Fatalf("message %d: %q, %v", count, d, err)
+					}
+					if count++; count == n {
+						done()
+						return
+					}
+					next()
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			next()
+		})
+	})
+	if cap(r.Buffered()) != 0 {
+		t.Fatalf("the idle stream holds a %d-byte buffer", cap(r.Buffered()))
+	}
+}
+
+// As in Tornado, the read buffer fails past MaxBufferSize, not at it: a
+// peer that sends exactly MaxBufferSize bytes and closes ends the stream
+// with io.EOF (ReadUntilClose gets it all); one byte more is ErrBufferFull.
+// (The stream used to close with ErrBufferFull, logging an error, as soon
+// as the buffer was exactly full.)
+func TestReadBufferFullAtLimitIsNoError(t *testing.T) {
+	const max = 64 << 10
+	for _, tc := range []struct {
+		sent int
+		want error
+	}{{max, io.EOF}, {max + 1, stream.ErrBufferFull}} {
+		l := newLoop(t)
+		r, w := pair(t, l, &stream.Options{MaxBufferSize: max})
+		got := -1
+		testloop.Run(t, l, func(done func()) {
+			if err := r.ReadUntilClose(func(data []byte, err error) {
+				got = len(data)
+				if err != nil {
+					t.Errorf("ReadUntilClose: %v", err)
+				}
+				done()
+			}); err != nil {
+				t.Fatal(err)
+			}
+			w.Write(bytes.Repeat([]byte("b"), tc.sent), func(error) { w.Close() })
+		})
+		if r.Err() != tc.want || (tc.want == io.EOF && got != tc.sent) {
+			t.Fatalf("%d bytes sent with MaxBufferSize %d: got %d, closed by %v, want %v", tc.sent, max, got, r.Err(), tc.want)
+		}
+	}
+}
+
+// ReadUntilRegexp matches what is buffered, as Tornado does: a match that
+// the data still on its way would have extended completes with what is
+// there (documented in docs/streams.md).
+func TestReadUntilRegexpMatchesWhatIsBuffered(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	var got []string
+	testloop.Run(t, l, func(done func()) {
+		re := regexp.MustCompile(`a+`)
+		r.ReadUntilRegexp(re, 0, func(data []byte, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, string(data))
+			r.ReadUntilRegexp(re, 0, func(data []byte, err error) {
+				got = append(got, string(data))
+				done()
+			})
+		})
+		feed(t, w, "xaa", "aaa")
+	})
+	if len(got) != 2 || got[0] != "xaa" || got[1] != "aaa" {
+		t.Fatalf("got %q, want [xaa aaa]", got)
+	}
+}

@@ -328,20 +328,25 @@ func TestTLSWriteFailingCallbackGetsClosedError(t *testing.T) {
 	var wErr error
 	called := false
 	testloop.Run(t, l, func(done func()) {
-		srv.StartTLS(ss.Server, true, func(err error) {
-			if err != nil {
-				t.Fatalf("server handshake: %v", err)
+		// Both handshakes done first: the client's ends before the
+		// server's, which a Close then would fail.
+		left := 2
+		both := func(side string) func(error) {
+			return func(err error) {
+				if err != nil {
+					t.Fatalf("%s handshake: %v", side, err)
+				}
+				if left--; left > 0 {
+					return
+				}
+				srv.Close() // the socket pair's other end: the next write fails
+				if err := cli.Write([]byte("hello"), func(err error) { called, wErr = true, err; done() }); err != nil {
+					t.Fatalf("Write: %v", err)
+				}
 			}
-		})
-		cli.StartTLS(ss.Client("localhost"), false, func(err error) {
-			if err != nil {
-				t.Fatalf("client handshake: %v", err)
-			}
-			srv.Close() // the socket pair's other end: the next write fails
-			if err := cli.Write([]byte("hello"), func(err error) { called, wErr = true, err; done() }); err != nil {
-				t.Fatalf("Write: %v", err)
-			}
-		})
+		}
+		srv.StartTLS(ss.Server, true, both("server"))
+		cli.StartTLS(ss.Client("localhost"), false, both("client"))
 	})
 	if !cli.Closed() {
 		t.Fatal("the stream is open after its write failed")
