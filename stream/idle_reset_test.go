@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"errors"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +16,13 @@ import (
 // its owner (a server counting connections with Options.OnClose) lets it
 // go, even while it still had the read registration of its last read.
 func TestIdleStreamClosesOnReset(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		// Measured under wine: the WSAPoll fallback reports no error for
+		// the reset of a socket that is idle, so the stream learns of it
+		// at its next read or write (as it does on every system for a
+		// stream that is not registered at all).
+		t.Skip("the Windows fallback reports a reset to an idle stream only at its next read or write")
+	}
 	l := newLoop(t)
 	var watched *stream.Stream
 	var got error

@@ -138,7 +138,7 @@ func sysConnect(fd syscall.Handle, addr netip.AddrPort) error {
 	if a := addr.Addr(); a.Is4() || a.Is4In6() {
 		sa = &windows.SockaddrInet4{Port: int(addr.Port()), Addr: a.Unmap().As4()}
 	} else {
-		sa = &windows.SockaddrInet6{Port: int(addr.Port()), Addr: a.As16()}
+		sa = &windows.SockaddrInet6{Port: int(addr.Port()), Addr: a.As16(), ZoneId: zoneIndex(a.Zone())}
 	}
 	return windows.Connect(windows.Handle(fd), sa)
 }

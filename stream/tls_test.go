@@ -12,6 +12,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -322,6 +323,12 @@ func TestTLSCloseWriteDuringHandshake(t *testing.T) {
 // closes the stream; its callback must get a *ClosedError, not nil as if
 // the bytes had reached the kernel.
 func TestTLSWriteFailingCallbackGetsClosedError(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		// The test needs a write that fails at once, as on the AF_UNIX
+		// pair elsewhere (EPIPE); the Windows pair is TCP, where the first
+		// write after the peer's close is accepted (the peer answers RST).
+		t.Skip("needs a socket pair whose write fails at once after the peer's close (AF_UNIX); the Windows pair is TCP")
+	}
 	ss := selfSigned(t)
 	l := newLoop(t)
 	cli, srv := pair(t, l, nil)
