@@ -92,7 +92,6 @@ func sysConnect(fd int, addr netip.AddrPort) error {
 	}
 }
 
-
 func sysLocalAddr(fd int) net.Addr {
 	sa, err := unix.Getsockname(fd)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gale-io/gale/internal/testloop"
+	"github.com/gale-io/gale/loop"
 	"github.com/gale-io/gale/stream"
 )
 
@@ -88,7 +89,6 @@ func TestBackpressureBoundsWriteQueue(t *testing.T) {
 	server, client := pair(t, l, &stream.Options{WriteHighWater: high})
 	maxQueued := 0
 	sent := 0
-	payload := bytes.Repeat([]byte("p"), 16<<10)
 	testloop.Run(t, l, func(done func()) {
 		server.ReadStream(func(chunk []byte, err error) {
 			if err == nil {
@@ -96,35 +96,7 @@ func TestBackpressureBoundsWriteQueue(t *testing.T) {
 				maxQueued = max(maxQueued, server.WriteBuffered())
 			}
 		})
-		// The client writes 8 MiB and never reads.
-		var pump func(error)
-		pump = func(error) {
-			if sent >= 8<<20 {
-				return
-			}
-			sent += len(payload)
-			client.Write(payload, pump)
-		}
-		pump(nil)
-		// Once every buffer between them is full, nothing moves: the
-		// client's queue stops changing. (Where the kernel's buffers take
-		// all 8 MiB, it empties instead.) Check after a while of loop turns.
-		stableTurns := 0
-		last := -1
-		var watch func()
-		watch = func() {
-			if q := client.WriteBuffered(); q == last && (q > 0 || sent >= 8<<20) {
-				stableTurns++
-			} else {
-				stableTurns, last = 0, q
-			}
-			if stableTurns > 200 {
-				done()
-				return
-			}
-			l.CallLater(0, watch)
-		}
-		watch()
+		sendUntilStuck(l, client, 8<<20, &sent, done)
 	})
 	if maxQueued > high+64<<10 {
 		t.Fatalf("server queued %d bytes for a peer that does not read; high-water mark %d", maxQueued, high)
@@ -344,7 +316,6 @@ func TestBackpressureBoundsWriteQueueTLS(t *testing.T) {
 	maxQueued := 0
 	sent := 0
 	const total = 8 << 20
-	payload := bytes.Repeat([]byte("p"), 16<<10)
 	testloop.Run(t, l, func(done func()) {
 		echo := func(chunk []byte, err error) {
 			if err == nil {
@@ -356,33 +327,7 @@ func TestBackpressureBoundsWriteQueueTLS(t *testing.T) {
 			}
 		}
 		startTLSPair(t, ss, client, server, func() {
-			// The client writes 8 MiB and never reads.
-			var pump func(error)
-			pump = func(error) {
-				if sent >= total {
-					return
-				}
-				sent += len(payload)
-				client.Write(payload, pump)
-			}
-			pump(nil)
-			// Once every buffer between them is full, nothing moves.
-			stableTurns := 0
-			last := -1
-			var watch func()
-			watch = func() {
-				if q := client.WriteBuffered(); q == last && (q > 0 || sent >= total) {
-					stableTurns++
-				} else {
-					stableTurns, last = 0, q
-				}
-				if stableTurns > 200 {
-					done()
-					return
-				}
-				l.CallLater(0, watch)
-			}
-			watch()
+			sendUntilStuck(l, client, total, &sent, done)
 		})
 		if err := server.ReadStream(echo); err != nil { // completes once TLS is up
 			t.Fatal(err)
@@ -392,4 +337,38 @@ func TestBackpressureBoundsWriteQueueTLS(t *testing.T) {
 	if maxQueued > high+80<<10 {
 		t.Fatalf("server queued %d bytes for a peer that does not read; high-water mark %d", maxQueued, high)
 	}
+}
+
+// sendUntilStuck has client write total bytes in 16 KiB pieces, never
+// reading, counting them in *sent, and calls done once nothing moves any
+// more: every buffer between the two ends is full and the client's queue
+// stops changing (or, where the kernel's buffers took everything, it is
+// empty), checked over 200 loop turns.
+func sendUntilStuck(l *loop.Loop, client *stream.Stream, total int, sent *int, done func()) {
+	payload := bytes.Repeat([]byte("p"), 16<<10)
+	var pump func(error)
+	pump = func(error) {
+		if *sent >= total {
+			return
+		}
+		*sent += len(payload)
+		client.Write(payload, pump)
+	}
+	pump(nil)
+	stableTurns := 0
+	last := -1
+	var watch func()
+	watch = func() {
+		if q := client.WriteBuffered(); q == last && (q > 0 || *sent >= total) {
+			stableTurns++
+		} else {
+			stableTurns, last = 0, q
+		}
+		if stableTurns > 200 {
+			done()
+			return
+		}
+		l.CallLater(0, watch)
+	}
+	watch()
 }

@@ -37,32 +37,8 @@ func TestShutdownTellsHandlerThatStartsDuringShutdown(t *testing.T) {
 	}, &tcpserver.Options{Loops: 1, TLS: ss.Server, HandshakeTimeout: 10 * time.Second})
 
 	// A: served before Shutdown; its shutdown handler says Shutdown began.
-	a, err := tls.Dial("tcp", addr, ss.Client("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	roundTrip(t, a, "a")
-
 	// B: accepted, but no ClientHello yet.
-	raw, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	l := srv.Loops()[0]
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		st, err := loop.Call(context.Background(), l, func() (tcpserver.Stats, error) { return srv.Stats(), nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Open == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server did not accept the second connection: %+v", st)
-		}
-	}
+	raw := servedAndHandshaking(t, srv, addr, ss)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -120,31 +96,7 @@ func TestOnShutdownOnlyForHandledConnections(t *testing.T) {
 			}
 		}})
 
-	a, err := tls.Dial("tcp", addr, ss.Client("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	roundTrip(t, a, "a")
-
-	raw, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	l := srv.Loops()[0]
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		st, err := loop.Call(context.Background(), l, func() (tcpserver.Stats, error) { return srv.Stats(), nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Open == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server did not accept the second connection: %+v", st)
-		}
-	}
+	raw := servedAndHandshaking(t, srv, addr, ss)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -178,4 +130,36 @@ func TestOnShutdownOnlyForHandledConnections(t *testing.T) {
 	if len(calls) != 2 {
 		t.Errorf("OnShutdown reached %d connections, want 2", len(calls))
 	}
+}
+
+// servedAndHandshaking opens two connections to a TLS server with one
+// loop: one served (a round trip done), and one accepted that has sent no
+// ClientHello yet, which it returns; both close when the test ends.
+func servedAndHandshaking(t *testing.T, srv *tcpserver.Server, addr string, ss *netutil.SelfSigned) net.Conn {
+	t.Helper()
+	a, err := tls.Dial("tcp", addr, ss.Client("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	roundTrip(t, a, "a")
+	raw, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	l := srv.Loops()[0]
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		st, err := loop.Call(context.Background(), l, func() (tcpserver.Stats, error) { return srv.Stats(), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Open == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not accept the second connection: %+v", st)
+		}
+	}
+	return raw
 }
