@@ -421,15 +421,20 @@ func (nw *nhWriter) SetWriteDeadline(t time.Time) error {
 }
 
 func (nw *nhWriter) writeDeadline() {
-	nw.fail(os.ErrDeadlineExceeded)
 	w := nw.w
-	nw.l.Post(func() {
+	// The handler learns of the deadline on the loop, in the turn that
+	// closes the connection: told from here, it could return and have its
+	// response finished (kept alive) before the close ran.
+	if nw.l.Post(func() {
+		nw.fail(os.ErrDeadlineExceeded)
 		if nw.ended || w.finished || w.c.closed || w.c.state == stDetached {
 			return
 		}
 		nw.ended = true
 		w.c.s.Close()
-	})
+	}) != nil {
+		nw.fail(os.ErrDeadlineExceeded)
+	}
 }
 
 // stopWriteTimer ends the write deadline once the handler returned.
