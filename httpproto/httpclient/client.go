@@ -50,6 +50,9 @@ type poolKey struct {
 	proxy  string      // the proxy URL, "" for none
 	tls    *tls.Config // by identity
 	unix   string
+	// proxyAuth is the request's own Proxy-Authorization a CONNECT tunnel
+	// was opened with: the proxy authorized the tunnel for it only.
+	proxyAuth string
 }
 
 // New returns a Client that runs on l with opts (nil for the defaults).

@@ -45,7 +45,10 @@
 // Transfer-Encoding and Expect dropped); the others keep method and body, unless the
 // body came from a producer, which cannot be replayed: then the redirect
 // is the response. A redirect to another origin drops Authorization,
-// Cookie, Proxy-Authorization and the request's credentials. Past
+// Cookie and the request's credentials. A Proxy-Authorization in the
+// request's header goes only where its first hop went: to that proxy
+// (on the CONNECT for https), on every hop through it, or, sent
+// directly, to the same origin. Past
 // MaxRedirects the last redirect is the response (Response.RedirectLimit,
 // and Response.Err matches ErrTooManyRedirects). Each hop leaves its slot
 // and queues again, and gets its own timeouts, as in Tornado; the
@@ -54,7 +57,8 @@
 // # Connection pooling
 //
 // Unlike Tornado's simple client (one connection per request), connections
-// are kept alive and reused, per pool key: scheme, host, port, proxy, TLS
+// are kept alive and reused, per pool key: scheme, host, port, proxy (and
+// the Proxy-Authorization a CONNECT tunnel was opened with), TLS
 // configuration (by pointer) and Unix socket path. A connection returns to
 // the pool only when its response was read completely, both sides kept it
 // alive (HTTP/1.1 without "Connection: close"; HTTP/1.0 with keep-alive),

@@ -68,6 +68,11 @@ type fetch struct {
 	tlsConfig  *tls.Config
 	forceNew   bool // the next hop must not reuse a connection
 	retried    bool
+	// proxyAuth is the request's Proxy-Authorization, taken out of header,
+	// and proxyAuthFor the proxy ("" for none) of its first hop, the only
+	// one it is sent to (userProxyAuth).
+	proxyAuth, proxyAuthFor string
+	proxyAuthBound          bool // proxyAuthFor is set
 
 	slot       bool
 	queued     bool
@@ -83,7 +88,6 @@ type fetch struct {
 	cancelDial context.CancelFunc
 	proxy      httpproto.URL
 	viaProxy   bool
-	proxyAuth  string // the request's Proxy-Authorization, kept for CONNECTs
 	key        poolKey
 	pc         *pconn
 	reused     bool
@@ -161,6 +165,12 @@ func (f *fetch) init() error {
 			fl := req.Header.At(i)
 			f.header.AddBytes(fl.Name, fl.Value)
 		}
+		if f.header.Has("Proxy-Authorization") {
+			// The proxy's, not the origin's: each hop adds it back only
+			// where the first hop went (userProxyAuth).
+			f.proxyAuth = f.header.GetString("Proxy-Authorization")
+			f.header.Del("Proxy-Authorization")
+		}
 	}
 	f.body, f.producer = req.Body, req.BodyProducer
 	f.user, f.pass, f.hasAuth = req.Username, req.Password, req.Username != ""
@@ -170,7 +180,12 @@ func (f *fetch) init() error {
 	}
 	f.redirLeft = cfg.MaxRedirects
 	if req.MaxRedirects != 0 {
-		f.redirLeft = max(req.MaxRedirects, 0)
+		f.redirLeft = req.MaxRedirects
+	}
+	if f.redirLeft < 0 {
+		// Negative follows none: the redirect is the response, as with
+		// following off, not a limit reached (RedirectLimit).
+		f.follow, f.redirLeft = false, 0
 	}
 	f.decompress = !cfg.NoDecompress
 	if req.Decompress != Default {
@@ -254,6 +269,12 @@ func (f *fetch) startHop() {
 			f.key.proxy = p
 		}
 	}
+	if !f.proxyAuthBound {
+		f.proxyAuthFor, f.proxyAuthBound = f.key.proxy, true
+	}
+	if f.viaProxy && f.url.Scheme == "https" && f.proxy.Username == "" {
+		f.key.proxyAuth = f.userProxyAuth() // what openTunnel sends
+	}
 	f.key.scheme, f.key.host, f.key.port, f.key.unix = f.url.Scheme, f.url.Host, f.url.Port, f.req.UnixSocket
 	if f.url.Scheme == "https" {
 		f.key.tls = f.tlsConfig
@@ -329,12 +350,9 @@ func (f *fetch) openTunnel(pc *pconn) {
 	if f.proxy.Username != "" {
 		f.scratch = appendBasicAuth(f.scratch[:0], f.proxy.Username, f.proxy.Password)
 		h.AddBytes([]byte("Proxy-Authorization"), f.scratch)
-	} else if v := f.header.GetString("Proxy-Authorization"); v != "" || f.proxyAuth != "" {
+	} else if v := f.userProxyAuth(); v != "" {
 		// The request's own Proxy-Authorization is the proxy's: it goes
 		// on the CONNECT (requestHeader keeps it from the origin).
-		if v == "" {
-			v = f.proxyAuth
-		}
 		h.Add("Proxy-Authorization", v)
 	}
 	out, err := httpproto.AppendRequestHead(pc.out[:0], "CONNECT", target, &h)
@@ -534,10 +552,13 @@ func (f *fetch) bodyEnd(err error) {
 	}
 }
 
-// writeDone returns a write callback: a failed write fails the hop.
+// writeDone returns a write callback: a failed write fails the hop, unless
+// the hop's response was complete (f.pc released): closing the connection
+// under a body the server did not wait for fails the write, while a
+// streamed gzip body keeps the request live.
 func (f *fetch) writeDone(hop int) func(error) {
 	return func(err error) {
-		if err != nil && f.live(hop) {
+		if err != nil && f.live(hop) && f.pc != nil {
 			f.connFailed("write", err)
 		}
 	}

@@ -272,3 +272,50 @@ func TestGzipStreamed_DecoderEndsWithItsLoop(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A server may answer in full before it has read a produced body: the
+// client then closes the connection under the body's queued write. With a
+// gzip body streamed to OnChunk, the request outlives that close (the
+// decoder still runs), and the write's failure must not fail a request
+// whose response was complete: the producer's callback learns it, the
+// request gets its response.
+func TestGzipStreamed_EarlyResponseOverProducedBody(t *testing.T) {
+	zbody := gz([]byte("early answer"))
+	stop := make(chan struct{})
+	url := rawServer(t, func(c net.Conn) {
+		if _, err := readHead(c); err != nil {
+			return
+		}
+		// Some of the body arrived: the producer's write is under way.
+		if _, err := c.Read(make([]byte, 1)); err != nil {
+			return
+		}
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", len(zbody), zbody)
+		<-stop // never read the rest of the body
+	})
+	t.Cleanup(func() { close(stop) }) // runs before rawServer's cleanup
+	e := newEnv(t, &httpclient.Options{RequestTimeout: 10 * time.Second})
+	writeErr := make(chan error, 1)
+	var got []byte
+	r, err := e.do(&httpclient.Request{Method: "PUT", URL: url,
+		BodyProducer: func(w *httpclient.BodyWriter) {
+			// Far more than the socket buffers hold: still queued when the
+			// response is complete.
+			w.Write(make([]byte, 32<<20), func(err error) { writeErr <- err })
+		},
+		OnChunk: func(p []byte) { got = append(got, p...) }})
+	if err != nil {
+		t.Fatalf("complete response failed by the write its connection's close cut short: %v", err)
+	}
+	if r.Status != 200 || string(got) != "early answer" {
+		t.Fatalf("%d %q", r.Status, got)
+	}
+	select {
+	case err := <-writeErr:
+		if err == nil {
+			t.Error("the producer's write reported success on a closed connection")
+		}
+	case <-time.After(testloop.Timeout):
+		t.Fatal("the producer's write callback never ran")
+	}
+}

@@ -35,17 +35,18 @@ func (f *fetch) requestHeader() *httpproto.Headers {
 			h.AddBytes(hdrAuthorization, f.scratch)
 		}
 	}
-	if f.viaProxy && f.url.Scheme == "https" {
-		// Through a CONNECT tunnel, the request reaches the origin:
-		// credentials for the proxy went on the CONNECT only.
-		if v := h.GetString("Proxy-Authorization"); v != "" {
-			f.proxyAuth = v // for the CONNECT of a retry or a redirect
-			h.Del("Proxy-Authorization")
+	// Proxy-Authorization is added for this hop's proxy only: a previous
+	// hop's must not reach another proxy or an origin server. Through a
+	// CONNECT tunnel the request reaches the origin: credentials for the
+	// proxy go on the CONNECT only (openTunnel).
+	h.Del("Proxy-Authorization")
+	if !f.viaProxy || f.url.Scheme == "http" {
+		if v := f.userProxyAuth(); v != "" {
+			h.Add("Proxy-Authorization", v)
+		} else if f.viaProxy && f.proxy.Username != "" {
+			f.scratch = appendBasicAuth(f.scratch[:0], f.proxy.Username, f.proxy.Password)
+			h.AddBytes(hdrProxyAuthorization, f.scratch)
 		}
-	}
-	if f.viaProxy && f.url.Scheme == "http" && f.proxy.Username != "" && !h.Has("Proxy-Authorization") {
-		f.scratch = appendBasicAuth(f.scratch[:0], f.proxy.Username, f.proxy.Password)
-		h.AddBytes(hdrProxyAuthorization, f.scratch)
 	}
 	if f.req.ExpectContinue && (len(f.body) > 0 || f.producer != nil) && !h.Has("Expect") {
 		h.Add("Expect", "100-continue")
@@ -54,6 +55,16 @@ func (f *fetch) requestHeader() *httpproto.Headers {
 		h.Add("Content-Type", "application/x-www-form-urlencoded")
 	}
 	return h
+}
+
+// userProxyAuth is the request's own Proxy-Authorization if this hop goes
+// where its first hop went (the same proxy, or none: then the request
+// meant it for the origin server), else "".
+func (f *fetch) userProxyAuth() string {
+	if f.proxyAuthFor != f.key.proxy {
+		return ""
+	}
+	return f.proxyAuth
 }
 
 var (

@@ -55,7 +55,8 @@ type Options struct {
 	// negative means wait for ever.
 	ContinueTimeout time.Duration
 	// MaxRedirects is how many redirects a request follows at most.
-	// Default 5. Request.MaxRedirects overrides it.
+	// Default 5; negative follows none (as NoFollowRedirects).
+	// Request.MaxRedirects overrides it.
 	MaxRedirects int
 	// NoFollowRedirects turns following redirects off by default (Tornado's
 	// follow_redirects=False); Request.FollowRedirects overrides it.

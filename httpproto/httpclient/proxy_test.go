@@ -233,3 +233,122 @@ func TestProxyClosesBeforeConnectAnswer(t *testing.T) {
 		t.Fatalf("err = %v, want an *httpclient.Error with Op \"proxy\"", err)
 	}
 }
+
+// A Proxy-Authorization the request carries is the proxy's: a redirect to
+// another origin through the same proxy keeps it for that proxy (on the
+// absolute-form request for http, on the CONNECT for https), while no
+// origin server sees it.
+func TestProxyAuthorizationKeptAcrossOriginsOnSameProxy(t *testing.T) {
+	originSaw := func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "final saw "+strconv.Quote(r.Header.Get("Proxy-Authorization")))
+	}
+	for _, scheme := range []string{"http", "https"} {
+		t.Run(scheme, func(t *testing.T) {
+			newSrv := newServer
+			if scheme == "https" {
+				newSrv = newTLSServer
+			}
+			final := newSrv(t, originSaw)
+			first := newSrv(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Proxy-Authorization") != "" {
+					w.WriteHeader(http.StatusTeapot) // the proxy's credentials reached an origin
+					return
+				}
+				http.Redirect(w, r, final.URL+"/end", http.StatusFound)
+			})
+			p := newProxy(t, "Basic dTpw")
+			opts := &httpclient.Options{Proxy: httpclient.FixedProxy(p.URL)}
+			if scheme == "https" {
+				pool := x509.NewCertPool()
+				pool.AddCert(first.Certificate())
+				pool.AddCert(final.Certificate())
+				opts.TLS = &tls.Config{RootCAs: pool}
+			}
+			e := newEnv(t, opts)
+			r, err := e.do(&httpclient.Request{URL: first.URL + "/start", Header: headers("Proxy-Authorization", "Basic dTpw")})
+			if err != nil {
+				t.Fatalf("the redirect's hop through the same proxy lost its Proxy-Authorization: %v", err)
+			}
+			if r.Status != 200 || r.Redirects != 1 || string(r.Body) != `final saw ""` {
+				t.Fatalf("%d after %d redirects: %q", r.Status, r.Redirects, r.Body)
+			}
+		})
+	}
+}
+
+// Proxy credentials are for the proxy they were given to: a redirect whose
+// hop goes elsewhere (here, directly to the same origin, as a Proxy
+// function choosing by path may decide) sends none, neither those of the
+// proxy URL nor the request's own Proxy-Authorization.
+func TestProxyAuthorizationNotSentWhenRedirectLeavesProxy(t *testing.T) {
+	var mu sync.Mutex
+	var leaked []string
+	target := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get("Proxy-Authorization"); v != "" {
+			mu.Lock()
+			leaked = append(leaked, r.URL.Path+" got "+v)
+			mu.Unlock()
+		}
+		if r.URL.Path == "/start" {
+			http.Redirect(w, r, "/direct", http.StatusFound)
+			return
+		}
+		io.WriteString(w, "direct")
+	})
+	p := newProxy(t, "Basic dTpw")
+	for _, c := range []struct {
+		name, proxyURL string
+		header         *httpproto.Headers
+	}{
+		{"proxy URL credentials", strings.Replace(p.URL, "http://", "http://u:p@", 1), nil},
+		{"request's Proxy-Authorization", p.URL, headers("Proxy-Authorization", "Basic dTpw")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mu.Lock()
+			leaked = nil
+			mu.Unlock()
+			e := newEnv(t, &httpclient.Options{Proxy: func(u httpproto.URL) (string, error) {
+				if u.Path == "/start" {
+					return c.proxyURL, nil
+				}
+				return "", nil
+			}})
+			r := e.mustDo(&httpclient.Request{URL: target.URL + "/start", Header: c.header})
+			if r.Status != 200 || r.Redirects != 1 || string(r.Body) != "direct" {
+				t.Fatalf("%d after %d redirects: %q", r.Status, r.Redirects, r.Body)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(leaked) > 0 {
+				t.Fatalf("the origin server got the proxy's credentials: %v", leaked)
+			}
+		})
+	}
+}
+
+// A CONNECT tunnel is authorized by the Proxy-Authorization it was opened
+// with: a request with other credentials (here none) must not ride a
+// pooled tunnel another request's credentials opened, but ask the proxy
+// itself (which refuses it).
+func TestProxyTunnelPooledPerProxyAuthorization(t *testing.T) {
+	target := newTLSServer(t, echoHandler)
+	p := newProxy(t, "Basic dTpw")
+	pool := x509.NewCertPool()
+	pool.AddCert(target.Certificate())
+	e := newEnv(t, &httpclient.Options{TLS: &tls.Config{RootCAs: pool}, Proxy: httpclient.FixedProxy(p.URL)})
+	r := e.mustDo(&httpclient.Request{URL: target.URL + "/a", Header: headers("Proxy-Authorization", "Basic dTpw")})
+	if r.Status != 200 || e.idle() != 1 {
+		t.Fatalf("authorized request: %d, %d idle", r.Status, e.idle())
+	}
+	r, err := e.do(&httpclient.Request{URL: target.URL + "/b"})
+	var pe *httpclient.ProxyError
+	if !errors.As(err, &pe) || pe.Status != 407 {
+		reused := r != nil && r.Reused
+		t.Fatalf("request without credentials: err %v (reused tunnel: %v), want the proxy's 407", err, reused)
+	}
+	// The same credentials still reuse the tunnel.
+	r = e.mustDo(&httpclient.Request{URL: target.URL + "/c", Header: headers("Proxy-Authorization", "Basic dTpw")})
+	if r.Status != 200 || !r.Reused {
+		t.Fatalf("same credentials: %d, reused %v", r.Status, r.Reused)
+	}
+}

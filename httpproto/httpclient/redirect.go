@@ -60,11 +60,16 @@ func (f *fetch) redirect(resp *Response) error {
 	f.header.Del("Host")
 	if !httpproto.SameOrigin(f.url, nu) {
 		// Credentials and cookies are for the origin they were given to
-		// (Tornado 6.5.6, CVE-2026-49853).
+		// (Tornado 6.5.6, CVE-2026-49853). The request's Proxy-Authorization
+		// is the proxy's, kept for it (userProxyAuth), unless its first hop
+		// went to the origin directly.
 		for _, name := range []string{"Authorization", "Cookie", "Proxy-Authorization"} {
 			f.header.Del(name)
 		}
-		f.user, f.pass, f.hasAuth, f.proxyAuth = "", "", false, ""
+		f.user, f.pass, f.hasAuth = "", "", false
+		if f.proxyAuthFor == "" {
+			f.proxyAuth = ""
+		}
 		nu.Username, nu.Password = "", ""
 	}
 	f.url, f.rawURL = nu, loc

@@ -299,3 +299,28 @@ func TestRedirectToGetDropsExpect(t *testing.T) {
 		t.Fatalf("bodiless GET after the 303 was sent with Expect: %q", expect)
 	}
 }
+
+// A negative MaxRedirects follows none (Request and Options document it
+// so): the redirect is the response, as with FollowRedirects Off
+// (Tornado's follow_redirects=False), not a limit reached after following
+// some, so its error is the plain HTTPError of its status.
+func TestNegativeMaxRedirectsFollowsNone(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+	})
+	check := func(name string, r *httpclient.Response) {
+		t.Helper()
+		if r.Status != 302 || r.Redirects != 0 || r.RedirectLimit || errors.Is(r.Err(), httpclient.ErrTooManyRedirects) {
+			t.Errorf("%s: %d after %d redirects, RedirectLimit %v, err %v; want the 302 as with FollowRedirects Off",
+				name, r.Status, r.Redirects, r.RedirectLimit, r.Err())
+		}
+	}
+	e := newEnv(t, nil)
+	check("Request.MaxRedirects -1", e.mustDo(&httpclient.Request{URL: srv.URL + "/", MaxRedirects: -1}))
+	e2 := newEnv(t, &httpclient.Options{MaxRedirects: -1})
+	check("Options.MaxRedirects -1", e2.mustDo(&httpclient.Request{URL: srv.URL + "/"}))
+	// A request's own limit still overrides the client's "none".
+	if r := e2.mustDo(&httpclient.Request{URL: srv.URL + "/", MaxRedirects: 1}); r.Redirects != 1 || !r.RedirectLimit {
+		t.Errorf("Request.MaxRedirects 1 over Options -1: %d redirects, RedirectLimit %v", r.Redirects, r.RedirectLimit)
+	}
+}

@@ -69,7 +69,8 @@ type Request struct {
 	// FollowRedirects overrides Options.NoFollowRedirects.
 	FollowRedirects Switch
 	// MaxRedirects overrides Options.MaxRedirects (0 keeps it; negative
-	// follows none).
+	// follows none, as FollowRedirects Off: the redirect is the response,
+	// without RedirectLimit).
 	MaxRedirects int
 	// Decompress overrides Options.NoDecompress.
 	Decompress Switch
