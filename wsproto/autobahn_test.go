@@ -1,6 +1,7 @@
 package wsproto_test
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
@@ -285,6 +286,55 @@ func family9() []readerCase {
 	}
 }
 
+// family10 (Autobahn 10.1.1): a 64 KiB text message auto-fragmented into
+// 1300-byte frames.
+func family10() []readerCase {
+	s := strings.Repeat("*", 65536)
+	return []readerCase{{name: "10.1.1/64 KiB in 1300-byte frames", role: S, wire: fragmentText(s, 1300), want: msg(wsproto.OpText, s)}}
+}
+
+// unmaskedWire returns the frames of w (as a client sends them, masked)
+// as a server sends them: unmasked, without the keys. The last frame may
+// be cut short; bytes too few to make a header are kept as they are.
+func unmaskedWire(w []byte) []byte {
+	var out []byte
+	for len(w) >= 2 {
+		hl, n := 2, int(w[1]&0x7f)
+		switch n {
+		case 126:
+			hl = 4
+		case 127:
+			hl = 10
+		}
+		if len(w) < hl {
+			break
+		}
+		switch n {
+		case 126:
+			n = int(binary.BigEndian.Uint16(w[2:]))
+		case 127:
+			n = int(binary.BigEndian.Uint64(w[2:]))
+		}
+		if w[1]&0x80 == 0 {
+			k := min(len(w), hl+n)
+			out, w = append(out, w[:k]...), w[k:]
+			continue
+		}
+		out = append(out, w[0], w[1]&^0x80)
+		out = append(out, w[2:hl]...)
+		if len(w) < hl+4 {
+			return out
+		}
+		key, p := [4]byte(w[hl:hl+4]), w[hl+4:]
+		p = p[:min(len(p), n)]
+		for i, c := range p {
+			out = append(out, c^key[i%4])
+		}
+		w = w[hl+4+len(p):]
+	}
+	return append(out, w...)
+}
+
 func TestReaderAutobahn(t *testing.T) {
 	families := []struct {
 		name  string
@@ -292,6 +342,18 @@ func TestReaderAutobahn(t *testing.T) {
 	}{
 		{"1", family1()}, {"2", family2()}, {"3", family3()}, {"4", family4()},
 		{"5", family5()}, {"6", family6()}, {"7", family7()}, {"9", family9()},
+		{"10", family10()},
+	}
+	// Every case is run in both roles: the same frames, masked when a
+	// client sends them to a server and not when a server sends them to a
+	// client.
+	for i := range families {
+		for _, c := range families[i].cases {
+			if c.role == S {
+				c.name, c.role, c.wire = "client/"+c.name, C, unmaskedWire(c.wire)
+				families[i].cases = append(families[i].cases, c)
+			}
+		}
 	}
 	for _, f := range families {
 		t.Run(f.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package wsproto_test
 
 import (
 	"bytes"
+	"compress/flate"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -25,7 +26,7 @@ func textLike(n int, seed uint64) []byte {
 		b = fmt.Appendf(b, `{"%s":"%s","%s":%d,"%s":%d.%02d},`, w(), w(), w(), rng.IntN(100000), w(), rng.IntN(1000), rng.IntN(100))
 	}
 	// Cut at a rune boundary so the text stays valid UTF-8.
-	for n > 0 && !utf8.RuneStart(b[n]) {
+	for n > 0 && n < len(b) && !utf8.RuneStart(b[n]) {
 		n--
 	}
 	return b[:n]
@@ -441,5 +442,80 @@ func TestPreparedMessageErr(t *testing.T) {
 		if tc.bad != (err != nil) || tc.bad && !errors.Is(err, wsproto.ErrInvalidArgument) {
 			t.Errorf("%v %x: Err() = %v, want invalid %v", tc.op, tc.payload, err, tc.bad)
 		}
+	}
+}
+
+// Many messages from an independent encoder (compress/flate, every level),
+// each referring back into the history of the ones before when the context
+// is kept, some made of several DEFLATE streams ended by BFINAL (RFC 7692
+// section 7.2.3.4), some ending with BFINAL rather than a sync flush, some
+// empty ("\x00"), handed to the Inflater in pieces of random sizes: every
+// message decodes to what was sent, with and without context takeover.
+func TestInflaterManyMessages(t *testing.T) {
+	count, maxLen := 150, 20000
+	if raceEnabled {
+		count, maxLen = 40, 5000
+	}
+	for _, takeover := range []bool{true, false} {
+		rng := rand.New(rand.NewPCG(11, 12))
+		f := wsproto.NewInflater(wsproto.Server, wsproto.DeflateParams{ClientNoContextTakeover: !takeover}, nil)
+		var hist []byte // what the sender's window may refer to
+		for i := 0; i < count; i++ {
+			var payload, want []byte
+			streams := 1 + rng.IntN(3)
+			if rng.IntN(10) == 0 {
+				payload, streams = []byte{0}, 0 // the empty message (RFC 7692 section 7.2.3.6)
+			}
+			for s := 0; s < streams; s++ {
+				n := rng.IntN(maxLen)
+				if rng.IntN(10) == 0 {
+					n = 33000 + rng.IntN(30000) // longer than the window
+				}
+				msg := textLike(n+8, rng.Uint64())[:n]
+				if len(hist) > 0 && rng.IntN(2) == 0 {
+					a := rng.IntN(len(hist))
+					msg = append(msg, hist[a:min(len(hist), a+rng.IntN(2000))]...)
+				}
+				var buf bytes.Buffer
+				w, err := flate.NewWriterDict(&buf, rng.IntN(10), hist[max(0, len(hist)-32768):])
+				if err != nil {
+					t.Fatal(err)
+				}
+				w.Write(msg)
+				if s == streams-1 && rng.IntN(2) == 0 {
+					w.Flush() // the usual ending: a sync flush, its tail removed
+					payload = append(payload, bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff})...)
+				} else {
+					w.Close() // BFINAL: a later stream starts afresh, sharing the window
+					payload = append(payload, buf.Bytes()...)
+				}
+				want = append(want, msg...)
+				hist = append(hist, msg...)
+			}
+			out := []byte("prefix")
+			for rest := payload; ; {
+				k := min(len(rest), rng.IntN(3000))
+				final := k == len(rest)
+				var err error
+				if out, err = f.Inflate(out, rest[:k], final); err != nil {
+					t.Fatalf("takeover %v, message %d: %v", takeover, i, err)
+				}
+				if final {
+					break
+				}
+				rest = rest[k:]
+			}
+			if string(out[:6]) != "prefix" || !bytes.Equal(out[6:], want) {
+				t.Fatalf("takeover %v, message %d: got %d bytes, want %d", takeover, i, len(out)-6, len(want))
+			}
+			if !takeover {
+				hist = hist[:0]
+			}
+		}
+	}
+	// An empty payload is not DEFLATE data (the empty message is "\x00").
+	f := wsproto.NewInflater(wsproto.Client, wsproto.DeflateParams{}, nil)
+	if out, err := f.Inflate(nil, nil, true); !errors.Is(err, wsproto.ErrInvalidData) || out != nil {
+		t.Errorf("empty payload: %q, %v; want ErrInvalidData", out, err)
 	}
 }

@@ -305,3 +305,64 @@ func TestDeflateConfigPanics(t *testing.T) {
 		}()
 	}
 }
+
+// Autobahn 13.1-13.7: the offers its client makes (our server answers) and
+// the answers its server gives to our client's default offer, as Autobahn
+// writes them; then messages go both ways under what was agreed.
+func TestNegotiationAutobahn13(t *testing.T) {
+	const (
+		o1 = "permessage-deflate; client_no_context_takeover; client_max_window_bits"
+		o2 = o1 + "; server_no_context_takeover"
+		o3 = o1 + "; server_max_window_bits=8"
+		o4 = o1 + "; server_max_window_bits=15"
+		o5 = o2 + "; server_max_window_bits=8"
+		o6 = o2 + "; server_max_window_bits=15"
+	)
+	server := []struct {
+		offer, response string
+		want            wsproto.DeflateParams
+	}{
+		{o1, "permessage-deflate; client_no_context_takeover", params(false, true, 15, 15)},
+		{o2, "permessage-deflate; server_no_context_takeover; client_no_context_takeover", params(true, true, 15, 15)},
+		{o3, "permessage-deflate; client_no_context_takeover; server_max_window_bits=8", params(false, true, 8, 15)},
+		{o4, "permessage-deflate; client_no_context_takeover; server_max_window_bits=15", params(false, true, 15, 15)},
+		{o5, "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=8", params(true, true, 8, 15)},
+		{o6, "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=15", params(true, true, 15, 15)},
+		{o5 + ", " + o2 + ", " + o1, "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=8", params(true, true, 8, 15)},
+	}
+	agreed := map[wsproto.DeflateParams]bool{}
+	for i, c := range server {
+		offers, err := wsproto.ParseExtensions(c.offer)
+		if err != nil {
+			t.Fatalf("13.%d: %v", i+1, err)
+		}
+		p, resp, ok := wsproto.NegotiateDeflateServer(offers, nil)
+		if !ok || resp != c.response || p != c.want {
+			t.Errorf("13.%d server: %+v %q %v, want %+v %q", i+1, p, resp, ok, c.want, c.response)
+		}
+		agreed[p] = true
+	}
+	client := []struct {
+		response string
+		want     wsproto.DeflateParams
+	}{
+		{"permessage-deflate", params(false, false, 15, 15)},
+		{"permessage-deflate; client_no_context_takeover", params(false, true, 15, 15)},
+		{"permessage-deflate; client_max_window_bits=8", params(false, false, 15, 8)},
+		{"permessage-deflate; client_max_window_bits=15", params(false, false, 15, 15)},
+		{"permessage-deflate; client_no_context_takeover; client_max_window_bits=8", params(false, true, 15, 8)},
+		{"permessage-deflate; client_no_context_takeover; client_max_window_bits=15", params(false, true, 15, 15)},
+	}
+	for i, c := range client {
+		p, err := wsproto.AcceptDeflateResponse(c.response, nil)
+		if err != nil || p != c.want {
+			t.Errorf("13.%d client: %+v, %v; want %+v", i+1, p, err, c.want)
+		}
+		agreed[p] = true
+	}
+	for p := range agreed {
+		for _, sender := range []wsproto.Role{wsproto.Server, wsproto.Client} {
+			converse(t, fmt.Sprintf("%v sends, %+v", sender, p), sender, p, nil, 13)
+		}
+	}
+}

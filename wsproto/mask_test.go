@@ -85,3 +85,27 @@ func BenchmarkMask(b *testing.B) {
 		})
 	}
 }
+
+// Every length 0-64 (the word loops and the tail in every combination), at
+// every starting alignment of the slice within a word, every key offset,
+// and keys whose bytes differ in every bit: the word-at-a-time Mask equals
+// the byte-at-a-time reference and touches no byte outside its slice.
+func TestMaskAlignments(t *testing.T) {
+	keys := [][4]byte{{0x12, 0x34, 0x56, 0x78}, {0xff, 0x00, 0xa5, 0x5a}, {0x01, 0x80, 0x7f, 0xfe}}
+	base := make([]byte, 64+8+8)
+	fill(rand.New(rand.NewPCG(9, 10)), base)
+	for _, key := range keys {
+		for n := 0; n <= 64; n++ {
+			for align := 0; align < 8; align++ {
+				for pos := 0; pos < 4; pos++ {
+					got, want := bytes.Clone(base), bytes.Clone(base)
+					gp := wsproto.Mask(key, pos, got[align:align+n])
+					wp := maskBytewise(key, pos, want[align:align+n])
+					if gp != wp || !bytes.Equal(got, want) {
+						t.Fatalf("key % x n=%d align=%d pos=%d: Mask gives pos %d\n% x\nwant pos %d\n% x", key, n, align, pos, gp, got, wp, want)
+					}
+				}
+			}
+		}
+	}
+}

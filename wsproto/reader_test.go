@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gale-io/gale/wsproto"
 )
@@ -243,5 +245,104 @@ func TestEventString(t *testing.T) {
 	}
 	if wsproto.Server.String() != "Server" || wsproto.Client.String() != "Client" || wsproto.Role(7).String() != "Role(7)" {
 		t.Error("Role.String")
+	}
+}
+
+// Random text messages, mostly UTF-8 with damage here and there, cut into
+// random fragments with Pings between them and fed in random reads, in both
+// roles: each message gives its longest valid prefix as Data, then either
+// MessageEnd (valid) or a 1007 error, at the first byte that can no longer
+// become valid or at the end of a message left inside a sequence. The
+// oracle is unicode/utf8.
+func TestReaderTextRandom(t *testing.T) {
+	runes := []rune{'a', 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xfffd, 0xffff, 0x10000, 0x10ffff, 'κ', '€'}
+	rng := rand.New(rand.NewPCG(21, 22))
+	n := 3000
+	if raceEnabled {
+		n = 500
+	}
+	for iter := 0; iter < n; iter++ {
+		role := []wsproto.Role{S, C}[iter%2]
+		var wire []byte
+		var want []ev
+		failed := false
+		for m := 1 + rng.IntN(3); m > 0 && !failed; m-- {
+			var text []byte
+			for k := rng.IntN(12); k > 0; k-- {
+				enc := utf8.AppendRune(nil, runes[rng.IntN(len(runes))])
+				switch rng.IntN(12) {
+				case 0: // a sequence cut short
+					enc = enc[:rng.IntN(len(enc))+1]
+				case 1: // a random byte
+					enc = []byte{byte(rng.IntN(256))}
+				case 2: // a surrogate, overlong or out-of-range form
+					enc = [][]byte{{0xed, 0xa0, 0x80}, {0xc0, 0xaf}, {0xe0, 0x80, 0xaf}, {0xf4, 0x90, 0x80, 0x80}, {0xf5}}[rng.IntN(5)]
+				}
+				text = append(text, enc...)
+			}
+			// Fragments, with Pings between them.
+			first := true
+			for rest := text; first || len(rest) > 0; first = false {
+				k := min(len(rest), rng.IntN(6))
+				b0 := byte(nCont)
+				if first {
+					b0 = nText
+				}
+				if k == len(rest) {
+					b0 |= 0x80
+				}
+				wire = append(wire, peer(role, b0, string(rest[:k]))...)
+				rest = rest[k:]
+				if len(rest) > 0 && rng.IntN(3) == 0 {
+					wire = append(wire, peer(role, fPing, "p")...)
+				}
+			}
+			want = append(want, start(wsproto.OpText))
+			switch p := validPrefixLen(text); {
+			case utf8.Valid(text):
+				want = append(want, msg(wsproto.OpText, string(text))[1:]...)
+			case p > 0:
+				want = append(want, data(string(text[:p])))
+				failed = true
+			default:
+				failed = true
+			}
+		}
+		// Pings are left out of the comparison: where they fall between
+		// Data depends on the damage.
+		var cuts []int
+		for i := 1; i < len(wire); i++ {
+			if rng.IntN(4) == 0 {
+				cuts = append(cuts, i)
+			}
+		}
+		res := feed(wsproto.NewReader(role, nil), wire, cuts)
+		var got []ev
+		var pending string
+		for _, e := range res.events {
+			switch {
+			case e.kind == wsproto.Ping:
+			case e.kind == wsproto.Data:
+				pending += e.payload
+			default:
+				if pending != "" {
+					got = append(got, data(pending))
+					pending = ""
+				}
+				got = append(got, e)
+			}
+		}
+		if pending != "" {
+			got = append(got, data(pending))
+		}
+		var we *wsproto.Error
+		switch {
+		case !equalEvents(got, want):
+			t.Fatalf("%v, % x:\n got %v\nwant %v (%v)", role, wire, got, want, res.err)
+		case failed && (!errors.As(res.err, &we) || we.Code != wsproto.CloseInvalidPayload):
+			t.Fatalf("%v, % x: error %v, want 1007", role, wire, res.err)
+		case !failed && res.err != nil:
+			t.Fatalf("%v, % x: error %v", role, wire, res.err)
+		}
 	}
 }
