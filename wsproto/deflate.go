@@ -3,6 +3,7 @@ package wsproto
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/klauspost/compress/flate"
@@ -242,7 +243,11 @@ func (f *Inflater) endMessage() {
 func (f *Inflater) read(dst []byte, start int) ([]byte, error) {
 	for {
 		if len(dst) == cap(dst) {
-			dst = append(dst, 0)[:len(dst)]
+			// Double the message's output so far (append alone grows
+			// large slices by a quarter, allocating about five times
+			// the final size on the way), but not far past the limit.
+			n := min(max(len(dst)-start, 512), f.max-(len(dst)-start))
+			dst = slices.Grow(dst, max(n, 1))
 		}
 		buf := dst[len(dst):cap(dst)]
 		// One byte more than allowed tells it is too much. (Not f.max+1,

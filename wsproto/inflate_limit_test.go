@@ -40,7 +40,8 @@ func TestInflaterLimitMaxInt(t *testing.T) {
 
 // A bomb (64 MiB of zeros in about 64 KiB) against a 1 MiB limit stops at
 // the limit: inflating it allocates a few MiB (the output up to the limit,
-// the copy of the input), never anything near its full size.
+// the copy of the input), never anything near its full size; growing the
+// output by doubling keeps it under four times the limit.
 func TestInflaterBombMemory(t *testing.T) {
 	var buf bytes.Buffer
 	w, _ := flate.NewWriter(&buf, flate.BestSpeed)
@@ -59,7 +60,7 @@ func TestInflaterBombMemory(t *testing.T) {
 	if !errors.Is(err, wsproto.ErrTooBig) || out != nil {
 		t.Fatalf("bomb of %d bytes: %d bytes out, %v; want ErrTooBig", len(bomb), len(out), err)
 	}
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8*limit {
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4*limit {
 		t.Errorf("inflating a bomb against a limit of %d bytes allocated %d bytes", limit, alloc)
 	} else {
 		t.Logf("bomb of %d bytes: %d KiB allocated", len(bomb), alloc>>10)
