@@ -757,7 +757,18 @@ func (nw *nhWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}); err != nil {
 		return nil, nil, err
 	}
-	res := <-ch
+	var res result
+	select {
+	case res = <-ch:
+	case <-nw.l.Done():
+		// The loop closed (the server did) with the callback queued:
+		// it is dropped, unless it ran just before.
+		select {
+		case res = <-ch:
+		default:
+			res.err = fmt.Errorf("httpserver: cannot hijack: %w", ErrConnClosed)
+		}
+	}
 	if res.err != nil {
 		return nil, nil, res.err
 	}

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gale-io/gale/loop"
 )
 
 func adapterMux(t *testing.T, flushed chan struct{}, canceled chan error) *http.ServeMux {
@@ -1432,5 +1434,50 @@ func TestNetHTTPRequestTrailerField(t *testing.T) {
 	c.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: X-T, x-late\r\n\r\n2\r\nab\r\n0\r\nX-T: 1\r\n\r\n")
 	if _, body := c.response("POST"); body != `"" true "1"` {
 		t.Fatalf("got %s", body)
+	}
+}
+
+// A Hijack whose callback the loop drops (the loop closed with it queued,
+// as when the server closes while a handler hijacks) fails rather than
+// waiting for ever: the loop's contract is that a goroutine waiting on a
+// posted callback also selects on Done.
+func TestNetHTTPHijackFailsWhenLoopClosesFirst(t *testing.T) {
+	l, err := loop.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw := &nhWriter{l: l, header: http.Header{}, status: 200}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := nw.Hijack()
+		done <- err
+	}()
+	// Once Hijack waits for its callback (posted to the loop, which does
+	// not run), close the loop: the callback is dropped.
+	for i := 0; ; i++ {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		waiting := false
+		for _, g := range strings.Split(stacks, "\n\n") {
+			if strings.Contains(g, "nhWriter).Hijack") && (strings.Contains(g, "[chan receive") || strings.Contains(g, "[select")) {
+				waiting = true
+			}
+		}
+		if waiting {
+			break
+		}
+		if i == 5000 {
+			t.Fatal("Hijack never waited for its callback")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	l.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Hijack succeeded on a closed loop")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Hijack still waits for a callback the closed loop dropped")
 	}
 }

@@ -76,6 +76,9 @@ type conn struct {
 	backlogged bool
 	// toldShutdown: Server.Shutdown told this connection (see detach).
 	toldShutdown bool
+	// toldEnd: the handler of the request in progress was told (OnClose)
+	// that the client's input ended (see watch).
+	toldEnd bool
 
 	deadline  int64 // when the current timed state expires (monoNow; 0: none)
 	wpending  int   // finished-response bytes unwritten at the timer's last look
@@ -141,8 +144,7 @@ func (c *conn) read() {
 		if c.state == stBody {
 			// A body cut short (its delegate had paused it while the
 			// input ended): the request ends without its Finish.
-			c.cutShort()
-			if c.closed || c.s.Closed() {
+			if c.cutShort() || c.closed || c.s.Closed() {
 				return
 			}
 		}
@@ -215,7 +217,13 @@ func (c *conn) onData(buf []byte, rerr error) {
 		return
 	}
 	if c.state == stClosing {
-		c.finishClose() // flushes the output, then closes
+		if c.w.finished || c.lingering {
+			c.finishClose() // flushes the output, then closes
+		} else if len(c.out) > 0 {
+			// A delegate whose body failed may still finish the
+			// response it began (awaitResponse): what it wrote goes out.
+			c.flushOut(nil)
+		}
 		return
 	}
 	if len(c.out) > 0 {
@@ -232,6 +240,9 @@ func (c *conn) onData(buf []byte, rerr error) {
 			// end of the input after the last of them and closes). A
 			// handler that asked is told of the end of the input: it
 			// cannot be told from a client that went away.
+			if c.w.onClose != nil && !c.w.finished {
+				c.toldEnd = true
+			}
 			c.notifyGone(rerr)
 		case stClosing:
 		default:
@@ -242,8 +253,8 @@ func (c *conn) onData(buf []byte, rerr error) {
 				return
 			}
 			c.closing = true
-			if c.state == stBody {
-				c.cutShort()
+			if c.state == stBody && c.cutShort() {
+				return
 			}
 			if c.s.Closed() {
 				return
@@ -307,13 +318,31 @@ const watchLimit = 64 << 10
 // the handler told (ResponseWriter.OnClose), as net/http cancels a
 // request's context. Bytes that arrive meanwhile (pipelined requests) stay
 // buffered, up to watchLimit.
+//
+// If the stream has already seen the end of the client's input (while no
+// one watched, or while an earlier pipelined request was answered), the
+// read fails at once: the handler is told of that end now, from a
+// callback of its own, once, as a watch's read would have told it.
 func (c *conn) watch() {
 	if c.closed || c.s.Reading() || len(c.s.Buffered()) >= watchLimit {
 		return
 	}
-	if err := c.s.Peek(len(c.s.Buffered())+1, c.onDataFn); err == nil {
+	err := c.s.Peek(len(c.s.Buffered())+1, c.onDataFn)
+	if err == nil {
 		c.watching = true
+		return
 	}
+	if c.toldEnd || !errors.Is(err, stream.ErrClosed) || c.s.Closed() {
+		return // (a closed stream tells the handler through onClose)
+	}
+	st := c.s
+	c.ls.l.Post(func() {
+		if c.s != st || c.closed || c.state != stHandling || c.toldEnd || c.w.onClose == nil || c.w.finished {
+			return
+		}
+		c.toldEnd = true
+		c.notifyGone(err)
+	})
 }
 
 // unwatch withdraws a watch's read.
@@ -335,12 +364,33 @@ func (c *conn) abortBody(err error) {
 }
 
 // cutShort: the client's input ended in the body of the request being
-// read; the request ends without its Finish.
-func (c *conn) cutShort() {
+// read; the request ends without its Finish. It reports whether the
+// connection now waits for the response the delegate began (awaitResponse)
+// instead of closing after its output.
+func (c *conn) cutShort() bool {
 	if !c.w.headSent {
 		c.w.failed = io.ErrUnexpectedEOF
 	}
 	c.abortBody(io.ErrUnexpectedEOF)
+	if c.w.headSent && !c.w.finished && !c.closed && !c.lingering && !c.s.Closed() {
+		c.awaitResponse()
+		return true
+	}
+	return false
+}
+
+// awaitResponse: the body of the request being read failed (see failBody,
+// cutShort) after its delegate began the response, which it may still
+// finish; the connection closes after it. What the delegate wrote goes out
+// now (at the end of the turn, in onData). A delegate that does not finish
+// within WriteTimeout has the connection closed (onTimer): nothing else
+// would end it, and the client cannot send another request on it.
+func (c *conn) awaitResponse() {
+	c.state = stClosing
+	c.setDeadline(c.srv.opts.WriteTimeout)
+	if !c.inData && len(c.out) > 0 {
+		c.flushOut(nil)
+	}
 }
 
 // dropDecoder releases the state of a streaming gzip decoder whose request
@@ -402,6 +452,7 @@ func (c *conn) startRequest() {
 	c.enc.Reset()
 	c.retained = false
 	c.earlyEnd = false
+	c.toldEnd = false
 	c.delegate = nil
 	c.continue100 = false
 	c.bodyView = nil
@@ -745,13 +796,13 @@ func (c *conn) protocolError(err error) {
 // failBody: the body of the request being read (or, for a gzip body,
 // decoded) turned out malformed or too large. The client gets status unless
 // a StreamHandler's delegate began answering already, in which case the
-// connection closes once that response is done; the delegate is told
-// (abortBody) and gets no Finish, and its writes of an unsent response
-// fail with err.
+// connection closes once that response is done (awaitResponse); the
+// delegate is told (abortBody) and gets no Finish, and its writes of an
+// unsent response fail with err.
 func (c *conn) failBody(err error, status int) {
 	c.closing = true
 	if c.w.headSent {
-		c.state = stClosing
+		c.awaitResponse()
 		c.abortBody(err)
 		if c.w.finished {
 			c.finishClose()
@@ -854,10 +905,18 @@ func (c *conn) onClose(err error) {
 	c.closed = true
 	c.timer.Cancel()
 	delete(c.ls.conns, c.s)
+	if err == nil {
+		// Closed here (a timeout, Shutdown): not io.EOF, which tells a
+		// handler that the client's input ended on a connection that
+		// stays open.
+		err = ErrConnClosed
+	}
 	switch c.state {
 	case stBody:
 		c.abortBody(err)
-	case stHandling:
+	case stHandling, stClosing:
+		// (In stClosing, a delegate whose body failed may be finishing
+		// its response, and may have asked again.)
 		c.dropDecoder()
 		c.notifyGone(err)
 	}
@@ -893,6 +952,13 @@ func (c *conn) onTimer() {
 		wait := time.Duration(left) + 100*time.Millisecond
 		c.timerAt = now + int64(wait)
 		c.timer = c.ls.l.CallLater(wait, c.timerFn)
+		return
+	}
+	if c.state == stClosing && !c.lingering {
+		// A delegate whose body failed did not finish the response it
+		// had begun (see awaitResponse).
+		c.srv.log.Debug("gale/httpserver: response to a failed body not finished", "remote", c.s.RemoteAddr())
+		c.s.Close()
 		return
 	}
 	if (c.state == stIdle || c.state == stClosing) && c.awaitWrite(now) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -1616,4 +1617,170 @@ func TestShutdownReachesConnectionDetachedAfterIt(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
+}
+
+// beganDelegate answers before its body: it sends the head and a first
+// piece of body from the StreamHandler, pauses the body at every piece and
+// resumes it from a later loop callback. Told (OnClose) that its body
+// failed, it finishes the response from a later callback if finish is set,
+// and otherwise never does, but asks (OnClose) to learn of the close.
+type beganDelegate struct {
+	w      *ResponseWriter
+	r      *Request
+	finish bool
+	told   chan error
+}
+
+func newBeganDelegate(w *ResponseWriter, r *Request, finish bool, told chan error) *beganDelegate {
+	d := &beganDelegate{w: w, r: r, finish: finish, told: told}
+	w.WriteString("begun\n")
+	w.Flush(nil)
+	w.OnClose(func(err error) {
+		d.told <- err
+		if !d.finish {
+			w.OnClose(func(err error) { d.told <- fmt.Errorf("%w: %v", errClosedUnfinished, err) })
+			return
+		}
+		w.c.ls.l.Post(func() {
+			w.WriteString("finished")
+			w.Finish()
+		})
+	})
+	return d
+}
+
+var errClosedUnfinished = errors.New("closed with the response unfinished")
+
+func (d *beganDelegate) Data(p []byte) {
+	d.r.PauseBody()
+	d.w.c.ls.l.Post(d.r.ResumeBody)
+}
+
+func (d *beganDelegate) Finish() { d.told <- errors.New("Finish called on a failed body") }
+
+// A streaming delegate that began its response before its body turned out
+// malformed (bad chunking, a gzip body that does not inflate) or the
+// client's input ended in it may finish that response, as docs/http.md
+// says: the client gets it whole, then the connection closes. One that never finishes it does not hold the
+// connection (and Shutdown) for ever: it is closed about WriteTimeout after
+// the failure.
+func TestStreamDelegateFailedBodyAfterResponseBegan(t *testing.T) {
+	z := gzipped([]byte(strings.Repeat("truncate me. ", 50000)))
+	truncated := z[:len(z)-4] // the deflate data whole, its trailer cut
+	for _, tc := range []struct {
+		name, send string
+		half       bool // the client shuts down its side after send
+	}{
+		{"bad chunk size", "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n", false},
+		{"truncated gzip", fmt.Sprintf("Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", len(truncated), truncated), false},
+		{"client half-closes", "Content-Length: 8\r\n\r\nhello", true},
+	} {
+		for _, finish := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s finish=%v", tc.name, finish), func(t *testing.T) {
+				told := make(chan error, 10)
+				s, addr := start(t, hello, &Options{Gzip: &GzipOptions{}, WriteTimeout: time.Second,
+					StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+						return newBeganDelegate(w, r, finish, told)
+					}})
+				c := dial(t, addr)
+				c.c.SetDeadline(time.Now().Add(10 * time.Second))
+				c.send("POST /up HTTP/1.1\r\nHost: x\r\n" + tc.send)
+				if tc.half {
+					c.c.(*net.TCPConn).CloseWrite()
+				}
+				resp, err := http.ReadResponse(c.br, &http.Request{Method: "POST"})
+				if err != nil {
+					t.Fatalf("reading the response head: %v", err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				if finish {
+					if err != nil || string(body) != "begun\nfinished" {
+						t.Fatalf("body %q, %v; want the finished response", body, err)
+					}
+					c.expectClosed()
+				} else if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) {
+					// The connection closes under the unfinished
+					// response, well before the client's deadline.
+					t.Fatalf("body %q, %v; want the connection closed under it", body, err)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := s.Shutdown(ctx); err != nil {
+					t.Fatal(err)
+				}
+				close(told)
+				var got []error
+				for err := range told {
+					got = append(got, err)
+				}
+				// Told of the failure, and, unfinished, of the close.
+				if len(got) == 0 || got[0] == nil || errors.Is(got[0], errClosedUnfinished) {
+					t.Fatalf("told %v, want the body's failure first", got)
+				}
+				if want := map[bool]int{true: 1, false: 2}[finish]; len(got) != want ||
+					!finish && !errors.Is(got[1], errClosedUnfinished) {
+					t.Fatalf("told %v, want %d notifications", got, want)
+				}
+			})
+		}
+	}
+}
+
+// A handler that asks to be told of the client's going away (OnClose)
+// after the stream already saw the end of the client's input is told at
+// once (with io.EOF), as one that asked before is: here the second of two
+// pipelined requests, read after the client's half-close was seen while
+// the first was being answered, which otherwise waited for ever.
+func TestOnCloseAfterInputEndedIsTold(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		path := string(r.Path)
+		n := 0
+		var cb func(error)
+		cb = func(err error) {
+			n++
+			if n > 1 {
+				t.Errorf("%s: told %d times of the input's end", path, n)
+				return
+			}
+			w.OnClose(cb) // to learn of a close that follows: not told again
+			w.Respond(200, "text/plain", fmt.Appendf(nil, "%s told: %v", path, errors.Is(err, io.EOF)))
+		}
+		w.OnClose(cb)
+	}, nil)
+	c := dial(t, addr)
+	c.c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.c.(*net.TCPConn).CloseWrite()
+	for _, want := range []string{"/1 told: true", "/2 told: true"} {
+		if _, body := c.response("GET"); body != want {
+			t.Fatalf("got %q, want %q", body, want)
+		}
+	}
+	c.expectClosed()
+}
+
+// A connection the server closes itself (here BodyTimeout, while a
+// delegate holds its body paused) tells the delegate with ErrConnClosed,
+// not with io.EOF, which OnClose reserves for the end of the client's
+// input on a connection that stays open: one that, as documented, asks
+// again after an io.EOF to learn of the close would wait for ever.
+func TestOnCloseAfterLocalCloseIsNotEOF(t *testing.T) {
+	told := make(chan error, 2)
+	_, addr := start(t, hello, &Options{BodyTimeout: 300 * time.Millisecond,
+		StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+			w.OnClose(func(err error) { told <- err })
+			r.PauseBody()
+			return &collectDelegate{w: w}
+		}})
+	c := dial(t, addr)
+	c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+	select {
+	case err := <-told:
+		if errors.Is(err, io.EOF) || !errors.Is(err, ErrConnClosed) {
+			t.Fatalf("told %v, want ErrConnClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delegate was not told of the close")
+	}
+	c.expectClosed()
 }
