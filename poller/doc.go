@@ -71,7 +71,8 @@
 // Wakes coalesce: any number of Wake calls between two Waits make at least
 // one Wait return promptly, and the wakeup is never reported as an Event.
 //
-// After Close, every method returns ErrClosed. Close releases only the
+// After Close, Add, Modify, Delete, Wait and Wake return ErrClosed, and a
+// second Close does nothing (returns nil). Close releases only the
 // poller's own descriptors (the epoll or kqueue descriptor, the waker); the
 // registered descriptors stay open and remain the caller's to close.
 package poller

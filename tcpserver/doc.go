@@ -21,7 +21,7 @@
 // # Tornado mapping
 //
 //	TCPServer(ssl_options, max_buffer_size, read_chunk_size)  New(handler, &Options{Stream: ...})
-//	handle_stream(stream, address)                             Handler(stream, peer)
+//	handle_stream(stream, address)                             Handler(stream); the address is stream.RemoteAddr()
 //	listen(port, address) / bind + start(n)                    Listen(addr) + Start
 //	add_sockets / add_socket                                   AddListener
 //	stop()                                                     Shutdown(ctx) / Close
