@@ -180,7 +180,7 @@ func checkMethod(req *Request, method string) error {
 	}
 	if present := req.Body != nil || req.BodyProducer != nil; present != expected {
 		not := ""
-		if !expected {
+		if expected {
 			not = "not "
 		}
 		return fmt.Errorf("%w: body must %sbe nil for method %s", ErrNonstandard, not, method)

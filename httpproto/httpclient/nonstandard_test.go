@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,16 +28,16 @@ func TestNonstandardMethods(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		req  httpclient.Request
-		want string // the echoed request; "" for ErrNonstandard
+		want string // the echoed request; for ErrNonstandard, "!" and what its message says
 	}{
-		{"POST without body", httpclient.Request{Method: "POST"}, ""},
-		{"PUT without body", httpclient.Request{Method: "PUT"}, ""},
-		{"PATCH without body", httpclient.Request{Method: "PATCH"}, ""},
-		{"GET with body", httpclient.Request{Body: []byte("x")}, ""},
-		{"GET with empty body", httpclient.Request{Body: []byte{}}, ""},
-		{"DELETE with body", httpclient.Request{Method: "DELETE", Body: []byte("x")}, ""},
-		{"HEAD with producer", httpclient.Request{Method: "HEAD", BodyProducer: producer}, ""},
-		{"unknown method", httpclient.Request{Method: "PROPFIND"}, ""},
+		{"POST without body", httpclient.Request{Method: "POST"}, "!body must not be nil for method POST"},
+		{"PUT without body", httpclient.Request{Method: "PUT"}, "!body must not be nil for method PUT"},
+		{"PATCH without body", httpclient.Request{Method: "PATCH"}, "!body must not be nil for method PATCH"},
+		{"GET with body", httpclient.Request{Body: []byte("x")}, "!body must be nil for method GET"},
+		{"GET with empty body", httpclient.Request{Body: []byte{}}, "!body must be nil for method GET"},
+		{"DELETE with body", httpclient.Request{Method: "DELETE", Body: []byte("x")}, "!body must be nil for method DELETE"},
+		{"HEAD with producer", httpclient.Request{Method: "HEAD", BodyProducer: producer}, "!body must be nil for method HEAD"},
+		{"unknown method", httpclient.Request{Method: "PROPFIND"}, "!unknown method PROPFIND"},
 		{"POST with empty body", httpclient.Request{Method: "POST", Body: []byte{}}, `POST cl=0 ""`},
 		{"PATCH with body", httpclient.Request{Method: "PATCH", Body: []byte("x")}, `PATCH cl=1 "x"`},
 		{"PUT with producer", httpclient.Request{Method: "PUT", BodyProducer: producer}, `PUT cl=-1 "p"`},
@@ -50,10 +51,13 @@ func TestNonstandardMethods(t *testing.T) {
 			req := c.req
 			req.URL = srv.URL + "/"
 			r, err := e.do(&req)
-			if c.want == "" {
+			if msg, ok := strings.CutPrefix(c.want, "!"); ok {
 				var he *httpclient.Error
 				if !errors.Is(err, httpclient.ErrNonstandard) || !errors.As(err, &he) || he.Op != "request" {
 					t.Fatalf("err = %v, want an *Error (Op request) matching ErrNonstandard", err)
+				}
+				if !strings.Contains(err.Error(), msg) {
+					t.Fatalf("err = %v, want it to say %q", err, msg)
 				}
 				return
 			}

@@ -103,7 +103,7 @@ type nhWriter struct {
 
 const (
 	nhChunk    = 32 << 10 // body bytes gathered per hand-off to the loop
-	nhInFlight = 1 << 20  // hand-offs a writer may be ahead of the kernel
+	nhInFlight = 1 << 20  // bytes a writer may be ahead of the kernel
 )
 
 func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {

@@ -122,7 +122,9 @@ type GzipOptions struct {
 	// Default 6, as Tornado's GZipContentEncoding.
 	Level int
 	// MinSize is the smallest response body compressed, in bytes; smaller
-	// ones are sent as they are. Default 1024.
+	// ones are sent as they are. Default 1024. A response flushed before
+	// it ends is compressed whatever its size (its size is not known
+	// yet), as in Tornado.
 	MinSize int
 	// ContentTypes are the media types compressed (prefix match such as
 	// "text/"). Default text/*, application/json, application/javascript,

@@ -27,7 +27,8 @@ const (
 	// HistoryLen is how many recent lines a member gets on joining.
 	HistoryLen = 50
 	// WriteBufferLimit is how much unsent output a member may pile up
-	// before it is dropped as too slow (1013 "try again later"). It stays
+	// before it is dropped as too slow (close code 1013, "try again later",
+	// with the reason "too slow"). It stays
 	// below the stream's write high-water mark (1 MiB), past which the
 	// connection would stop reading and miss the member's pongs and Close.
 	WriteBufferLimit = 512 << 10
