@@ -305,7 +305,16 @@ func (d *dialer) switched() {
 	d.end()
 	cfg := &d.opts.Config
 	c := newConn(d.st, wsproto.Client, d.h, cfg, comp, proto)
+	// cb comes even if OnOpen panics (the Conn is closed then, and OnClose
+	// follows): the panic must not leave the dial without an outcome.
+	opened := false
+	defer func() {
+		if !opened {
+			d.cb(c, nil)
+		}
+	}()
 	c.open()
+	opened = true
 	d.cb(c, nil)
 }
 

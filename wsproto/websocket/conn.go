@@ -155,7 +155,7 @@ func (c *Conn) open() {
 		return
 	}
 	c.flags |= fOpened
-	c.h.OnOpen(c)
+	c.callOpen()
 	if c.state == stClosed || c.s.Closed() {
 		return
 	}
@@ -163,6 +163,23 @@ func (c *Conn) open() {
 		c.startKeepalive()
 	}
 	c.read()
+}
+
+// callOpen calls OnOpen. A panic there would leave the connection open and
+// never read: the stream is closed (OnClose follows), as a stream closes
+// when one of its own callbacks panics and as Tornado aborts when open
+// raises, and the panic goes on to the loop, which logs it. The close is
+// posted: inside a stream callback (a client's open), closing the stream
+// before the stream's own recovery would leave its close callback untold.
+func (c *Conn) callOpen() {
+	defer func() {
+		if r := recover(); r != nil {
+			pe := &stream.PanicError{Value: r}
+			c.s.Loop().Post(func() { c.s.CloseWithError(pe) })
+			panic(r)
+		}
+	}()
+	c.h.OnOpen(c)
 }
 
 // Loop returns the loop the connection belongs to: the way to reach it
@@ -331,7 +348,11 @@ func (c *Conn) drain() {
 			c.s.CloseWrite()
 		}
 	}
-	c.startTimer(timerClose, c.cfg.closeTimeout())
+	// After our Close, the wait started then goes on: CloseTimeout bounds
+	// the whole closing (Tornado's 5 s), not each of its steps.
+	if c.timerKind != timerClose {
+		c.startTimer(timerClose, c.cfg.closeTimeout())
+	}
 }
 
 // closeFlushed closes the stream once the server's last bytes reached the

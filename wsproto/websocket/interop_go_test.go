@@ -328,3 +328,142 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// gorilla and coder servers that send a message right behind their 101
+// and then close with their own code and reason: gale's client delivers
+// the message, echoes the code, and reports the peer's code and reason in
+// a clean close (Local false); each library sees its close answered.
+func TestGoServersCloseClient(t *testing.T) {
+	servers := map[string]func(t *testing.T, answered chan<- error) string{
+		"gorilla": func(t *testing.T, answered chan<- error) string {
+			up := gws.Upgrader{}
+			return serveGo(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c, err := up.Upgrade(w, r, nil)
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				c.WriteMessage(gws.TextMessage, []byte("first"))
+				c.WriteControl(gws.CloseMessage, gws.FormatCloseMessage(4002, "gorilla says bye"), time.Now().Add(testTimeout))
+				c.SetReadDeadline(time.Now().Add(testTimeout))
+				_, _, err = c.ReadMessage()
+				if ce := (*gws.CloseError)(nil); errors.As(err, &ce) && ce.Code == 4002 {
+					err = nil // the echo
+				}
+				answered <- err
+			}))
+		},
+		"coder": func(t *testing.T, answered chan<- error) string {
+			return serveGo(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c, err := cws.Accept(w, r, nil)
+				if err != nil {
+					return
+				}
+				defer c.CloseNow()
+				c.Write(context.Background(), cws.MessageText, []byte("first"))
+				// Close waits for the answer, and fails without one.
+				answered <- c.Close(4002, "coder says bye")
+			}))
+		},
+	}
+	for name, serve := range servers {
+		t.Run(name, func(t *testing.T) {
+			answered := make(chan error, 1)
+			addr := serve(t, answered)
+			l := clientLoop(t)
+			rec := newRecorder()
+			rec.noEcho = true
+			if _, err := dialSync(t, l, "ws://"+addr+"/", rec, nil); err != nil {
+				t.Fatal(err)
+			}
+			if m := rec.waitMsg(t); m.op != wsproto.OpText || string(m.data) != "first" {
+				t.Errorf("message %v %q", m.op, m.data)
+			}
+			e := rec.waitClose(t)
+			if e.Code != 4002 || e.Reason != name+" says bye" || e.Local || e.Err != nil {
+				t.Errorf("client OnClose %+v", e)
+			}
+			if err := <-answered; err != nil {
+				t.Errorf("%s: close not answered: %v", name, err)
+			}
+		})
+	}
+}
+
+// The server closes: coder's client sees its code and reason, and answers.
+func TestServerClosesCoder(t *testing.T) {
+	recs := make(chan *recorder, 1)
+	addr := startServer(t, nil, func() Handler {
+		r := &closer{recorder: newRecorder()}
+		recs <- r.recorder
+		return r
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	c, _, err := cws.Dial(ctx, "ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	rec := <-recs
+	if err := c.Write(ctx, cws.MessageText, []byte("close please")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.Read(ctx)
+	var ce cws.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4321 || ce.Reason != "as asked" {
+		t.Fatalf("coder read %v", err)
+	}
+	if e := rec.waitClose(t); !e.Local || e.Code != 4321 || e.Err != nil {
+		t.Errorf("server OnClose %+v", e)
+	}
+}
+
+// WritePrepared interleaved with WriteMessage on compressed connections,
+// with and without context takeover: coder's client (which keeps its
+// decompression context when allowed) decodes every message, so the
+// connection's compression context stays in step with the peer's after a
+// prepared frame compressed without it.
+func TestWritePreparedInterleaved(t *testing.T) {
+	a := []byte(strings.Repeat("alpha beta gamma ", 50))
+	b := []byte(strings.Repeat("alpha beta delta ", 60))
+	for name, cfg := range serverVariants() {
+		for _, mode := range []cws.CompressionMode{cws.CompressionContextTakeover, cws.CompressionNoContextTakeover} {
+			t.Run(name+"/"+itoa(int(mode)), func(t *testing.T) {
+				pcfg := cfg
+				if pcfg == nil {
+					pcfg = &wsproto.DeflateConfig{}
+				}
+				big := wsproto.NewPreparedMessage(wsproto.OpText, b, pcfg)
+				small := wsproto.NewPreparedMessage(wsproto.OpBinary, []byte{1, 2, 3}, pcfg)
+				want := [][]byte{a, b, a, {1, 2, 3}, a, b, b, a}
+				errs := make(chan error, 1)
+				addr := startServer(t, &ServerOptions{Config: Config{Compression: cfg}}, func() Handler {
+					return &opener{recorder: newRecorder(), f: func(c *Conn) {
+						errs <- errors.Join(c.WriteText(a), c.WritePrepared(big), c.WriteText(a), c.WritePrepared(small),
+							c.WriteText(a), c.WritePrepared(big), c.WritePrepared(big), c.WriteText(a))
+					}}
+				})
+				ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+				defer cancel()
+				c, _, err := cws.Dial(ctx, "ws://"+addr+"/", &cws.DialOptions{CompressionMode: mode})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.CloseNow()
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+				for i, w := range want {
+					_, p, err := c.Read(ctx)
+					if err != nil {
+						t.Fatalf("message %d: %v", i, err)
+					}
+					if !bytes.Equal(p, w) {
+						t.Errorf("message %d: got %q", i, trunc(p))
+					}
+				}
+			})
+		}
+	}
+}
