@@ -24,8 +24,10 @@ var (
 // ClosedError is the error of an operation on a closed stream, or one that
 // could not complete because the stream closed. Cause is what closed it:
 // nil for a local Close, io.EOF when the peer closed, a syscall error (kept
-// as *os.SyscallError) on a failure, an *UnsatisfiableReadError, or
-// ErrBufferFull.
+// as *os.SyscallError) on a failure, under TLS an error of the TLS layer
+// itself (a *net.OpError "remote error" for an alert the peer sent,
+// io.ErrUnexpectedEOF for a record cut short), an
+// *UnsatisfiableReadError, or ErrBufferFull.
 type ClosedError struct {
 	Cause error
 }

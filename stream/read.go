@@ -459,7 +459,12 @@ func (s *Stream) readOnce() (int, bool) {
 	case err != nil && wouldBlock(err):
 		return 0, false
 	case err != nil:
-		s.fail(wrapSyscall("read", err))
+		if s.flags&fTLS == 0 {
+			// (Under TLS the transport wrapped the socket's errors
+			// already; the rest are the TLS layer's own.)
+			err = wrapSyscall("read", err)
+		}
+		s.fail(err)
 		return 0, false
 	case n == 0:
 		s.eof()

@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"errors"
+	"io"
 	"log/slog"
 	"syscall"
 
@@ -156,11 +158,19 @@ func (s *Stream) ShutdownHandler() func() { return s.shutdownFn }
 // dropped (see CloseWrite for a graceful end); a pending read completes if
 // the buffer satisfies it and fails with a *ClosedError otherwise; write
 // callbacks still waiting fail with it. Closing a closed stream does nothing.
-func (s *Stream) Close() { s.closeWith(nil) }
+// On a TLS stream with nothing queued, Close (and CloseWithError) first
+// sends a close_notify alert, best effort, as crypto/tls's Close does.
+func (s *Stream) Close() {
+	s.sendCloseNotify()
+	s.closeWith(nil)
+}
 
 // CloseWithError closes the stream with err as its cause, which Err and the
 // *ClosedError of pending operations report.
-func (s *Stream) CloseWithError(err error) { s.closeWith(err) }
+func (s *Stream) CloseWithError(err error) {
+	s.sendCloseNotify()
+	s.closeWith(err)
+}
 
 // closeWith closes the stream: the descriptor goes at once, the callbacks are
 // told by run.
@@ -217,7 +227,9 @@ func (s *Stream) recoverPanic() {
 // fail closes the stream after an I/O error, logging it unless it only says
 // the peer went away (Tornado logs the others as warnings).
 func (s *Stream) fail(err error) {
-	if !quietErr(err) {
+	if !quietErr(err) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		// (io.ErrUnexpectedEOF: the peer closed in the middle of a TLS
+		// record, Tornado's quiet SSL_ERROR_EOF.)
 		slog.Warn("gale/stream: I/O error, closing connection", "err", err, "peer", s.RemoteAddr())
 	}
 	s.closeWith(err)

@@ -31,11 +31,12 @@ type tlsState struct {
 	conn *tls.Conn
 
 	mu          sync.Mutex
-	cond        sync.Cond
-	in          []byte // ciphertext from the loop, not yet read by crypto/tls
-	inErr       error  // end of file or error the loop saw
+	wake        chan struct{} // tells the waiting handshake goroutine to look again
+	in          []byte        // ciphertext from the loop, not yet read by crypto/tls
+	inErr       error         // end of file or error the loop saw
 	handshaking bool
 	closed      bool
+	closing     bool // on the loop: Close is sending the close_notify
 
 	cb      func(error)
 	pending []pendingWrite // plaintext written during the handshake
@@ -65,7 +66,9 @@ type pendingWrite struct {
 // closes the stream.
 //
 // The handshake runs on a goroutine (see the package doc for its cost);
-// afterwards TLS records are read and written by the loop itself.
+// afterwards TLS records are read and written by the loop itself. If the
+// loop is closed during the handshake, the goroutine ends and cb is not
+// called (no loop is left to run it).
 func (s *Stream) StartTLS(config *tls.Config, server bool, cb func(err error)) error {
 	if s.flags&fClosed != 0 {
 		return s.closedErr()
@@ -73,8 +76,7 @@ func (s *Stream) StartTLS(config *tls.Config, server bool, cb func(err error)) e
 	if s.rd.kind != rNone || s.wq.pending() > 0 || s.flags&(fConnecting|fTLS|fHandshake) != 0 {
 		return ErrNotIdle
 	}
-	t := &tlsState{s: s, handshaking: true, cb: cb}
-	t.cond.L = &t.mu
+	t := &tlsState{s: s, handshaking: true, cb: cb, wake: make(chan struct{}, 1)}
 	if buf := s.Buffered(); len(buf) > 0 {
 		t.in = append([]byte(nil), buf...)
 		s.consume(len(buf))
@@ -147,7 +149,7 @@ func (s *Stream) feedHandshake() {
 		default:
 			t.in = append(t.in, buf[:n]...)
 		}
-		t.cond.Signal()
+		t.signal()
 		stop := t.inErr != nil || n < len(buf)
 		t.mu.Unlock()
 		if stop {
@@ -190,6 +192,7 @@ func (s *Stream) finishHandshake(err error) {
 	t := s.x.tls
 	t.mu.Lock()
 	t.handshaking = false
+	t.wake = nil // the goroutine is done with it; an idle stream keeps less
 	t.mu.Unlock()
 	s.flags &^= fHandshake
 	s.flags |= fInRun
@@ -200,7 +203,7 @@ func (s *Stream) finishHandshake(err error) {
 		cb(s.closedErr())
 		s.failHeldWrites(t)
 	case err != nil:
-		if !quietErr(err) && !errors.Is(err, io.EOF) {
+		if !quietErr(err) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			slog.Warn("gale/stream: TLS handshake failed", "err", err, "peer", s.RemoteAddr())
 		}
 		s.closeWith(err)
@@ -261,6 +264,23 @@ func (s *Stream) tlsRead(dst []byte) (int, error) {
 	return 0, err
 }
 
+// sendCloseNotify ends an established TLS session with a close_notify
+// alert before a local Close (RFC 8446 section 6.1: each party MUST send
+// one before closing its write side), as crypto/tls's Conn.Close does, so
+// that a peer telling a truncation from a proper end (OpenSSL 3 does) sees
+// the end. It is best effort: only when nothing is queued ahead of it
+// (Close drops queued bytes, and the alert must not follow part of a
+// record) and only what the kernel takes at once; a failure is ignored.
+func (s *Stream) sendCloseNotify() {
+	if s.flags&(fTLS|fShutWrite|fClosed) != fTLS || s.wq.pending() > 0 {
+		return
+	}
+	t := s.x.tls
+	t.closing = true
+	t.conn.CloseWrite() // writes the alert through tlsTransport.Write
+	t.closing = false
+}
+
 // tlsWrite encrypts b into the raw write queue, or holds it during the
 // handshake.
 func (s *Stream) tlsWrite(b []byte, cb func(error)) error {
@@ -317,8 +337,17 @@ func (tr *tlsTransport) Read(p []byte) (int, error) {
 	t.mu.Lock()
 	if t.handshaking {
 		// On the handshake goroutine: wait for the loop to feed us.
+		// Until the loop closes: then nothing will feed us again.
 		for len(t.in) == 0 && t.inErr == nil && !t.closed {
-			t.cond.Wait()
+			t.mu.Unlock()
+			select {
+			case <-t.wake:
+			case <-t.s.l.Done():
+				t.mu.Lock()
+				t.closed = true
+				t.mu.Unlock()
+			}
+			t.mu.Lock()
 		}
 	}
 	if len(t.in) > 0 {
@@ -370,6 +399,10 @@ func (tr *tlsTransport) Write(p []byte) (int, error) {
 		}
 		return len(p), nil
 	}
+	if t.closing {
+		t.s.sysWrite(p) // best effort: the stream is closing
+		return len(p), nil
+	}
 	t.s.writeRaw(p)
 	return len(p), nil
 }
@@ -391,6 +424,15 @@ func (tr *tlsTransport) SetWriteDeadline(time.Time) error { return nil }
 func (t *tlsState) shut() {
 	t.mu.Lock()
 	t.closed = true
-	t.cond.Broadcast()
+	t.signal()
 	t.mu.Unlock()
+}
+
+// signal wakes the handshake goroutine if it waits (one goroutine waits at
+// most; a wake-up it has not taken yet is enough for the next change too).
+func (t *tlsState) signal() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
 }

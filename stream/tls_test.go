@@ -11,10 +11,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"log"
+	"log/slog"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -517,5 +521,304 @@ func TestTLSRenegotiationRequestRefused(t *testing.T) {
 	}
 	if !errors.Is(readErr, stream.ErrClosed) || !s.Closed() {
 		t.Fatalf("read: %v, closed %v; want the stream closed", readErr, s.Closed())
+	}
+}
+
+// clientReads records what a client's net.Conn reads.
+type clientReads struct {
+	net.Conn
+	mu sync.Mutex
+	in []byte
+}
+
+func (c *clientReads) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.in = append(c.in, p[:n]...)
+	c.mu.Unlock()
+	return n, err
+}
+
+// recordTypes lists the content types of the TLS records in raw.
+func recordTypes(raw []byte) []byte {
+	var types []byte
+	for len(raw) >= 5 {
+		n := 5 + (int(raw[3])<<8 | int(raw[4]))
+		types = append(types, raw[0])
+		if n > len(raw) {
+			break
+		}
+		raw = raw[n:]
+	}
+	return types
+}
+
+// Close on an established TLS stream ends the session with a close_notify
+// alert (RFC 8446 section 6.1: each party MUST send one before closing
+// its write side), as crypto/tls's Conn.Close does: a peer that tells a
+// truncation from a proper end (OpenSSL 3 reports "unexpected eof") sees
+// the end. Over TLS 1.2, where the alert's record type is in the clear.
+func TestTLSCloseSendsCloseNotify(t *testing.T) {
+	ss := selfSigned(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	type result struct {
+		data  string
+		err   error
+		types []byte
+	}
+	res := make(chan result, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(testloop.Timeout))
+		rec := &clientReads{Conn: c}
+		cfg := ss.Client("127.0.0.1")
+		cfg.MaxVersion = tls.VersionTLS12
+		data, err := io.ReadAll(tls.Client(rec, cfg))
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		res <- result{data: string(data), err: err, types: recordTypes(rec.in)}
+	}()
+	l := newLoop(t)
+	s := dialStream(t, l)
+	testloop.Run(t, l, func(done func()) {
+		s.Connect(ln.Addr().(*net.TCPAddr).AddrPort(), func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.StartTLS(ss.Server, true, func(err error) {
+				if err != nil {
+					t.Fatalf("handshake: %v", err)
+				}
+				s.Write([]byte("bye"), func(error) {
+					s.Close()
+					done()
+				})
+			})
+		})
+	})
+	r := <-res
+	if r.err != nil || r.data != "bye" {
+		t.Fatalf("client read %q, %v", r.data, r.err)
+	}
+	if !bytes.Contains(r.types, []byte{21}) { // alert
+		t.Fatalf("records received %v: no close_notify alert (21) before the end", r.types)
+	}
+}
+
+// cutConn writes, once cut, only the first half of what it is given and
+// then closes: a TLS record cut short.
+type cutConn struct {
+	net.Conn
+	cut bool
+}
+
+func (c *cutConn) Write(p []byte) (int, error) {
+	if c.cut {
+		c.Conn.Write(p[:len(p)/2])
+		c.Conn.Close()
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+// tlsPeerEnds runs a gale TLS client against a crypto/tls server that
+// sends "hello", reads the client's "!", then ends the connection with
+// end; it returns the error that ended the client's ReadStream, and the
+// stream's Err.
+func tlsPeerEnds(t *testing.T, end func(c *net.TCPConn, cc *cutConn, sc *tls.Conn)) (final, cause error) {
+	ss := selfSigned(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan struct{})
+	defer func() { <-served }()
+	go func() {
+		defer close(served)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(testloop.Timeout))
+		cc := &cutConn{Conn: c}
+		sc := tls.Server(cc, ss.Server)
+		if sc.Handshake() != nil {
+			return
+		}
+		sc.Write([]byte("hello"))
+		// Once the client has read it (and so is past the handshake and
+		// its session tickets), end.
+		var one [1]byte
+		sc.Read(one[:])
+		end(c.(*net.TCPConn), cc, sc)
+	}()
+	l := newLoop(t)
+	s := dialStream(t, l)
+	testloop.Run(t, l, func(done func()) {
+		s.Connect(ln.Addr().(*net.TCPAddr).AddrPort(), func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.StartTLS(ss.Client("127.0.0.1"), false, func(err error) {
+				if err != nil {
+					t.Fatalf("handshake: %v", err)
+				}
+				s.ReadBytes(5, false, func(_ []byte, err error) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					mustWrite(t, s, "!")
+					s.ReadStream(func(_ []byte, err error) {
+						if err != nil {
+							final = err
+							done()
+						}
+					})
+				})
+			})
+		})
+	})
+	return final, s.Err()
+}
+
+// cutRecord makes the server send half of a record, then close.
+func cutRecord(_ *net.TCPConn, cc *cutConn, sc *tls.Conn) {
+	cc.cut = true
+	sc.Write([]byte("world"))
+}
+
+// A socket error under TLS (the peer resets the connection) is the cause
+// of the close as it is without TLS: the *os.SyscallError of the read,
+// once, not wrapped in another one ("read: read: connection reset by
+// peer"); and an error of the TLS layer itself (a record cut short by the
+// peer's close) is not dressed up as a system call's.
+func TestTLSReadErrorsWrappedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  func(c *net.TCPConn, cc *cutConn, sc *tls.Conn)
+		want error
+	}{
+		{"Reset", func(c *net.TCPConn, _ *cutConn, _ *tls.Conn) {
+			c.SetLinger(0) // close sends RST
+			c.Close()
+		}, syscall.ECONNRESET},
+		{"RecordCutShort", cutRecord, io.ErrUnexpectedEOF},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if runtime.GOOS == "windows" && tc.want == syscall.ECONNRESET {
+				t.Skip("the errno is windows.WSAECONNRESET there")
+			}
+			final, cause := tlsPeerEnds(t, tc.end)
+			if !errors.Is(final, stream.ErrClosed) || !errors.Is(cause, tc.want) {
+				t.Fatalf("read: %v; cause %v, want %v", final, cause, tc.want)
+			}
+			var se *os.SyscallError
+			switch {
+			case tc.want == io.ErrUnexpectedEOF && errors.As(cause, &se):
+				t.Fatalf("cause %q (%T) is a TLS error dressed as a system call's", cause, cause)
+			case tc.want != io.ErrUnexpectedEOF && (!errors.As(cause, &se) || errors.As(se.Err, new(*os.SyscallError))):
+				t.Fatalf("cause %q: want one *os.SyscallError around the errno", cause)
+			}
+		})
+	}
+}
+
+// captureLogs sends slog's default logger (and the log package's) to a
+// buffer until the test ends.
+func captureLogs(t *testing.T) *testloop.LogBuffer {
+	var buf testloop.LogBuffer
+	old, w, flags := slog.Default(), log.Writer(), log.Flags()
+	slog.SetDefault(buf.Logger())
+	t.Cleanup(func() {
+		slog.SetDefault(old)
+		log.SetOutput(w)
+		log.SetFlags(flags)
+	})
+	return &buf
+}
+
+// A peer that closes in the middle of a TLS record (a client gone in the
+// middle of a transfer) closes the stream with io.ErrUnexpectedEOF
+// quietly, as a reset does: Tornado counts SSL_ERROR_EOF among the quiet
+// ends of a connection, and a peer should not be able to fill the log
+// with warnings by hanging up.
+func TestTLSRecordCutShortIsQuiet(t *testing.T) {
+	logs := captureLogs(t)
+	if _, cause := tlsPeerEnds(t, cutRecord); !errors.Is(cause, io.ErrUnexpectedEOF) {
+		t.Fatalf("cause %v, want io.ErrUnexpectedEOF", cause)
+	}
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Fatalf("logged a warning for a peer's ragged close:\n%s", logs)
+	}
+}
+
+// handshakeGoroutines counts the goroutines running a TLS handshake.
+func handshakeGoroutines() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return bytes.Count(buf, []byte("stream.(*tlsState).handshake("))
+}
+
+// A loop closed while a TLS handshake waits for the peer (a program
+// shutting down; tcpclient.Connect documents that closing the loop
+// abandons a connect, its handshake included) ends the handshake's
+// goroutine: nothing can feed it any more, and it must not wait forever
+// holding the stream.
+func TestTLSHandshakeGoroutineEndsWithLoop(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	cli, peer := pair(t, l, nil)
+	before := handshakeGoroutines()
+	testloop.Run(t, l, func(done func()) {
+		cli.StartTLS(ss.Client("localhost"), false, func(error) {})
+		// The peer never answers: once the ClientHello is out, the
+		// handshake waits for the loop to feed it.
+		peer.ReadBytes(1, false, func(_ []byte, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			done()
+		})
+	})
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(testloop.Timeout)
+	for handshakeGoroutines() > before {
+		if time.Now().After(deadline) {
+			t.Fatal("the handshake goroutine still waits after its loop closed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// The same during the handshake: a peer that hangs up in the middle of its
+// ClientHello fails the handshake with io.ErrUnexpectedEOF, quietly.
+func TestTLSHandshakeCutShortIsQuiet(t *testing.T) {
+	logs := captureLogs(t)
+	l := newLoop(t)
+	srv, cli := pair(t, l, nil)
+	var hsErr error
+	testloop.Run(t, l, func(done func()) {
+		srv.StartTLS(selfSigned(t).Server, true, func(err error) { hsErr = err; done() })
+		cli.Write([]byte("\x16\x03\x01\x00\x40hello"), nil) // 5 of 64 bytes
+		cli.Close()
+	})
+	if !errors.Is(hsErr, io.ErrUnexpectedEOF) || !srv.Closed() {
+		t.Fatalf("handshake error %v, closed %v; want io.ErrUnexpectedEOF and closed", hsErr, srv.Closed())
+	}
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Fatalf("logged a warning for a peer's ragged close:\n%s", logs)
 	}
 }
