@@ -385,6 +385,26 @@ func TestCallbackPanicClosesStream(t *testing.T) {
 	}
 }
 
+// A callback that closes its stream and then panics still has the close
+// callback told: the panic must not lose the close the callback began.
+func TestCallbackClosesThenPanics(t *testing.T) {
+	l := testloop.New(t, &loop.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a, b := pair(t, l, nil)
+	var closeErr error
+	told := false
+	testloop.Run(t, l, func(done func()) {
+		a.SetCloseCallback(func(err error) { told, closeErr = true, err; done() })
+		a.ReadBytes(1, false, func([]byte, error) {
+			a.Close()
+			panic("boom after Close")
+		})
+		mustWrite(t, b, "x")
+	})
+	if !told || closeErr != nil {
+		t.Fatalf("close callback told %v with %v; want told with nil (closed by Close)", told, closeErr)
+	}
+}
+
 func TestCancelRead(t *testing.T) {
 	l := newLoop(t)
 	r, w := pair(t, l, nil)

@@ -220,6 +220,9 @@ func (s *Stream) recoverPanic() {
 	if r := recover(); r != nil {
 		s.flags &^= fInRun
 		s.closeWith(&PanicError{Value: r})
+		// If the callback had closed the stream itself, the run it
+		// interrupted would have told the close callback: post one.
+		s.settle()
 		panic(r)
 	}
 }

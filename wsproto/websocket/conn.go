@@ -168,14 +168,11 @@ func (c *Conn) open() {
 // callOpen calls OnOpen. A panic there would leave the connection open and
 // never read: the stream is closed (OnClose follows), as a stream closes
 // when one of its own callbacks panics and as Tornado aborts when open
-// raises, and the panic goes on to the loop, which logs it. The close is
-// posted: inside a stream callback (a client's open), closing the stream
-// before the stream's own recovery would leave its close callback untold.
+// raises, and the panic goes on to the loop, which logs it.
 func (c *Conn) callOpen() {
 	defer func() {
 		if r := recover(); r != nil {
-			pe := &stream.PanicError{Value: r}
-			c.s.Loop().Post(func() { c.s.CloseWithError(pe) })
+			c.s.CloseWithError(&stream.PanicError{Value: r})
 			panic(r)
 		}
 	}()
