@@ -98,3 +98,42 @@ func TestIdleStreamHoldsNoBuffer(t *testing.T) {
 		t.Fatalf("an idle stream holds a %d-byte buffer", cap(b.Buffered()))
 	}
 }
+
+// BenchmarkEchoTLS: BenchmarkEcho over TLS (both ends gale streams on one
+// loop). Part of its allocations are crypto/tls's own.
+func BenchmarkEchoTLS(b *testing.B) {
+	for _, size := range []int{64, 4096} {
+		b.Run(map[int]string{64: "64B", 4096: "4KiB"}[size], func(b *testing.B) {
+			l := newLoop(b)
+			client, server := pair(b, l, nil)
+			msg := make([]byte, size)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			testloop.Run(b, l, func(done func()) {
+				startTLSPair(b, selfSigned(b), client, server, func() {
+					server.ReadStream(func(chunk []byte, err error) {
+						if err == nil {
+							server.Write(chunk, nil)
+						}
+					})
+					left := b.N
+					var onReply func([]byte, error)
+					onReply = func(data []byte, err error) {
+						if err != nil {
+							b.Fatal(err)
+						}
+						if left--; left <= 0 {
+							done()
+							return
+						}
+						client.Write(msg, nil)
+						client.ReadBytes(size, false, onReply)
+					}
+					b.ResetTimer()
+					client.Write(msg, nil)
+					client.ReadBytes(size, false, onReply)
+				})
+			})
+		})
+	}
+}

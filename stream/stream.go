@@ -263,10 +263,23 @@ func (s *Stream) post() {
 		return
 	}
 	s.flags |= fPosted
-	s.l.Post(func() {
-		s.flags &^= fPosted
-		s.run()
-	})
+	if s.x != nil && s.x.tls != nil {
+		// TLS streams post a run on most turns (tlsPending): they keep
+		// the function, which costs an allocation to make.
+		t := s.x.tls
+		if t.postedRun == nil {
+			t.postedRun = s.runPosted
+		}
+		s.l.Post(t.postedRun)
+		return
+	}
+	s.l.Post(s.runPosted)
+}
+
+// runPosted is the run post asked for.
+func (s *Stream) runPosted() {
+	s.flags &^= fPosted
+	s.run()
 }
 
 // tlsPending reports whether a pending read should try TLS again without

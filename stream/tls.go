@@ -38,6 +38,8 @@ type tlsState struct {
 	closed      bool
 	closing     bool // on the loop: Close is sending the close_notify
 
+	postedRun func() // the stream's runPosted, made once (see post)
+
 	cb      func(error)
 	pending []pendingWrite // plaintext written during the handshake
 	held    int            // bytes in pending, counted as queued (outQueued)
@@ -250,7 +252,6 @@ func (s *Stream) tlsRead(dst []byte) (int, error) {
 		return n, nil
 	}
 	s.flags &^= fTLSMore
-	var ne net.Error
 	switch {
 	case err == nil:
 		return 0, errAgain
@@ -258,10 +259,18 @@ func (s *Stream) tlsRead(dst []byte) (int, error) {
 		return 0, errAgain
 	case errors.Is(err, io.EOF):
 		return 0, nil
-	case errors.As(err, &ne) && ne.Temporary():
+	case temporary(err):
 		return 0, errAgain
 	}
 	return 0, err
+}
+
+// temporary reports whether err is a net.Error that says it is temporary.
+// (A function of its own: the net.Error errors.As fills escapes, and
+// declared in tlsRead it cost an allocation on every read.)
+func temporary(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Temporary()
 }
 
 // sendCloseNotify ends an established TLS session with a close_notify
