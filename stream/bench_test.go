@@ -102,8 +102,8 @@ func TestIdleStreamHoldsNoBuffer(t *testing.T) {
 // BenchmarkEchoTLS: BenchmarkEcho over TLS (both ends gale streams on one
 // loop). Part of its allocations are crypto/tls's own.
 func BenchmarkEchoTLS(b *testing.B) {
-	for _, size := range []int{64, 4096} {
-		b.Run(map[int]string{64: "64B", 4096: "4KiB"}[size], func(b *testing.B) {
+	for _, size := range []int{64, 4096, 256 << 10} {
+		b.Run(map[int]string{64: "64B", 4096: "4KiB", 256 << 10: "256KiB"}[size], func(b *testing.B) {
 			l := newLoop(b)
 			client, server := pair(b, l, nil)
 			msg := make([]byte, size)

@@ -404,7 +404,11 @@ func (s *Stream) handleRead() {
 			return
 		}
 		budget -= n
-		if !full || s.readComplete() {
+		// Under TLS a read returns one record at most: while the read
+		// wants more, read on (crypto/tls may hold more records, or the
+		// socket may), as a read that filled its room does, rather than
+		// one record per loop turn.
+		if (!full && s.flags&fTLSMore == 0) || s.readComplete() {
 			return
 		}
 	}
