@@ -13,7 +13,8 @@ import (
 //   - The boundary is 1 to 70 bchars, not ending in a space (RFC 2046).
 //   - A preamble before the first delimiter is skipped. The first
 //     delimiter may open the body without a CRLF before it; every later one
-//     is CRLF "--" boundary.
+//     is CRLF "--" boundary, where the CRLF may be the one that ends a
+//     part's header block (a part without content).
 //   - After a delimiter come optional transport padding (spaces and tabs,
 //     counted against MaxPartHeaderBytes) and CRLF; after "--" boundary
 //     "--" (the close delimiter) everything is epilogue and ignored. A
@@ -159,6 +160,10 @@ type MultipartReader struct {
 	scan     int   // header state: bytes of the block searched for CRLFCRLF
 	part     MultipartPart
 	vals     []byte // storage for part.Name and part.Filename
+
+	// dataStart: in the data state, no content byte of the part is
+	// consumed yet.
+	dataStart bool
 }
 
 // NewMultipartReader returns a reader for a body with the given boundary
@@ -182,6 +187,7 @@ func (r *MultipartReader) Reset(boundary []byte, lim *FormLimits) error {
 	r.delim = append(append(r.delim[:0], "\r\n--"...), boundary...)
 	r.state, r.err = mpPreamble, nil
 	r.consumed, r.parts, r.hdrUsed, r.scan = 0, 0, 0, 0
+	r.dataStart = false
 	r.clearPart()
 	return nil
 }
@@ -343,10 +349,25 @@ func (r *MultipartReader) Next(p []byte) (MultipartEvent, int, error) {
 				return MultipartEvent{}, 0, err
 			}
 			n += i + 4
-			r.state = mpData
+			r.state, r.dataStart = mpData, true
 			return r.emit(MultipartEvent{Kind: MultipartPartBegin, Part: &r.part}, n)
 
 		case mpData:
+			if r.dataStart {
+				// RFC 2046's body-part is MIME-part-headers [CRLF
+				// *OCTET]: in "headers CRLF CRLF --boundary" the second
+				// CRLF is the delimiter's, and the part is empty (Go's
+				// mime/multipart and Tornado read it so).
+				db := r.delim[2:]
+				if bytes.HasPrefix(q, db) {
+					r.state, r.dataStart = mpDelimiter, false
+					return r.emit(MultipartEvent{Kind: MultipartPartEnd}, n)
+				}
+				if len(q) < len(db) && bytes.HasPrefix(db, q) {
+					return r.emit(MultipartEvent{}, n)
+				}
+				r.dataStart = false
+			}
 			i := bytes.Index(q, r.delim)
 			if i == 0 {
 				n += 2

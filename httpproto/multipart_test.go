@@ -181,7 +181,22 @@ var mpCases = []mpCase{
 		want: []string{"begin \"f\" file=\"\u00a3 rates\u00ff.txt\"", `data "x"`, "end", "done"},
 	},
 
+	{
+		// RFC 2046: body-part := MIME-part-headers [CRLF *OCTET]; the CRLF
+		// after the header lines is the delimiter's.
+		name: "header block then the close delimiter", boundary: "b",
+		body: "--b\r\n" + cd + "name=a\r\n\r\n--b--",
+		want: []string{`begin "a"`, "end", "done"},
+	},
+	{
+		name: "header block then a delimiter", boundary: "bnd",
+		body: "--bnd\r\n" + cd + "name=a\r\n\r\n--bnd \r\n" + cd + "name=c\r\n\r\n--\r\n--bnd\r\n" + cd + "name=d\r\n\r\n-\r\n--bnd--",
+		want: []string{`begin "a"`, "end", `begin "c"`, `data "--"`, "end", `begin "d"`, `data "-"`, "end", "done"},
+	},
+
 	// Errors.
+	{name: "content starting with the boundary", boundary: "b", body: "--b\r\n" + cd + "name=a\r\n\r\n--bX\r\n--b--", err: ErrFormBadMultipart,
+		want: []string{`begin "a"`, "end"}},
 	{name: "no close delimiter", boundary: "b", body: "--b\r\n" + cd + "name=a\r\n\r\nxyz", err: ErrFormIncomplete,
 		want: []string{`begin "a"`, `data "xyz"`}},
 	{name: "no delimiter", boundary: "b", body: "just text", err: ErrFormIncomplete},
@@ -651,4 +666,22 @@ func dropData(events []string) []string {
 		}
 	}
 	return out
+}
+
+// A part whose header block is followed at once by the delimiter is an
+// empty field (Tornado's parse_multipart_form_data, Go's mime/multipart),
+// not an incomplete body.
+func TestParseMultipartFormEmptyPartWithoutBlankContent(t *testing.T) {
+	body := "--b\r\n" + cd + "name=a\r\n\r\n--b\r\n" + cd + "name=f; filename=\"x.txt\"\r\n\r\n--b--\r\n"
+	var args Args
+	var files Files
+	if err := ParseMultipartForm([]byte("b"), []byte(body), &args, &files, nil); err != nil {
+		t.Fatalf("ParseMultipartForm: %v", err)
+	}
+	if v, ok := args.Lookup("a"); !ok || len(v) != 0 || args.Len() != 1 {
+		t.Errorf("args %q, want a=\"\"", args.Encode())
+	}
+	if f, ok := files.Get("f"); !ok || f.Filename != "x.txt" || len(f.Body) != 0 || len(files) != 1 {
+		t.Errorf("files %+v, want one empty x.txt", files)
+	}
 }
