@@ -72,6 +72,9 @@ type dial struct {
 	buf    [2]*stream.Stream // inflight's first backing array
 	inline bool              // inside Connect: cb must be posted
 	done   bool              // cb has been called (or posted)
+
+	handshaking bool           // the TLS handshake with tlsAddr is under way
+	tlsAddr     netip.AddrPort // the winner's address
 }
 
 func (d *dial) begin() {
@@ -255,6 +258,7 @@ func (d *dial) startTLS(s *stream.Stream, ap netip.AddrPort) {
 		o.Close()
 	}
 	d.inflight = append(d.inflight[:0], s) // finish closes it on failure
+	d.handshaking, d.tlsAddr = true, ap
 	cfg := d.cfg.tls.Clone()
 	if cfg.ServerName == "" {
 		if a, ok := parseLiteral(d.host); ok {
@@ -296,7 +300,21 @@ func cause(err error) error {
 // expire is the deadline's timer.
 func (d *dial) expire() {
 	d.deadline = loop.Timer{}
-	d.fail("connect", context.DeadlineExceeded, netip.AddrPort{})
+	op, addr := d.stage()
+	d.fail(op, context.DeadlineExceeded, addr)
+}
+
+// stage names the step a deadline or cancellation interrupts, for Error's
+// Op: resolving, connecting (the attempts' race) or the TLS handshake
+// (with the address it runs on).
+func (d *dial) stage() (string, netip.AddrPort) {
+	switch {
+	case d.cancelResolve != nil:
+		return "resolve", netip.AddrPort{}
+	case d.handshaking:
+		return "tls", d.tlsAddr
+	}
+	return "connect", netip.AddrPort{}
 }
 
 // ctxDone runs on a goroutine of the context package when ctx ends first;
@@ -305,7 +323,8 @@ func (d *dial) expire() {
 func (d *dial) ctxDone() {
 	d.l.Post(func() {
 		if !d.done {
-			d.fail("connect", d.ctx.Err(), netip.AddrPort{})
+			op, addr := d.stage()
+			d.fail(op, d.ctx.Err(), addr)
 		}
 	})
 }

@@ -169,8 +169,8 @@ func TestTimeoutDuringResolve(t *testing.T) {
 	}
 	r := connect(t, l, context.Background(), "slow.test", 80, opts)
 	var e *tcpclient.Error
-	if !errors.As(r.err, &e) || !errors.Is(r.err, context.DeadlineExceeded) || !e.Timeout() {
-		t.Fatalf("got %v, want a timeout", r.err)
+	if !errors.As(r.err, &e) || !errors.Is(r.err, context.DeadlineExceeded) || !e.Timeout() || e.Op != "resolve" {
+		t.Fatalf("got %v, want a timeout with Op resolve", r.err)
 	}
 	if r.elapsed < opts.Timeout {
 		t.Fatalf("timed out after %v, before the %v timeout", r.elapsed, opts.Timeout)

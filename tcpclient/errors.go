@@ -18,7 +18,9 @@ import (
 //     so errors.Is(err, syscall.ECONNREFUSED) works on Unix (on Windows
 //     the errno is windows.WSAECONNREFUSED).
 //   - At the deadline, Options.Timeout or ctx's, context.DeadlineExceeded
-//     (Timeout reports true); when ctx is cancelled, context.Canceled.
+//     (Timeout reports true); when ctx is cancelled, context.Canceled. Op
+//     names the step it interrupted: "resolve", "connect", or "tls" (with
+//     Addr, the address the handshake ran on).
 //   - When the TLS handshake fails (Op "tls"), its error, such as a
 //     *tls.CertificateVerificationError.
 //   - For bad arguments, a net.UnknownNetworkError or *net.AddrError.

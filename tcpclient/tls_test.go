@@ -1,11 +1,13 @@
 package tcpclient_test
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/gale-io/gale/internal/testloop"
 	"github.com/gale-io/gale/netutil"
@@ -72,4 +74,48 @@ func TestConnectTLS(t *testing.T) {
 			done()
 		})
 	})
+}
+
+// A deadline that ends during the TLS handshake (a server that accepts and
+// never answers) is reported as the handshake's (Op "tls", with the
+// address it ran on), not the connect's.
+func TestTimeoutDuringHandshake(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c // held open, silent
+		}
+		close(accepted)
+	}()
+	defer func() {
+		ln.Close()
+		for c := range accepted {
+			c.Close()
+		}
+	}()
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	l := testloop.New(t, nil)
+	var got error
+	testloop.Run(t, l, func(done func()) {
+		opts := &tcpclient.Options{Timeout: 100 * time.Millisecond, TLS: &tls.Config{ServerName: "x"}}
+		tcpclient.Connect(t.Context(), l, "127.0.0.1", int(addr.Port()), opts, func(s *stream.Stream, err error) {
+			if s != nil {
+				s.Close()
+			}
+			got = err
+			done()
+		})
+	})
+	var e *tcpclient.Error
+	if !errors.As(got, &e) || !e.Timeout() || !errors.Is(got, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want a timeout", got)
+	}
+	if e.Op != "tls" || e.Addr.Port() != addr.Port() {
+		t.Fatalf("got Op %q Addr %v, want Op tls at %v", e.Op, e.Addr, addr)
+	}
 }

@@ -3,6 +3,7 @@ package tcpserver_test
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
@@ -109,4 +110,26 @@ func proxyV2(t *testing.T, src, dst string) []byte {
 	b = append(b, d4[:]...)
 	b = append(b, byte(s.Port()>>8), byte(s.Port()), byte(d.Port()>>8), byte(d.Port()))
 	return b
+}
+
+// A trusted peer that sends no PROXY header is closed at the policy's
+// HeaderTimeout, with ErrProxyTimeout as the cause its stream's OnClose
+// learns; the Handler never sees it.
+func TestProxyHeaderTimeout(t *testing.T) {
+	policy := &netutil.ProxyPolicy{Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, HeaderTimeout: 50 * time.Millisecond}
+	causes := make(chan error, 1)
+	_, addr := start(t, func(s *stream.Stream) { t.Error("the Handler got a connection without its header"); s.Close() },
+		&tcpserver.Options{Loops: 1, Proxy: policy, Stream: &stream.Options{OnClose: func(_ *stream.Stream, err error) { causes <- err }}})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := bufio.NewReader(c).ReadByte(); err == nil {
+		t.Fatal("a silent peer was not closed")
+	}
+	if err := <-causes; !errors.Is(err, tcpserver.ErrProxyTimeout) {
+		t.Fatalf("closed with %v, want ErrProxyTimeout", err)
+	}
 }

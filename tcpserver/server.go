@@ -384,7 +384,7 @@ func (s *Server) serve(w *worker, fd poller.FD, peer net.Addr) {
 // stream's buffer, then starts the connection with the client's address.
 func (s *Server) readProxyHeader(w *worker, st *stream.Stream, peer net.Addr) {
 	timer := w.l.CallLater(s.opts.Proxy.Timeout(), func() {
-		st.CloseWithError(errProxyTimeout)
+		st.CloseWithError(ErrProxyTimeout)
 	})
 	var next func(buf []byte, err error)
 	next = func(buf []byte, err error) {
@@ -414,7 +414,10 @@ func (s *Server) readProxyHeader(w *worker, st *stream.Stream, peer net.Addr) {
 	st.Peek(1, next)
 }
 
-var errProxyTimeout = errors.New("tcpserver: PROXY header timed out")
+// ErrProxyTimeout is the cause a connection is closed with (see
+// Options.Stream's OnClose) when its PROXY header did not arrive within
+// the ProxyPolicy's HeaderTimeout.
+var ErrProxyTimeout = errors.New("tcpserver: PROXY header timed out")
 
 // startConn runs the TLS handshake if configured, then the handler.
 func (s *Server) startConn(w *worker, st *stream.Stream) {
@@ -427,7 +430,7 @@ func (s *Server) startConn(w *worker, st *stream.Stream) {
 		timeout = 10 * time.Second
 	}
 	timer := w.l.CallLater(timeout, func() {
-		st.CloseWithError(errHandshakeTimeout)
+		st.CloseWithError(ErrHandshakeTimeout)
 	})
 	if err := st.StartTLS(s.opts.TLS, true, func(err error) {
 		timer.Cancel()
@@ -440,7 +443,10 @@ func (s *Server) startConn(w *worker, st *stream.Stream) {
 	}
 }
 
-var errHandshakeTimeout = errors.New("tcpserver: TLS handshake timed out")
+// ErrHandshakeTimeout is the cause a connection is closed with (see
+// Options.Stream's OnClose) when its TLS handshake did not finish within
+// Options.HandshakeTimeout.
+var ErrHandshakeTimeout = errors.New("tcpserver: TLS handshake timed out")
 
 // handle hands st to the Handler; if Shutdown has begun meanwhile, the
 // connection is then told, as the others were. A Handler that panics

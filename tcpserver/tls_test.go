@@ -3,6 +3,7 @@ package tcpserver_test
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gale-io/gale/netutil"
+	"github.com/gale-io/gale/stream"
 	"github.com/gale-io/gale/tcpserver"
 )
 
@@ -89,13 +91,16 @@ func TestTLSWithCurl(t *testing.T) {
 	}
 }
 
-// A client that connects and never speaks TLS is closed at the timeout.
+// A client that connects and never speaks TLS is closed at the timeout,
+// with ErrHandshakeTimeout as the cause its stream's OnClose learns.
 func TestTLSHandshakeTimeout(t *testing.T) {
 	ss, err := netutil.SelfSignedTLS()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, addr := start(t, echo, &tcpserver.Options{Loops: 1, TLS: ss.Server, HandshakeTimeout: 50 * time.Millisecond})
+	causes := make(chan error, 1)
+	srv, addr := start(t, echo, &tcpserver.Options{Loops: 1, TLS: ss.Server, HandshakeTimeout: 50 * time.Millisecond,
+		Stream: &stream.Options{OnClose: func(_ *stream.Stream, err error) { causes <- err }}})
 	c, err := netDial(addr)
 	if err != nil {
 		t.Fatal(err)
@@ -107,5 +112,8 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 	}
 	if st := srv.Stats(); st.Accepted != 1 {
 		t.Fatalf("stats %+v", st)
+	}
+	if err := <-causes; !errors.Is(err, tcpserver.ErrHandshakeTimeout) {
+		t.Fatalf("closed with %v, want ErrHandshakeTimeout", err)
 	}
 }
