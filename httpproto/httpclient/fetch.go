@@ -429,6 +429,9 @@ func (f *fetch) ready() {
 	if f.viaProxy && f.url.Scheme == "http" {
 		u := f.url
 		u.Username, u.Password, u.Fragment = "", "", ""
+		if u.Path == "" {
+			u.Path = "/" // as origin-form has it (RFC 9112 section 3.2.1)
+		}
 		target = u.String()
 	}
 	out, err := pc.enc.AppendRequestHead(pc.out[:0], f.method, target, h, size, true)

@@ -132,6 +132,12 @@ func TestProxyHTTP(t *testing.T) {
 	if strings.Contains(string(r.Body), "auth=\"Basic") {
 		t.Errorf("target saw %q", r.Body)
 	}
+	// An empty path is sent as "/" (RFC 9112 section 3.2.2), as curl and
+	// net/http send it, not "http://host?x=1".
+	e.mustDo(&httpclient.Request{URL: target.URL + "?x=1"})
+	if got := p.log(); len(got) != 2 || got[1] != "GET "+target.URL+"/?x=1" {
+		t.Fatalf("proxy saw %v, want an absolute-form target with path /", got)
+	}
 	// A wrong password: the proxy's 407 is the response.
 	e2 := newEnv(t, &httpclient.Options{Proxy: httpclient.FixedProxy(strings.Replace(p.URL, "http://", "http://u:bad@", 1))})
 	r = e2.mustDo(&httpclient.Request{URL: target.URL})
