@@ -310,3 +310,23 @@ func TestOffload(t *testing.T) {
 		t.Fatalf("panicking work: %v", err)
 	}
 }
+
+// A panic in RunSync's function after it called done has no result to go
+// to; it is logged, as the loop logs any other panic, not swallowed.
+func TestRunSyncPanicAfterDoneIsLogged(t *testing.T) {
+	var logs logBuffer
+	l := newLoop(t, &loop.Options{Logger: logs.Logger()})
+	v, err := loop.RunSync(l, time.Second, func(done func(int, error)) {
+		done(1, nil)
+		panic("boom-after-done")
+	})
+	if v != 1 || err != nil {
+		t.Fatalf("RunSync: %d, %v; want 1, nil", v, err)
+	}
+	out := logs.String()
+	for _, want := range []string{"panic recovered", "boom-after-done"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -23,7 +23,7 @@ func Example() {
 	ticks := 0
 	msg, err := loop.RunSync(l, time.Second, func(done func(string, error)) {
 		l.Post(func() { fmt.Println("callback") })
-		l.CallLater(time.Millisecond, func() { fmt.Println("timer") })
+		l.CallLater(10*time.Millisecond, func() { fmt.Println("timer") })
 		var p *loop.Periodic
 		p = loop.NewPeriodic(l, 5*time.Millisecond, 0, func() {
 			if ticks++; ticks == 3 {

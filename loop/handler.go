@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gale-io/gale/internal/paged"
@@ -117,10 +118,19 @@ func (l *Loop) UpdateHandler(fd poller.FD, ev poller.Events) error {
 		return nil
 	}
 	if err := l.p.Modify(fd, ev, token(slot, s.gen)); err != nil {
-		return err
+		return loopErr(err)
 	}
 	s.ev = ev
 	return nil
+}
+
+// loopErr returns the loop's ErrClosed for the poller's, which a closed
+// loop's poller returns: ErrClosed is what the handler methods promise.
+func loopErr(err error) error {
+	if errors.Is(err, poller.ErrClosed) {
+		return ErrClosed
+	}
+	return err
 }
 
 // Events returns the interest set fd is registered with, and whether it is
@@ -148,7 +158,7 @@ func (l *Loop) RemoveHandler(fd poller.FD) error {
 	s := t.slots.At(int(slot))
 	*s = handlerSlot{gen: s.gen + 1}
 	t.free = append(t.free, slot)
-	return l.p.Delete(fd)
+	return loopErr(l.p.Delete(fd))
 }
 
 // dispatch delivers the first n events of the batch. A handler that panics

@@ -236,3 +236,31 @@ func TestCloseAllClosesRegisteredDescriptors(t *testing.T) {
 	}
 	pollertest.Forget(a)
 }
+
+// The handler methods of a closed loop return loop.ErrClosed, as its doc
+// says, not the poller's own error: callers test for the loop's.
+func TestHandlerMethodsAfterCloseReturnErrClosed(t *testing.T) {
+	l, err := loop.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := pollertest.SocketPair(t)
+	if err := l.AddHandler(a, loop.Readable, loop.HandlerFunc(func(poller.FD, poller.Events) {})); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AddHandler(a, loop.Readable, loop.HandlerFunc(func(poller.FD, poller.Events) {})); !errors.Is(err, loop.ErrClosed) {
+		t.Errorf("AddHandler after Close: %v, want loop.ErrClosed", err)
+	}
+	if err := l.UpdateHandler(a, loop.Writable); !errors.Is(err, loop.ErrClosed) {
+		t.Errorf("UpdateHandler after Close: %v, want loop.ErrClosed", err)
+	}
+	if err := l.RemoveHandler(a); !errors.Is(err, loop.ErrClosed) {
+		t.Errorf("RemoveHandler after Close: %v, want loop.ErrClosed", err)
+	}
+	if _, ok := l.Events(a); ok {
+		t.Error("still registered after RemoveHandler")
+	}
+}

@@ -207,18 +207,29 @@ func (l *Loop) Stop() {
 // a tenth of the CPU per message of a busy echo server (measured in
 // bench/). A loop that parks on Go's scheduler is not locked.
 func (l *Loop) Run() error {
+	if err := l.claim(); err != nil {
+		return err
+	}
+	return l.run()
+}
+
+// claim marks the loop running, for run, or says why it cannot.
+func (l *Loop) claim() error {
 	// Under mu, as Close decides under mu: a Close racing this Run either
 	// sees it running or closes first.
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.closed {
-		l.mu.Unlock()
 		return ErrClosed
 	}
 	if !l.running.CompareAndSwap(false, true) {
-		l.mu.Unlock()
 		return ErrRunning
 	}
-	l.mu.Unlock()
+	return nil
+}
+
+// run is Run on a loop claimed already.
+func (l *Loop) run() error {
 	defer l.running.Store(false)
 	if l.pk == nil {
 		// Blocking in the poller: stay on one thread (see Run's doc). A

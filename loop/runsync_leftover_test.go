@@ -2,10 +2,12 @@ package loop_test
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gale-io/gale/loop"
+	"github.com/gale-io/gale/poller"
 )
 
 // A RunSync that ends without a result (ErrStopped, ErrRunning) leaves
@@ -71,4 +73,85 @@ func TestRunSyncWithoutResultLeavesNothingBehind(t *testing.T) {
 			t.Fatalf("outer RunSync: %d, %v (nested function ran: %v); want 7, nil, false", v, err, ran)
 		}
 	})
+}
+
+// wakeHookPoller wraps a poller: while hook is set, Wake runs it after
+// waking the real poller; idle is told of every blocking Wait.
+type wakeHookPoller struct {
+	poller.Poller
+	hook atomic.Pointer[func()]
+	idle chan struct{}
+}
+
+func (p *wakeHookPoller) Wait(ev []poller.Event, timeout time.Duration) (int, error) {
+	if timeout != 0 {
+		select {
+		case p.idle <- struct{}{}:
+		default:
+		}
+	}
+	return p.Poller.Wait(ev, timeout)
+}
+
+func (p *wakeHookPoller) Wake() error {
+	err := p.Poller.Wake()
+	if h := p.hook.Load(); h != nil {
+		(*h)()
+	}
+	return err
+}
+
+// RunSync on a loop another goroutine runs returns ErrRunning, and its
+// function must not run on that loop, where its done would stop the other
+// goroutine's Run. Here the loop gets to the function between RunSync's
+// post and its own attempt to run the loop.
+func TestRunSyncOnLoopRunningElsewhere(t *testing.T) {
+	wp := &wakeHookPoller{idle: make(chan struct{}, 1)}
+	l := newLoop(t, &loop.Options{NewPoller: func() (poller.Poller, error) {
+		p, err := poller.New()
+		wp.Poller = p
+		return wp, err
+	}})
+	runErr := make(chan error, 1)
+	go func() { runErr <- l.Run() }()
+	await(t, wp.idle, "the loop to go idle")
+
+	ran, release := make(chan struct{}), make(chan struct{})
+	hook := func() {
+		// Let the loop reach the function before RunSync goes on.
+		select {
+		case <-ran:
+		case <-time.After(2 * time.Second):
+		}
+	}
+	wp.hook.Store(&hook)
+	_, err := loop.RunSync(l, time.Second, func(done func(int, error)) {
+		close(ran)
+		done(1, nil)
+		<-release // keep the loop in this iteration until RunSync returned
+	})
+	wp.hook.Store(nil)
+	close(release)
+	if !errors.Is(err, loop.ErrRunning) {
+		t.Fatalf("RunSync on a loop running elsewhere: %v, want ErrRunning", err)
+	}
+	select {
+	case <-ran:
+		t.Error("RunSync's function ran on the loop another goroutine runs")
+	default:
+	}
+	// The other goroutine's Run goes on: a callback posted now runs.
+	alive := make(chan struct{})
+	l.Post(func() { close(alive) })
+	select {
+	case err := <-runErr:
+		t.Fatalf("the other goroutine's Run returned (%v): stopped by RunSync's done", err)
+	case <-alive:
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out waiting for the loop to run a callback")
+	}
+	l.Stop()
+	if err := await(t, runErr, "Run to return after Stop"); err != nil {
+		t.Fatal(err)
+	}
 }

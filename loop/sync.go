@@ -13,7 +13,9 @@ import (
 // loop's goroutine; calls after the first are ignored). With a positive
 // timeout, RunSync gives up after it and returns ErrTimeout; if the loop is
 // stopped before done is called it returns ErrStopped; a panic in f is
-// returned as a *PanicError. When RunSync returns without a result (ErrStopped,
+// returned as a *PanicError (and logged if it comes after done). On a loop
+// that runs already (ErrRunning) or is closed (ErrClosed) it returns at
+// once and f never runs. When RunSync returns without a result (ErrStopped,
 // or an error from Run) it leaves nothing behind: its timeout is cancelled,
 // f does not run later if it had not run yet, and a later call to done is
 // ignored, so none of them stops a later run of the loop.
@@ -23,10 +25,15 @@ func RunSync[T any](l *Loop, timeout time.Duration, f func(done func(T, error)))
 		err      error
 		finished bool
 		timer    Timer
-		// abandoned is set once RunSync has returned; atomic because with
-		// ErrRunning the posted callback runs on another goroutine.
+		// abandoned is set once RunSync has returned; atomic because a
+		// later Run on another goroutine may run the posted callback.
 		abandoned atomic.Bool
 	)
+	// Claimed before posting: on a loop another goroutine runs, the post
+	// would let f run there, and its done stop that goroutine's Run.
+	if cerr := l.claim(); cerr != nil {
+		return result, cerr
+	}
 	finish := func(v T, e error) {
 		if finished || abandoned.Load() {
 			return
@@ -47,17 +54,23 @@ func RunSync[T any](l *Loop, timeout time.Duration, f func(done func(T, error)))
 			})
 		}
 		if _, p := protect(func() (struct{}, error) { f(finish); return struct{}{}, nil }); p != nil {
+			if finished {
+				// After done: no result left to carry it, so log it
+				// as the loop does any other panic.
+				pe := p.(*PanicError)
+				l.log().Error("gale/loop: panic recovered", "in", "RunSync function", "panic", pe.Value, "stack", pe.Stack)
+				return
+			}
 			var zero T
 			finish(zero, p)
 		}
 	}); perr != nil {
+		l.running.Store(false)
 		return result, perr
 	}
-	rerr := l.Run()
+	rerr := l.run()
 	abandoned.Store(true)
-	if rerr != ErrRunning { // else the loop, and the timer, are another goroutine's
-		timer.Cancel()
-	}
+	timer.Cancel()
 	if rerr != nil {
 		var zero T
 		return zero, rerr
