@@ -71,14 +71,22 @@ func (t *handlerTable) registered() []poller.FD {
 	return fds
 }
 
+// ErrNilHandler is AddHandler's error for a nil Handler.
+var ErrNilHandler = errors.New("loop: nil Handler")
+
 func token(slot, gen uint32) uint64 { return uint64(gen)<<32 | uint64(slot) }
 
 // AddHandler registers fd with the poller and calls h when any of the events
 // in ev (Readable, Writable, both, or None) is ready. Adding a descriptor
-// twice is an error (poller.ErrRegistered), as in Tornado.
+// twice is an error (poller.ErrRegistered), as in Tornado. A nil h is an
+// error too (ErrNilHandler): its events would go nowhere while the
+// level-triggered poller reported them again on every turn.
 func (l *Loop) AddHandler(fd poller.FD, ev poller.Events, h Handler) error {
 	if l.isClosed() {
 		return ErrClosed
+	}
+	if h == nil {
+		return ErrNilHandler
 	}
 	t := &l.fds
 	if _, ok := t.byFD.get(fd); ok {

@@ -264,3 +264,16 @@ func TestHandlerMethodsAfterCloseReturnErrClosed(t *testing.T) {
 		t.Error("still registered after RemoveHandler")
 	}
 }
+
+// A nil Handler is refused: registered, its descriptor's events would go
+// nowhere and spin the loop.
+func TestAddNilHandler(t *testing.T) {
+	l := newLoop(t, nil)
+	r, _ := pollertest.SocketPair(t)
+	if err := l.AddHandler(r, poller.Readable, nil); !errors.Is(err, loop.ErrNilHandler) {
+		t.Fatalf("AddHandler(nil) = %v, want ErrNilHandler", err)
+	}
+	if _, ok := l.Events(r); ok {
+		t.Fatal("a refused handler's descriptor is registered")
+	}
+}
