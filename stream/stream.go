@@ -108,6 +108,20 @@ func (s *Stream) Err() error {
 // Reading reports whether a read is pending.
 func (s *Stream) Reading() bool { return s.rd.kind != rNone }
 
+// ReadPaused reports whether reading is held back because more than
+// Options.WriteHighWater bytes wait to be written (it resumes at the
+// low-water mark): meanwhile nothing the peer sends is read.
+func (s *Stream) ReadPaused() bool {
+	// As updateInterest will decide (the flag itself is updated there,
+	// after the callbacks of a turn).
+	hw := s.o.highWater
+	if hw <= 0 || s.flags&fClosed != 0 {
+		return false
+	}
+	q := s.outQueued()
+	return q > hw || (s.flags&fPaused != 0 && q > s.o.lowWater)
+}
+
 // Writing reports whether written bytes are still waiting to reach the
 // kernel.
 func (s *Stream) Writing() bool { return s.outQueued() > 0 }

@@ -372,3 +372,34 @@ func sendUntilStuck(l *loop.Loop, client *stream.Stream, total int, sent *int, d
 	}
 	watch()
 }
+
+// ReadPaused is true while the write queue is above the high-water mark
+// (reading is held back) and false again once it has drained to the
+// low-water mark.
+func TestReadPaused(t *testing.T) {
+	l := newLoop(t)
+	const high = 64 << 10
+	a, b := pair(t, l, &stream.Options{WriteHighWater: high})
+	var pausedAtFill, pausedAfterDrain bool
+	testloop.Run(t, l, func(done func()) {
+		if a.ReadPaused() {
+			t.Error("an idle stream reports reading paused")
+		}
+		a.ReadStream(func([]byte, error) {})
+		// b does not read yet: fill the kernel's buffers, then queue past
+		// the high-water mark.
+		piece := make([]byte, 16<<10)
+		for sent := 0; a.WriteBuffered() <= high && sent < 256<<20; sent += len(piece) {
+			a.Write(piece, nil)
+		}
+		pausedAtFill = a.ReadPaused()
+		a.Write(nil, func(err error) {
+			pausedAfterDrain = a.ReadPaused()
+			done()
+		})
+		b.ReadStream(func([]byte, error) {})
+	})
+	if !pausedAtFill || pausedAfterDrain {
+		t.Fatalf("ReadPaused: %v above the high-water mark (want true), %v once drained (want false)", pausedAtFill, pausedAfterDrain)
+	}
+}

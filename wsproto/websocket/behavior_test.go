@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -1179,5 +1180,124 @@ func TestDialWSS(t *testing.T) {
 	// (The failed Dial's TLS handshake never reached the handler.)
 	if e := (<-recs).waitClose(t); e.Code != 4001 || e.Reason != "tls bye" || e.Err != nil {
 		t.Errorf("server OnClose %+v", e)
+	}
+}
+
+// bigSender sends a message of size bytes when it gets "go".
+type bigSender struct {
+	*recorder
+	size int
+}
+
+func (h *bigSender) OnMessage(c *Conn, op wsproto.Opcode, data []byte) {
+	if string(data) == "go" {
+		if err := c.WriteMessage(wsproto.OpBinary, make([]byte, h.size)); err != nil {
+			panic(err)
+		}
+	}
+	h.recorder.OnMessage(c, op, data)
+}
+
+// A message larger than the stream's write high-water mark, sent right
+// after a ping, stops the server reading until the peer has taken most of
+// it: the peer's pong, sent at once, waits unread in the socket. Keepalive
+// must not close that live peer, which is reading all along (Tornado, which
+// always reads, would see its pong).
+func TestKeepaliveWhileReadingHeldByBacklog(t *testing.T) {
+	const size = 12 << 20
+	recs := make(chan *recorder, 1)
+	addr := startServer(t, &ServerOptions{Config: Config{PingInterval: 250 * time.Millisecond}}, func() Handler {
+		r := newRecorder()
+		r.noEcho = true
+		recs <- r
+		return &bigSender{recorder: r, size: size}
+	})
+	rc := dialRaw(t, addr)
+	rc.c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	rc.open()
+	rec := <-recs
+	f, err := rc.readFrame()
+	if err != nil || f.op != wsproto.OpPing {
+		t.Fatalf("first frame: %v %v, want a ping", f.op, err)
+	}
+	// Ask for the message, wait until it is arriving (the server queued
+	// it and stopped reading), then answer the ping.
+	rc.send(frame(true, false, wsproto.OpText, []byte("go")))
+	if _, err := rc.br.Peek(1); err != nil {
+		t.Fatal(err)
+	}
+	rc.send(frame(true, false, wsproto.OpPong, f.payload))
+	// Read the message slowly (about 1 s) while the server's reading is
+	// held (its queue drains all along), then the rest (what the kernel's
+	// buffers hold, at most about 4 MiB here) at once: a ping queued
+	// behind a backlog must still be answered within the timeout, as in
+	// Tornado.
+	var hdr [10]byte
+	if _, err := io.ReadFull(rc.br, hdr[:]); err != nil {
+		t.Fatal(err)
+	}
+	if hdr[0] != 0x82 || hdr[1] != 127 || binary.BigEndian.Uint64(hdr[2:]) != size {
+		t.Fatalf("message header % x", hdr)
+	}
+	buf := make([]byte, 128<<10)
+	for left := size; left > 0; left -= len(buf) {
+		if _, err := io.ReadFull(rc.br, buf[:min(len(buf), left)]); err != nil {
+			t.Fatal(err)
+		}
+		if left > 5<<20 {
+			time.Sleep(20 * time.Millisecond) // a slow reader's pace
+		}
+	}
+	// Keepalive goes on: the next ping comes, not a Close.
+	for {
+		f, err := rc.readFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.op == wsproto.OpClose {
+			t.Fatalf("server closed a live peer: %q", f.payload[2:])
+		}
+		if f.op == wsproto.OpPing {
+			rc.send(frame(true, false, wsproto.OpPong, f.payload))
+			break
+		}
+	}
+	rc.send(frame(true, false, wsproto.OpClose, closePayload(1000, "")))
+	rc.expectClose()
+	rc.expectEOF()
+	if e := rec.waitClose(t); e.Err != nil || e.Code != 1000 {
+		t.Errorf("OnClose %+v", e)
+	}
+}
+
+// A dead peer is still closed while the server's reading is held by its
+// backlog: the backlog does not shrink, so after one more timeout the
+// keepalive closes it.
+func TestKeepaliveClosesDeadPeerWhileReadingHeld(t *testing.T) {
+	const size = 12 << 20
+	recs := make(chan *recorder, 1)
+	interval := 100 * time.Millisecond
+	addr := startServer(t, &ServerOptions{Config: Config{PingInterval: interval, CloseTimeout: 50 * time.Millisecond}}, func() Handler {
+		r := newRecorder()
+		r.noEcho = true
+		recs <- r
+		return &bigSender{recorder: r, size: size}
+	})
+	rc := dialRaw(t, addr)
+	rc.c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	rc.open()
+	rec := <-recs
+	if f, err := rc.readFrame(); err != nil || f.op != wsproto.OpPing {
+		t.Fatalf("first frame: %v %v, want a ping", f.op, err)
+	}
+	start := time.Now()
+	rc.send(frame(true, false, wsproto.OpText, []byte("go")))
+	// From now on the peer reads nothing and answers nothing.
+	e := rec.waitClose(t)
+	if !errors.Is(e.Err, ErrPingTimeout) {
+		t.Fatalf("OnClose %+v, want ErrPingTimeout", e)
+	}
+	if d := time.Since(start); d > 20*interval {
+		t.Fatalf("closed after %v", d)
 	}
 }

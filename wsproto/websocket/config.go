@@ -67,9 +67,10 @@ type Config struct {
 	// well: see Conn.WriteMessage; a Close frame it refuses drops the
 	// connection. Keep it below the stream's WriteHighWater (1 MiB by
 	// default): while more than that is queued the stream reads nothing,
-	// so pongs go unseen (keepalive may close a live peer) and so does the
-	// peer's Close frame. Default DefaultWriteBufferLimit (512 KiB); negative: no
-	// limit.
+	// so the peer's Close frame goes unseen, and its pongs too (keepalive
+	// then takes the peer's progress on the backlog for its answer; see
+	// docs/websocket.md). Default DefaultWriteBufferLimit (512 KiB);
+	// negative: no limit.
 	WriteBufferLimit int
 }
 

@@ -100,6 +100,9 @@ type connExtra struct {
 	peerReason  string
 	err         error                 // the cause OnClose reports
 	textOut     wsproto.UTF8Validator // a text message being sent in fragments
+	// heldQueue: the bytes queued at the last pong check that found
+	// reading paused by our own backlog (see onTimer); 0 when none did.
+	heldQueue int
 }
 
 // ext returns c.x, allocating it on first use.

@@ -72,9 +72,16 @@ func (c *Conn) onTimer() {
 			return
 		}
 		if c.pongAt < c.pingAt {
+			if c.pongHeldBack() {
+				c.startTimer(timerPong, c.cfg.pingTimeout())
+				return
+			}
 			c.ext().err = ErrPingTimeout
 			c.Close(wsproto.CloseNormal, "ping timed out")
 			return
+		}
+		if c.x != nil {
+			c.x.heldQueue = 0
 		}
 		c.startTimer(timerPing, max(0, c.pingAt+c.cfg.pingInterval()-c.clock()))
 	case timerClose:
@@ -86,4 +93,26 @@ func (c *Conn) onTimer() {
 		}
 		c.s.Close()
 	}
+}
+
+// pongHeldBack tells, at a pong check that found no pong, whether the pong
+// may only be unread: while more than the stream's write high-water mark
+// is queued (a message larger than it, sent when nothing was queued) the
+// stream reads nothing, so a live peer's pong waits in the socket. Tornado
+// always reads; here the peer's progress on our backlog stands in for its
+// pong: the check waits another timeout the first time it finds reading
+// held, and then for as long as the queue shrank since the last check. A
+// dead peer takes nothing, and is closed one timeout later than if reading
+// had not been held.
+func (c *Conn) pongHeldBack() bool {
+	if !c.s.ReadPaused() {
+		return false
+	}
+	q := c.s.WriteBuffered()
+	x := c.ext()
+	if x.heldQueue != 0 && q >= x.heldQueue {
+		return false
+	}
+	x.heldQueue = q
+	return true
 }
