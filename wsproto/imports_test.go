@@ -24,6 +24,7 @@ var allowedImports = map[string]bool{
 	"math/bits":       true,
 	"crypto/sha1":     true,
 	"encoding/base64": true,
+	"slices":          true,
 
 	"github.com/klauspost/compress/flate": true,
 }
