@@ -101,8 +101,9 @@ func (w *ResponseWriter) Finished() bool { return w.finished }
 // connection stays open: a client that left looks like one that only shut
 // down its sending side (a half-close), which still gets its answers, so
 // the response may go on (cb may register itself again to learn of the
-// close that follows if the client did leave). cb is called at most once
-// per registration.
+// close that follows if the client did leave). A connection the server
+// closes itself (a timeout, Shutdown) reports an error matching
+// ErrConnClosed. cb is called at most once per registration.
 func (w *ResponseWriter) OnClose(cb func(err error)) {
 	w.onClose = cb
 	if cb != nil && w.c.state == stHandling && !w.c.inData {
