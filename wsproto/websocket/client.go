@@ -61,7 +61,9 @@ type DialOptions struct {
 // checks the 101's Upgrade, Connection and Sec-WebSocket-Accept fields, that
 // the subprotocol chosen is one it offered and the extension answer one it
 // may accept (RFC 7692 section 5). Frames the server sent right behind the
-// 101 are read first.
+// 101 are read first. Credentials in the URL (ws://user:pass@host/) are
+// sent as a Basic Authorization field unless opts.Header has one, as
+// Tornado does.
 func Dial(ctx context.Context, l *loop.Loop, url string, h Handler, opts *DialOptions, cb func(*Conn, error)) {
 	if opts == nil {
 		opts = &defaultDialOptions
@@ -85,6 +87,7 @@ type dialer struct {
 
 	host   string // for the Host field
 	target string
+	auth   string // Basic credentials from the URL's userinfo, or ""
 	key    string
 	protos []string // the subprotocols the request offers
 	st     *stream.Stream
@@ -123,6 +126,15 @@ func (d *dialer) start(rawURL string) error {
 		}
 	}
 	d.host, d.target = u.Host, u.RequestURI()
+	if u.User != nil {
+		// As Tornado's websocket_connect and httpclient do: the URL's
+		// credentials become a Basic Authorization field (RFC 7617).
+		user := u.User.Username()
+		pass, _ := u.User.Password()
+		if user != "" || pass != "" {
+			d.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+		}
+	}
 	var raw [16]byte
 	rand.Read(raw[:])
 	d.key = base64.StdEncoding.EncodeToString(raw[:])
@@ -185,6 +197,9 @@ func (d *dialer) request() ([]byte, error) {
 				h.AddBytes(name, value)
 			}
 		}
+	}
+	if d.auth != "" && !h.Has("Authorization") {
+		h.Set("Authorization", d.auth)
 	}
 	h.Set("Upgrade", "websocket")
 	h.Set("Connection", "Upgrade")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/gale-io/gale/httpproto"
@@ -32,4 +33,51 @@ func TestHeaderSubprotocolOffer(t *testing.T) {
 		t.Fatalf("server chose the offered subprotocol %q but Dial failed: %v", "chat", err)
 	}
 	onLoop(t, l, func() { c.Abort() })
+}
+
+// Credentials in the URL are sent as a Basic Authorization field, as
+// Tornado's websocket_connect (and gale's httpclient) send them; an
+// Authorization field in DialOptions.Header wins. Dial used to drop them
+// silently, and the server answered 401.
+func TestDialURLCredentials(t *testing.T) {
+	cases := []struct {
+		name, userinfo, header, want string
+	}{
+		{"userinfo", "alice:p%40ss", "", "Basic YWxpY2U6cEBzcw=="}, // alice:p@ss
+		{"user only", "bob", "", "Basic Ym9iOg=="},                 // bob:
+		{"header wins", "alice:x", "Bearer t0k", "Bearer t0k"},
+		{"none", "", "", ""},
+		{"empty userinfo", ":", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := clientLoop(t)
+			sent := make(chan []string, 1)
+			url := rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+				sent <- req.Header.Values("Authorization")
+				io.WriteString(c, accept101(req, ""))
+				io.Copy(io.Discard, br)
+			})
+			if tc.userinfo != "" {
+				url = strings.Replace(url, "ws://", "ws://"+tc.userinfo+"@", 1)
+			}
+			var opts DialOptions
+			if tc.header != "" {
+				opts.Header = new(httpproto.Headers)
+				opts.Header.Set("Authorization", tc.header)
+			}
+			c, err := dialSync(t, l, url, newRecorder(), &opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			onLoop(t, l, func() { c.Abort() })
+			got := <-sent
+			switch {
+			case tc.want == "" && len(got) != 0:
+				t.Errorf("Authorization %q, want none", got)
+			case tc.want != "" && (len(got) != 1 || got[0] != tc.want):
+				t.Errorf("Authorization %q, want %q", got, tc.want)
+			}
+		})
+	}
 }
