@@ -147,11 +147,11 @@ type Hub struct {
 
 	mu      sync.Mutex
 	shards  map[*loop.Loop]*shard
-	history [][]byte      // the last HistoryLen lines, oldest first
-	seq     uint64        // the number of the last line
-	count   int           // members, on every loop
-	closing bool          // Stop began: no new members
-	empty   chan struct{} // closed when closing and count is 0
+	history []*wsproto.PreparedMessage // the last HistoryLen lines, oldest first
+	seq     uint64                     // the number of the last line
+	count   int                        // members, on every loop
+	closing bool                       // Stop began: no new members
+	empty   chan struct{}              // closed when closing and count is 0
 }
 
 // shard is the part of the room on one loop; only that loop touches it.
@@ -184,10 +184,16 @@ func (h *Hub) join(c *websocket.Conn, m *member) {
 	sh.members[c] = m
 	h.count++
 	m.joined = h.seq
-	history := append([][]byte(nil), h.history...)
+	history := append([]*wsproto.PreparedMessage(nil), h.history...)
 	h.mu.Unlock()
-	for _, b := range history {
-		if err := c.WriteMessage(wsproto.OpText, b); err != nil {
+	for _, pm := range history {
+		// Prepared: each line is encoded (and compressed) once, not once
+		// per joiner. A joiner too slow to take the history is dropped
+		// as a slow member is (send).
+		if err := c.WritePrepared(pm); err != nil {
+			if errors.Is(err, websocket.ErrBackpressure) {
+				c.Close(wsproto.CloseTryAgainLater, "too slow")
+			}
 			return
 		}
 	}
@@ -245,7 +251,7 @@ func (h *Hub) broadcast(ln line) {
 	defer h.mu.Unlock()
 	h.seq++
 	seq := h.seq
-	h.history = append(h.history, b)
+	h.history = append(h.history, pm)
 	if len(h.history) > HistoryLen {
 		h.history = h.history[len(h.history)-HistoryLen:]
 	}

@@ -43,7 +43,7 @@ func main() {
 	}
 	fmt.Printf("chat: open http://%s/\n", srv.Addrs()[0])
 	<-ctx.Done()
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Stop(shutdown); err != nil {
 		log.Fatal(err)
