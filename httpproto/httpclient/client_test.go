@@ -237,3 +237,32 @@ func TestProducerNotCalledInsideFetch(t *testing.T) {
 		t.Fatalf("producer ran inside Fetch: %v; body %q, reused %v", inside, got.r.Body, got.r.Reused)
 	}
 }
+
+// Tornado's HTTPResponse takes the status line's reason, or the code's
+// standard text when the reason is empty ("Unknown" for a code without
+// one), and its HTTPClientError reads "HTTP <code>: <reason>".
+func TestReasonAsTornado(t *testing.T) {
+	for _, c := range []struct{ status, reason, errText string }{
+		{"404 ", "Not Found", "HTTP 404: Not Found"},
+		{"404 Nothing Here", "Nothing Here", "HTTP 404: Nothing Here"},
+		{"499 ", "Unknown", "HTTP 499: Unknown"},
+		{"200 ", "OK", ""},
+	} {
+		url := rawServer(t, func(conn net.Conn) {
+			if _, err := readHead(conn); err != nil {
+				return
+			}
+			io.WriteString(conn, "HTTP/1.1 "+c.status+"\r\nContent-Length: 0\r\n\r\n")
+			io.Copy(io.Discard, conn)
+		})
+		e := newEnv(t, nil)
+		r := e.mustDo(&httpclient.Request{URL: url})
+		errText := ""
+		if err := r.Err(); err != nil {
+			errText = err.Error()
+		}
+		if r.Reason != c.reason || errText != c.errText {
+			t.Errorf("%q: reason %q, error %q; want %q, %q", c.status, r.Reason, errText, c.reason, c.errText)
+		}
+	}
+}

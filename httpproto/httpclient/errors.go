@@ -111,14 +111,18 @@ func (e *Error) Timeout() bool {
 
 // HTTPError is a response with a status outside 200-299, as
 // Response.Err returns it (Tornado's HTTPClientError). Its message is
-// Tornado's, "HTTP 404: Not Found".
+// Tornado's, "HTTP 404: Not Found", with the response's reason.
 type HTTPError struct {
 	Code     int
 	Response *Response
 }
 
 func (e *HTTPError) Error() string {
-	return "HTTP " + strconv.Itoa(e.Code) + ": " + httpproto.StatusText(e.Code)
+	reason := httpproto.StatusText(e.Code)
+	if e.Response != nil && e.Response.Reason != "" {
+		reason = e.Response.Reason // Tornado's message=response.reason
+	}
+	return "HTTP " + strconv.Itoa(e.Code) + ": " + reason
 }
 
 // Unwrap gives ErrTooManyRedirects for a redirect left at the limit.

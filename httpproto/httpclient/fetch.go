@@ -641,8 +641,10 @@ func (f *fetch) head(r *httpproto.Response) {
 	if !r.KeepAlive {
 		f.noReuse = true
 	}
+	// Tornado's reason: the status line's, or the code's standard text
+	// when it is empty (the constant, not a copy, when they are equal).
 	reason := httpproto.StatusText(r.Status)
-	if string(r.Reason) != reason {
+	if len(r.Reason) > 0 && string(r.Reason) != reason {
 		reason = string(r.Reason)
 	}
 	resp := &Response{

@@ -61,8 +61,9 @@ type Options struct {
 	// NoFollowRedirects turns following redirects off by default (Tornado's
 	// follow_redirects=False); Request.FollowRedirects overrides it.
 	NoFollowRedirects bool
-	// MaxHeaderSize caps a response head in bytes. Default 64 KiB, Tornado's
-	// max_header_size.
+	// MaxHeaderSize caps a response head in bytes, its status line
+	// included (and its field count at one per 32 bytes). Default 64 KiB,
+	// Tornado's max_header_size.
 	MaxHeaderSize int
 	// MaxBodySize caps a response body as it arrives (before
 	// decompression), in bytes. Default 100 MiB, Tornado's max_body_size.
@@ -169,5 +170,12 @@ func (c *config) set(o *Options) {
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
-	c.limits = httpproto.Limits{MaxHeaderBytes: c.MaxHeaderSize, MaxBodySize: c.MaxBodySize}
+	// MaxHeaderSize bounds a response head, as Tornado's max_header_size:
+	// the codec's default caps on the field count (100) and the start line
+	// (8 KiB) are a server's, and would refuse heads that Tornado and
+	// net/http read (many Set-Cookie fields). The count stays bounded, at
+	// one field per 32 bytes of MaxHeaderSize, because the parser of a
+	// pooled connection keeps the storage of the largest head it read.
+	c.limits = httpproto.Limits{MaxHeaderBytes: c.MaxHeaderSize, MaxRequestLine: c.MaxHeaderSize,
+		MaxHeaderCount: max(c.MaxHeaderSize/32, httpproto.DefaultMaxHeaderCount), MaxBodySize: c.MaxBodySize}
 }

@@ -324,3 +324,46 @@ func TestNegativeMaxRedirectsFollowsNone(t *testing.T) {
 		t.Errorf("Request.MaxRedirects 1 over Options -1: %d redirects, RedirectLimit %v", r.Redirects, r.RedirectLimit)
 	}
 }
+
+// MaxHeaderSize is the bound on a response head, as Tornado's
+// max_header_size: a head within it is read although it has more fields,
+// or a longer status line, than the codec's defaults (100 fields and an
+// 8 KiB start line, a server's limits), and one beyond it fails with
+// ErrHeaderTooLarge.
+func TestResponseHeadBoundedByMaxHeaderSize(t *testing.T) {
+	many := "HTTP/1.1 200 OK\r\n" + strings.Repeat("Set-Cookie: c=1\r\n", 300) + "Content-Length: 2\r\n\r\nok"
+	longReason := "HTTP/1.1 200 " + strings.Repeat("r", 10000) + "\r\nContent-Length: 2\r\n\r\nok"
+	tooBig := "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Big: "+strings.Repeat("v", 100)+"\r\n", 700) + "Content-Length: 2\r\n\r\nok"
+	for _, c := range []struct {
+		name, reply string
+		want        error
+	}{
+		{"300 fields", many, nil},
+		{"10 KiB status line", longReason, nil},
+		{"head over 64 KiB", tooBig, httpproto.ErrHeaderTooLarge},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url := rawServer(t, func(conn net.Conn) {
+				if _, err := readHead(conn); err != nil {
+					return
+				}
+				io.WriteString(conn, c.reply)
+				io.Copy(io.Discard, conn)
+			})
+			e := newEnv(t, nil)
+			r, err := e.do(&httpclient.Request{URL: url})
+			if c.want != nil {
+				if !errors.Is(err, c.want) {
+					t.Fatalf("err = %v, want %v", err, c.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(r.Body) != "ok" || r.Header.Count("Set-Cookie") != strings.Count(c.reply, "Set-Cookie") {
+				t.Fatalf("body %q, %d cookies", r.Body, r.Header.Count("Set-Cookie"))
+			}
+		})
+	}
+}

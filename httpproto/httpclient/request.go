@@ -146,7 +146,8 @@ func (w *BodyWriter) End(err error) {
 type Response struct {
 	// Request is the request passed to Fetch (not the redirected one).
 	Request *Request
-	// Status and Reason are from the status line.
+	// Status and Reason are from the status line; an empty reason is
+	// the status's standard text ("Unknown" if it has none), as Tornado.
 	Status int
 	Reason string
 	// Proto is the response's HTTP version.
