@@ -117,9 +117,11 @@ func appendProxyV2(dst []byte, h *ProxyHeader) ([]byte, error) {
 }
 
 // putUnixPath writes a socket path into a zeroed sun_path field, an
-// abstract name ('@') as a leading NUL.
+// abstract name ('@') as a leading NUL. A lone "@" is the file of that
+// name, as ParseProxyHeader reads it: an empty abstract name would be all
+// NULs, which reads back as an unnamed socket ("").
 func putUnixPath(field []byte, path string) bool {
-	if len(path) > 0 && path[0] == '@' {
+	if len(path) > 1 && path[0] == '@' {
 		path = "\x00" + path[1:]
 	}
 	if len(path) > len(field) {

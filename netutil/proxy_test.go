@@ -157,6 +157,10 @@ var proxyCases = []proxyCase{
 		netutil.ProxyHeader{Version: 2, Command: 1, Network: "unix", SourcePath: "/run/client.sock", DestinationPath: "@abstract"}, true),
 	good("v2 UNIX datagram, full-length path", v2(0x21, 0x32, strings.Repeat("p", 108), sunPath("")),
 		netutil.ProxyHeader{Version: 2, Command: 1, Network: "unixgram", SourcePath: strings.Repeat("p", 108)}, true),
+	// A file named "@" (not an abstract name: an empty abstract name is
+	// all NULs, an unnamed socket) must be written back as that file.
+	good("v2 UNIX path named @", v2(0x21, 0x31, sunPath("@"), sunPath("/run/s")),
+		netutil.ProxyHeader{Version: 2, Command: 1, Network: "unix", SourcePath: "@", DestinationPath: "/run/s"}, true),
 	good("v2 LOCAL", v2(0x20, 0x00), netutil.ProxyHeader{Version: 2, Command: 0}, true),
 	good("v2 LOCAL skips its block", v2(0x20, 0x11, "anything at all"), netutil.ProxyHeader{Version: 2, Command: 0}, false),
 	good("v2 PROXY UNSPEC", v2(0x21, 0x00, "\x00\x01"), netutil.ProxyHeader{Version: 2, Command: 1}, false),
