@@ -45,6 +45,7 @@ func (s *Stream) finishConnect() {
 	s.x.connect = nil
 	if err := sysSocketError(s.fd); err != nil {
 		// Not logged: the callback gets it.
+		s.wq.failAll()
 		s.closeWith(wrapSyscall("connect", err))
 		cb(s.closedErr())
 		return

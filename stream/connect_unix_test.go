@@ -320,3 +320,132 @@ func TestTLSCloseWriteFailingDoesNotShutAReusedDescriptor(t *testing.T) {
 		t.Fatalf("the connection that reused descriptor %d was shut down by the closed stream: write: %v", target, err)
 	}
 }
+
+// An empty Write made while the stream connects says nothing was sent yet:
+// its callback waits for the connect like any other write's (Tornado
+// resolves no write future before the connect completes), so it runs after
+// the connect callback, and fails if the connect does.
+func TestEmptyWriteDuringConnectWaitsForConnect(t *testing.T) {
+	for _, refused := range []bool{false, true} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().(*net.TCPAddr).AddrPort()
+		if refused {
+			ln.Close() // nothing listens there now
+		} else {
+			defer ln.Close()
+		}
+		l := newLoop(t)
+		s := dialStream(t, l)
+		var order []string
+		var writeErr error
+		testloop.Run(t, l, func(done func()) {
+			fin := func() {
+				if len(order) == 2 {
+					done()
+				}
+			}
+			if err := s.Connect(addr, func(err error) {
+				order = append(order, "connect")
+				fin()
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Write(nil, func(err error) {
+				writeErr = err
+				order = append(order, "write")
+				fin()
+			}); err != nil {
+				// (The connect failed at once: nothing to check.)
+				order = append(order, "write")
+				fin()
+			}
+		})
+		if len(order) != 2 || order[0] != "connect" {
+			t.Fatalf("refused %v: callback order %v, want the connect's first", refused, order)
+		}
+		if refused && !s.Closed() {
+			t.Fatal("stream open after a refused connect")
+		}
+		if refused != (writeErr != nil) {
+			t.Fatalf("refused %v: empty write's callback got %v", refused, writeErr)
+		}
+	}
+}
+
+// While a connect is still under way, an empty write's callback does not
+// fire (nothing has reached anyone yet), and a Close that ends the connect
+// fails it after the connect callback.
+func TestEmptyWriteDuringPendingConnectFailsOnClose(t *testing.T) {
+	// A listener with a full accept queue (backlog 0 holds one
+	// connection) drops further SYNs: a connect to it stays pending.
+	lfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(lfd)
+	unix.CloseOnExec(lfd)
+	if err := unix.Bind(lfd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(lfd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(lfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(sa.(*unix.SockaddrInet4).Port))
+	filler, err := net.DialTimeout("tcp", addr.String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer filler.Close()
+	l := newLoop(t)
+	s := dialStream(t, l)
+	var order []string
+	var connErr, writeErr error
+	connected := false
+	testloop.Run(t, l, func(done func()) {
+		if err := s.Connect(addr, func(err error) { connErr = err; order = append(order, "connect") }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Write(nil, func(err error) {
+			writeErr = err
+			order = append(order, "write")
+			done()
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// A few turns later the connect is still pending (the SYN was
+		// dropped) and nothing may have fired.
+		l.CallLater(0, func() {
+			l.CallLater(0, func() {
+				l.CallLater(0, func() {
+					if len(order) != 0 && order[0] == "connect" && connErr == nil {
+						// The listener took the SYN after all (a system
+						// that does not drop it): nothing to check.
+						connected = true
+						done()
+						return
+					}
+					if len(order) != 0 {
+						t.Errorf("callbacks before the connect completed: %v", order)
+					}
+					s.Close()
+				})
+			})
+		})
+	})
+	if connected || (len(order) != 0 && order[0] == "connect" && connErr == nil) {
+		t.Skip("the connect completed: no pending connect to test")
+	}
+	if len(order) != 2 || order[0] != "connect" {
+		t.Fatalf("callback order %v, want [connect write]", order)
+	}
+	if !errors.Is(connErr, stream.ErrClosed) || !errors.Is(writeErr, stream.ErrClosed) {
+		t.Fatalf("connect callback %v, write callback %v: want ErrClosed for both", connErr, writeErr)
+	}
+}

@@ -142,6 +142,11 @@ func (s *Stream) Consume(n int) {
 // on the loop.
 func (s *Stream) start(op readOp) error {
 	if s.rd.kind != rNone {
+		if s.flags&fClosed != 0 {
+			// The pending read is about to be told of the close (on the
+			// loop): report the close, as Tornado's _start_read does.
+			return s.closedErr()
+		}
 		return ErrAlreadyReading
 	}
 	s.rd = op
@@ -260,7 +265,10 @@ func (s *Stream) satisfiable(ended bool) bool {
 	case rUntil:
 		return findDelim(s.Buffered(), s.x.delim, &s.x.scanned) >= 0 || (rd.n > 0 && avail > rd.n)
 	case rRegexp:
-		return s.x.re.Match(s.Buffered()) || (rd.n > 0 && avail > rd.n)
+		// As in Tornado, only buffered data is searched: a pattern that
+		// matches the empty string waits for data rather than completing
+		// with none.
+		return avail > 0 && (s.x.re.Match(s.Buffered()) || (rd.n > 0 && avail > rd.n))
 	case rInto:
 		x := s.x
 		return x.filled+avail >= len(x.into) || (rd.partial && x.filled+avail > 0)
@@ -311,7 +319,7 @@ func (s *Stream) completeRead() {
 			what = "delimiter " + strconv.Quote(string(x.delim))
 			x.delim = nil
 		} else {
-			if loc := x.re.FindIndex(buf); loc != nil {
+			if loc := x.re.FindIndex(buf); loc != nil && avail > 0 {
 				end = loc[1]
 			}
 			what = "pattern " + strconv.Quote(x.re.String())

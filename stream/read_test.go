@@ -609,3 +609,81 @@ func TestReadUntilRegexpMatchesWhatIsBuffered(t *testing.T) {
 		t.Fatalf("got %q, want [xaa aaa]", got)
 	}
 }
+
+// As in Tornado, a pattern read searches only when data is buffered: a
+// pattern that can match the empty string does not complete at once with
+// nothing (a loop of such reads spun the loop), it waits for data; and on
+// a closed stream with nothing buffered it fails instead of succeeding
+// with nothing forever.
+func TestReadUntilRegexpEmptyMatchWaitsForData(t *testing.T) {
+	l := newLoop(t)
+	r, w := pair(t, l, nil)
+	re := regexp.MustCompile(`x*;?`)
+	var got []string
+	testloop.Run(t, l, func(done func()) {
+		if err := r.ReadUntilRegexp(re, 0, func(data []byte, err error) {
+			if err != nil {
+				t.Errorf("first read: %v", err)
+			}
+			got = append(got, string(data))
+			r.SetCloseCallback(func(error) {
+				err := r.ReadUntilRegexp(re, 0, func(data []byte, err error) {
+					got = append(got, string(data)+"|"+errString(err))
+				})
+				if !errors.Is(err, stream.ErrClosed) {
+					t.Errorf("pattern read on a closed, drained stream: %v, want ErrClosed", err)
+				}
+				done()
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// The read must still be pending a few turns later, with nothing
+		// sent yet.
+		l.CallLater(0, func() {
+			l.CallLater(0, func() {
+				if len(got) != 0 {
+					t.Errorf("completed with nothing buffered: %q", got)
+				}
+				mustWrite(t, w, "xx;")
+				w.Close()
+			})
+		})
+	})
+	if len(got) != 1 || got[0] != "xx;" {
+		t.Fatalf("got %q, want [xx;]", got)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
+
+// A read started after Close, while the read that was pending has not been
+// told yet (its callback runs on the loop), fails with the close, as in
+// Tornado (whose _start_read checks for the close before the "already
+// reading" assertion), not with ErrAlreadyReading, which says the caller
+// misused the stream.
+func TestReadAfterCloseWithReadStillPending(t *testing.T) {
+	l := newLoop(t)
+	r, _ := pair(t, l, nil)
+	var pendingErr, startErr error
+	testloop.Run(t, l, func(done func()) {
+		if err := r.ReadBytes(1, false, func(_ []byte, err error) { pendingErr = err; done() }); err != nil {
+			t.Fatal(err)
+		}
+		l.CallLater(0, func() {
+			r.Close()
+			startErr = r.ReadUntil([]byte("\n"), 0, func([]byte, error) { t.Error("callback of a failed read ran") })
+		})
+	})
+	if !errors.Is(pendingErr, stream.ErrClosed) {
+		t.Fatalf("pending read: %v, want ErrClosed", pendingErr)
+	}
+	if !errors.Is(startErr, stream.ErrClosed) || errors.Is(startErr, stream.ErrAlreadyReading) {
+		t.Fatalf("read started after Close: %v, want ErrClosed", startErr)
+	}
+}

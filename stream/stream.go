@@ -215,6 +215,7 @@ func (s *Stream) closeWith(cause error) {
 	if s.flags&fConnecting != 0 {
 		// Closed while connecting: the Connect callback learns it.
 		s.flags &^= fConnecting
+		s.wq.failAll()
 		cb, err := s.x.connect, s.closedErr()
 		s.x.connect = nil
 		s.l.Post(func() { cb(err) })
@@ -305,7 +306,15 @@ func (s *Stream) tlsPending() bool {
 
 // hasCompletions reports whether run has a callback to make.
 func (s *Stream) hasCompletions() bool {
-	return s.readComplete() || s.wq.due(s.flags&fClosed != 0) || s.closeDue()
+	return s.readComplete() || s.writeDue() || s.closeDue()
+}
+
+// writeDue reports whether a write callback can fire. None can while the
+// stream connects: an empty write's bytes are "written" at once, but
+// nothing reached the peer (the connect may still fail), and the connect
+// callback goes first.
+func (s *Stream) writeDue() bool {
+	return s.flags&fConnecting == 0 && s.wq.due(s.flags&fClosed != 0)
 }
 
 func (s *Stream) closeDue() bool {
@@ -327,7 +336,7 @@ func (s *Stream) run() {
 			s.handleRead()
 		case s.readComplete():
 			s.completeRead()
-		case s.wq.due(s.flags&fClosed != 0):
+		case s.writeDue():
 			s.wq.fire(s.flags&fClosed != 0, s.Err())
 		case s.closeDue():
 			s.flags |= fCloseNotified

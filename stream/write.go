@@ -115,6 +115,17 @@ func (q *writeQueue) fire(closed bool, cause error) {
 	c.cb(&ClosedError{Cause: cause})
 }
 
+// failAll makes every waiting callback fail: the connect failed (or was
+// closed), so nothing written, not even an empty write, reached the peer.
+func (q *writeQueue) failAll() {
+	if q == nil {
+		return
+	}
+	for i := range q.cbs {
+		q.cbs[i].end = ^uint64(0)
+	}
+}
+
 // releaseBufs returns every chunk to the pool (the stream closed, or the
 // queue is empty).
 func (q *writeQueue) releaseBufs() {
@@ -132,7 +143,8 @@ func (q *writeQueue) releaseBufs() {
 // to and including b has reached the kernel, or with a *ClosedError if the
 // stream closes first. The stream copies what the kernel does not take at
 // once, so b may be reused as soon as Write returns. An empty write's
-// callback fires on the loop's next turn. Write fails at once with a
+// callback fires on the loop's next turn (on a connecting stream, once the
+// connect has succeeded or failed). Write fails at once with a
 // *ClosedError on a closed stream, ErrWriteClosed after CloseWrite, and
 // ErrBufferFull if Options.MaxWriteBufferSize would be exceeded (nothing is
 // queued then).
