@@ -389,7 +389,14 @@ var responseCases = []parseCase{
 	{name: "chunked twice", in: okHead + "Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", err: CodeBadResponse, status: 502},
 	{name: "differing Content-Lengths", in: okHead + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", err: CodeBadContentLength, status: 400},
 	{name: "bad Content-Length in a 304", in: "HTTP/1.1 304 Not Modified\r\nContent-Length: x\r\n\r\n", err: CodeBadContentLength, status: 400},
-	{name: "obs-fold", in: okHead + "X: a\r\n b\r\n\r\n", err: CodeBadHeader, status: 400},
+	// A user agent unfolds obs-fold (RFC 9112 section 5.2; TestResponseObsFold
+	// checks the values), except on framing and connection fields.
+	{name: "obs-fold", in: okHead + "X: a\r\n b\r\n\r\n", want: []string{`resp HTTP/1.1 200 "OK" closebody close h=1`, "done"}},
+	{name: "obs-fold in Content-Length", in: okHead + "Content-Length: 1\r\n 0\r\n\r\n", err: CodeBadHeader, status: 400},
+	{name: "obs-fold in Transfer-Encoding", in: okHead + "Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", err: CodeBadHeader, status: 400},
+	{name: "obs-fold in Connection", in: okHead + "Connection: keep-alive,\r\n close\r\n\r\n", err: CodeBadHeader, status: 400},
+	{name: "whitespace before the first field", in: okHead + " X: a\r\n\r\n", err: CodeBadHeader, status: 400},
+	{name: "obs-fold with a control byte", in: okHead + "X: a\r\n b\x01\r\n\r\n", err: CodeBadHeader, status: 400},
 	{name: "bad chunk", in: okHead + "Transfer-Encoding: chunked\r\n\r\nz\r\n",
 		want: []string{`resp HTTP/1.1 200 "OK" chunked h=1`}, err: CodeBadChunk, status: 400},
 }

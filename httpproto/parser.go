@@ -79,8 +79,9 @@ type Event struct {
 // Request, Response and Trailers hold views into the in given to the Next
 // call that returned HeadDone (for trailers, MessageDone); they stay valid
 // while the caller keeps those bytes unchanged, and until the parser
-// starts the next message. Headers.Retain copies fields to the Headers'
-// own storage. BodyData's Data is a view into that call's in.
+// starts the next message. (A response's unfolded obs-fold values are
+// views into the parser's own storage, valid until the next message.)
+// Headers.Retain copies fields to the Headers' own storage. BodyData's Data is a view into that call's in.
 //
 // # Errors
 //
@@ -102,7 +103,12 @@ type Event struct {
 //   - Up to 4 empty lines before a start line are skipped (RFC 9112
 //     section 2.2), counted against MaxHeaderBytes; a fifth is refused.
 //   - Field lines: obs-fold and whitespace before the first field are
-//     refused, as are whitespace between name and colon, an empty or
+//     refused, except that in a response (RFC 9112 section 5.2: a user
+//     agent MUST replace obs-fold with SP, as Tornado and net/http do) a
+//     folded line is joined to the value before it with one SP, in the
+//     parser's own storage, unless that field decides framing or the
+//     connection (Content-Length, Transfer-Encoding, Connection, Upgrade,
+//     Expect, Host). Refused too: whitespace between name and colon, an empty or
 //     non-token name, and control bytes other than HTAB in a value
 //     (obs-text 0x80-0xFF passes). Values are trimmed of SP and HTAB.
 //   - Request line: exactly "token SP target SP HTTP/d.d". HTTP/1.2 to
@@ -142,6 +148,8 @@ type Parser struct {
 	startDone bool // the start line was parsed
 	empties   int  // empty lines seen before the start line
 	spans     []fieldSpan
+	folds     []fold // a response's obs-folds, unfolded in finishHead
+	foldBuf   []byte // the unfolded values (spans with negative offsets)
 	sl        startSpan
 	facts     headFacts
 
@@ -164,6 +172,12 @@ type Parser struct {
 
 // fieldSpan locates one field line's name and value in the input.
 type fieldSpan struct{ n0, n1, v0, v1 int }
+
+// fold is an obs-fold line of a response: its text [c0:c1] continues the
+// value of field spans[field]. A folded field's value is built in the
+// parser's foldBuf (the caller's input is never written to); its span's
+// v0 and v1 are then -1-offset into foldBuf.
+type fold struct{ field, c0, c1 int }
 
 // startSpan locates the start line's views in the input: a request's
 // method [a0:a1] and target [b0:b1], or a response's reason [b0:b1].
@@ -214,6 +228,7 @@ func (p *Parser) beginMessage() {
 	p.startDone = false
 	p.empties = 0
 	p.spans = p.spans[:0]
+	p.folds = p.folds[:0]
 	p.facts = headFacts{}
 	p.remaining, p.bodyTotal = 0, 0
 	p.maxBody = p.lim.MaxBodySize
@@ -472,6 +487,12 @@ func (p *Parser) nextHead(in []byte) (Event, int, error) {
 		if len(line) == 0 {
 			return p.finishHead(in, lf+1)
 		}
+		if c := line[0]; (c == ' ' || c == '\t') && p.response && len(p.spans) > 0 {
+			if e := p.obsFold(in, line, start); e != nil {
+				return p.fail(e)
+			}
+			continue
+		}
 		name, value, e := p.fieldLine(line, start)
 		if e != nil {
 			return p.fail(e)
@@ -548,6 +569,58 @@ func (p *Parser) fieldLine(line []byte, base int) (name, value []byte, err *Erro
 	return line[:i], line[vs:ve], nil
 }
 
+// obsFold records a response's obs-fold line (without its line end),
+// found at offset base, as a continuation of the field before it. RFC 9112
+// section 5.2: a user agent MUST replace an obs-fold with SP before
+// interpreting the value; Tornado and net/http join the line to the value
+// with one space. It is refused on the fields that decide framing and
+// connection handling (inspect), whose values were read already, and must
+// not be read two ways.
+func (p *Parser) obsFold(in, line []byte, base int) *Error {
+	s := p.spans[len(p.spans)-1]
+	name := in[s.n0:s.n1]
+	switch {
+	case equalFold(name, "content-length"), equalFold(name, "transfer-encoding"), equalFold(name, "connection"),
+		equalFold(name, "upgrade"), equalFold(name, "expect"), equalFold(name, "host"):
+		return newError(CodeBadHeader, "obs-fold in "+quoteBytes(name))
+	}
+	c0, c1 := 0, len(line)
+	for c0 < c1 && (line[c0] == ' ' || line[c0] == '\t') {
+		c0++
+	}
+	for c1 > c0 && (line[c1-1] == ' ' || line[c1-1] == '\t') {
+		c1--
+	}
+	for _, c := range line[c0:c1] {
+		if !fieldVchar[c] {
+			return newError(CodeBadHeader, "control character in the value of "+quoteBytes(truncate(name)))
+		}
+	}
+	if c0 < c1 {
+		p.folds = append(p.folds, fold{len(p.spans) - 1, base + c0, base + c1})
+	}
+	return nil
+}
+
+// unfold builds each folded field's value in foldBuf: its first line's
+// value and each folded line's text, joined with one SP.
+func (p *Parser) unfold(in []byte) {
+	b := p.foldBuf[:0]
+	for i := 0; i < len(p.folds); {
+		s := &p.spans[p.folds[i].field]
+		start := len(b)
+		b = append(b, in[s.v0:s.v1]...)
+		for ; i < len(p.folds) && &p.spans[p.folds[i].field] == s; i++ {
+			if len(b) > start {
+				b = append(b, ' ')
+			}
+			b = append(b, in[p.folds[i].c0:p.folds[i].c1]...)
+		}
+		s.v0, s.v1 = -1-start, -1-len(b)
+	}
+	p.foldBuf = b
+}
+
 // truncate shortens what an error message quotes.
 func truncate(b []byte) []byte {
 	if len(b) > 64 {
@@ -561,6 +634,9 @@ func truncate(b []byte) []byte {
 func (p *Parser) finishHead(in []byte, n int) (Event, int, error) {
 	var t trigger
 	var e *Error
+	if len(p.folds) > 0 {
+		p.unfold(in)
+	}
 	if p.response {
 		t, e = p.finishResponse(in)
 	} else {
@@ -581,6 +657,11 @@ func (p *Parser) finishHead(in []byte, n int) (Event, int, error) {
 func (p *Parser) fillHeader(h *Headers, in []byte) {
 	h.Reset()
 	for _, s := range p.spans {
+		if s.v0 < 0 { // unfolded (see fold)
+			v0, v1 := -1-s.v0, -1-s.v1
+			h.addView(in[s.n0:s.n1:s.n1], p.foldBuf[v0:v1:v1])
+			continue
+		}
 		h.addView(in[s.n0:s.n1:s.n1], in[s.v0:s.v1:s.v1])
 	}
 }

@@ -871,3 +871,46 @@ func TestSwitchedIsReportedOnce(t *testing.T) {
 		t.Errorf("events %v in state %v", kinds, p.State())
 	}
 }
+
+// A response's obs-fold is joined to its field's value with one space, as
+// Tornado and net/http read it (RFC 9112 section 5.2 requires a user agent
+// to replace it with SP), the same however the input is split, and the
+// caller's input is not written to.
+func TestResponseObsFold(t *testing.T) {
+	const in = "HTTP/1.1 200 OK\r\nA: one\r\n two \r\n\tthree\r\nB:\r\n  only\r\nC: x\r\n   \r\n" +
+		"D: d\nX-Long: " + "v\r\n w\r\n" + "Content-Length: 2\r\n\r\nok"
+	want := map[string]string{"A": "one two three", "B": "only", "C": "x", "D": "d", "X-Long": "v w", "Content-Length": "2"}
+	for cut := 1; cut <= len(in); cut++ {
+		buf := []byte(in)
+		orig := string(buf)
+		var p Parser
+		p.InitResponse(nil)
+		var ev Event
+		var err error
+		var n int
+		for end := cut; ; end = min(end+cut, len(buf)) {
+			ev, n, err = p.Next(buf[:end])
+			if err != nil || ev.Kind == HeadDone || end == len(buf) {
+				break
+			}
+			if n != 0 {
+				t.Fatalf("cut %d: %d bytes of a partial head used", cut, n)
+			}
+		}
+		if err != nil || ev.Kind != HeadDone {
+			t.Fatalf("cut %d: %v %v, want the head", cut, ev.Kind, err)
+		}
+		h := &p.Response().Header
+		for name, v := range want {
+			if got := string(h.Get(name)); got != v {
+				t.Fatalf("cut %d: %s = %q, want %q", cut, name, got, v)
+			}
+		}
+		if h.Len() != len(want) {
+			t.Fatalf("cut %d: %d fields, want %d", cut, h.Len(), len(want))
+		}
+		if string(buf) != orig {
+			t.Fatalf("cut %d: the input was modified: %q", cut, buf)
+		}
+	}
+}

@@ -266,3 +266,24 @@ func TestReasonAsTornado(t *testing.T) {
 		}
 	}
 }
+
+// A folded header line in a response is joined to its value with one
+// space (RFC 9112 section 5.2, as Tornado and net/http read it), and the
+// value stays right after the connection's buffer is reused.
+func TestResponseObsFoldUnfolded(t *testing.T) {
+	url := rawServer(t, func(conn net.Conn) {
+		if _, err := readHead(conn); err != nil {
+			return
+		}
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nX-Folded: one\r\n  two\r\n\tthree\r\nContent-Length: 2\r\n\r\nok")
+		io.Copy(io.Discard, conn)
+	})
+	e := newEnv(t, nil)
+	r := e.mustDo(&httpclient.Request{URL: url})
+	if r.Status != 200 || string(r.Body) != "ok" {
+		t.Fatalf("%d %q", r.Status, r.Body)
+	}
+	if got := r.Header.GetString("X-Folded"); got != "one two three" {
+		t.Fatalf("X-Folded = %q, want %q", got, "one two three")
+	}
+}
