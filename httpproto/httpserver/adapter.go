@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -29,11 +30,15 @@ import (
 // What h sees: an *http.Request with the method, URL, protocol, headers
 // (canonical keys), Host, RemoteAddr, TLS state, body and trailers, and a
 // context cancelled when the client goes away or the server closes the
-// connection. As under net/http, the Host field is in Request.Host, not in
-// Header, and URL.Host is empty for an origin-form target ("/p"). Its
-// ResponseWriter supports http.Flusher (the body so far goes out, chunked),
-// http.CloseNotifier, http.Hijacker (the connection becomes a net.Conn
-// driven by the loop, as WebSocket libraries need) and
+// connection, holding http.LocalAddrContextKey and, under
+// http.ServerContextKey, a stand-in *http.Server (its ErrorLog is the
+// server's Logger), which tells handlers such as httputil.ReverseProxy
+// that a panic is recovered. As under net/http, the Host field is in
+// Request.Host, not in Header, and URL.Host is empty for an origin-form
+// target ("/p"). Its ResponseWriter supports http.Flusher (the body so
+// far goes out, chunked), http.CloseNotifier, http.Hijacker (the
+// connection becomes a net.Conn driven by the loop, as WebSocket
+// libraries need, with a CloseWrite as a *net.TCPConn has) and
 // http.NewResponseController's Flush, Hijack, SetWriteDeadline (writes
 // past it fail and the connection closes), SetReadDeadline and
 // EnableFullDuplex (nothing to do: the body is read whole first). Writes
@@ -76,6 +81,11 @@ type nhWriter struct {
 	// (headOut: handed to the loop).
 	head    bool
 	headOut bool
+	// continued: the server sent "100 Continue" before reading the body,
+	// which it did before h ran, so a 100 from h (httputil.ReverseProxy
+	// passes on its backend's) would be a second one: it is dropped, as
+	// net/http's first 100 stops its own.
+	continued bool
 	// clen is the Content-Length declared when the status was set (-1:
 	// none); written counts the body bytes the handler wrote.
 	clen    int64
@@ -118,9 +128,10 @@ func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.s.LocalAddr())
+	ctx = context.WithValue(ctx, http.ServerContextKey, c.srv.netHTTPServer())
 	req = req.WithContext(ctx)
 	nw := &nhWriter{w: w, l: c.ls.l, header: http.Header{}, status: 200,
-		head: r.Method == httpproto.MethodHead}
+		head: r.Method == httpproto.MethodHead, continued: r.Expect100 && r.ContentLength != 0}
 	nw.cond = sync.NewCond(&nw.mu)
 	var onClose func(error)
 	onClose = func(err error) {
@@ -161,14 +172,35 @@ func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
 	}()
 }
 
+// netHTTPServer returns the *http.Server a NetHTTP handler finds under
+// http.ServerContextKey: a stand-in, never started, whose ErrorLog is the
+// server's Logger and whose other fields are zero. Handlers look for it
+// to learn that a server recovers their panics: without it
+// httputil.ReverseProxy ends a response whose upstream body broke off as
+// if it were complete (well framed, the connection kept), where with it
+// it panics with http.ErrAbortHandler and the client sees the cut.
+func (s *Server) netHTTPServer() *http.Server {
+	s.nhOnce.Do(func() {
+		s.nhServer = &http.Server{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError)}
+	})
+	return s.nhServer
+}
+
 func newNetHTTPRequest(r *Request) (*http.Request, *nhBody, error) {
 	target := string(r.Target)
-	u, err := url.ParseRequestURI(target)
-	if err != nil {
-		if r.Method != httpproto.MethodConnect {
-			return nil, nil, err
+	var u *url.URL
+	var err error
+	if r.Method == httpproto.MethodConnect {
+		// An authority ("host:port") goes in URL.Host, as net/http has it:
+		// parsed alone, "www.example.com:443" would read as a scheme and
+		// an opaque part, leaving URL.Host empty.
+		if u, err = url.ParseRequestURI("http://" + target); err == nil {
+			u.Scheme = ""
+		} else {
+			u, err = &url.URL{Host: target}, nil
 		}
-		u = &url.URL{Host: target}
+	} else if u, err = url.ParseRequestURI(target); err != nil {
+		return nil, nil, err
 	}
 	hdr := make(http.Header, r.Header.Len())
 	for name, value := range r.Header.All() {
@@ -203,6 +235,12 @@ func newNetHTTPRequest(r *Request) (*http.Request, *nhBody, error) {
 		RemoteAddr:    remoteString(r),
 		RequestURI:    target,
 		Close:         !r.KeepAlive,
+	}
+	if vs := hdr["Content-Length"]; !r.Chunked && (len(vs) > 1 || len(vs) == 1 && strings.Contains(vs[0], ",")) {
+		// Repeats of one length, which the parser accepted, reach h as
+		// net/http has them: one line, one value (h, or a proxy writing
+		// the fields out again, must not see a list).
+		hdr["Content-Length"] = []string{strconv.FormatInt(r.ContentLength, 10)}
 	}
 	if r.Chunked {
 		// As net/http presents a chunked request: the Trailer field
@@ -281,10 +319,18 @@ func (nw *nhWriter) WriteHeader(code int) {
 		return
 	}
 	if code >= 100 && code < 200 && code != 101 {
+		if code == 100 && nw.continued {
+			return
+		}
 		fields := nw.snapshotHeader()
 		nw.post(func(w *ResponseWriter) {
 			w.SetStatus(code, "")
 			applyHeader(w, fields)
+			// As net/http: no framing fields on an interim response
+			// (the encoder refuses a Transfer-Encoding there, which
+			// would cost the final response too).
+			w.Header().Del("Content-Length")
+			w.Header().Del("Transfer-Encoding")
 			w.SendHead()
 			// The final response carries the handler's fields as they
 			// are then, the 103's included: once, as under net/http.

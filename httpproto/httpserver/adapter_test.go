@@ -10,14 +10,19 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"maps"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/http/httputil"
 	"net/textproto"
+	"net/url"
 	"os"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -844,7 +849,6 @@ func TestNetHTTPDifferential(t *testing.T) {
 		"big unread body":     "the body is read whole before the handler runs, so nothing is left unread to force a close",
 		"hijack after write":  "the body written before a Hijack goes out (and sniffs the type); net/http drops what it had buffered",
 		"chunked headers":     "a request's trailers are in Request.Trailer before its body is read (it was read whole)",
-		"ctx values":          "no *http.Server in the context (http.ServerContextKey): there is none",
 		"write after flush 0": "a write past Content-Length that sent nothing does not cost the connection",
 		"te set http10":       "a body the handler set to be chunked is sized when it can be, as any other",
 		"te identity":         "an identity body is sized or chunked, where net/http ends it with the connection",
@@ -1375,6 +1379,29 @@ func TestNetHTTPFramingFieldsAsNetHTTP(t *testing.T) {
 		case "/identity-cl":
 			h.Set("Transfer-Encoding", "identity")
 			h.Set("Content-Length", "2")
+		case "/big":
+			for i := range 40 {
+				w.Write(bytes.Repeat([]byte{byte('a' + i%26)}, 64<<10))
+			}
+		case "/hints2":
+			w.Header().Set("Link", "</a.css>; rel=preload")
+			w.WriteHeader(103)
+			w.Header().Add("Link", "</b.js>; rel=preload")
+			w.WriteHeader(103)
+			w.Header().Del("Link")
+			w.WriteHeader(201)
+			io.WriteString(w, "final")
+		case "/upgrade":
+			c, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: shout\r\nConnection: Upgrade\r\n\r\n")
+			brw.Flush()
+			line, _ := brw.ReadString('\n')
+			brw.WriteString(strings.ToUpper(line))
+			brw.Flush()
 		case "/304":
 			h.Set("Content-Length", "10")
 			h.Set("Content-Type", "text/plain")
@@ -1479,5 +1506,724 @@ func TestNetHTTPHijackFailsWhenLoopClosesFirst(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Hijack still waits for a callback the closed loop dropped")
+	}
+}
+
+// diffFull is diffExchange with every field but Date compared, long bodies
+// summarised, a multipart boundary normalised, and how the body ended.
+func diffFull(t *testing.T, addr, raw, method string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(c)
+	io.WriteString(c, raw)
+	var s strings.Builder
+	for {
+		resp, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			s.WriteString("read error")
+			return s.String()
+		}
+		body, berr := io.ReadAll(resp.Body)
+		bs := string(body)
+		hdr := resp.Header.Clone()
+		if _, params, err := mime.ParseMediaType(hdr.Get("Content-Type")); err == nil && params["boundary"] != "" {
+			bs = strings.ReplaceAll(bs, params["boundary"], "BOUNDARY")
+			hdr.Set("Content-Type", strings.ReplaceAll(hdr.Get("Content-Type"), params["boundary"], "BOUNDARY"))
+		}
+		hdr.Del("Date")
+		if len(bs) > 300 {
+			bs = fmt.Sprintf("%d bytes %x", len(bs), sha256.Sum256([]byte(bs)))
+		}
+		keys := slices.Sorted(maps.Keys(hdr))
+		fmt.Fprintf(&s, "[%d", resp.StatusCode)
+		for _, k := range keys {
+			fmt.Fprintf(&s, " %s=%q", k, hdr[k])
+		}
+		fmt.Fprintf(&s, " te=%v close=%v body=%q berr=%v", resp.TransferEncoding, resp.Close, bs, berr)
+		if len(resp.Trailer) > 0 {
+			fmt.Fprintf(&s, " trailer=%v", resp.Trailer)
+		}
+		s.WriteString("] ")
+		if resp.StatusCode >= 200 || resp.StatusCode == 101 {
+			if berr != nil || resp.Close {
+				return s.String()
+			}
+			break
+		}
+	}
+	if _, err := io.WriteString(c, "GET /__ping HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		return s.String() + "closed"
+	}
+	resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+	if err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		if string(body) == "pong" {
+			return s.String() + "open"
+		}
+	}
+	return s.String() + "closed"
+}
+
+// Standard-library handlers (FileServer, ServeContent, TimeoutHandler,
+// MaxBytesHandler, ReverseProxy...) on net/http's server and on the
+// adapter, the same raw requests: the client must see the same.
+func TestNetHTTPDifferentialStdHandlers(t *testing.T) {
+	dir, err := os.MkdirTemp("", "gale-differential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	mod := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	large := bytes.Repeat([]byte("0123456789abcdefghijklmnopqrstuv"), 80<<10) // 2.5 MiB
+	os.WriteFile(dir+"/f.txt", []byte("file contents, some more of them\n"), 0o644)
+	os.WriteFile(dir+"/large.bin", large, 0o644)
+	os.Mkdir(dir+"/sub", 0o755)
+	os.WriteFile(dir+"/sub/index.html", []byte("<html>index</html>"), 0o644)
+	for _, f := range []string{"/f.txt", "/large.bin", "/sub/index.html"} {
+		os.Chtimes(dir+f, mod, mod)
+	}
+	fs := http.FileServer(http.Dir(dir))
+	ims := mod.Format(http.TimeFormat)
+
+	backend := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/stream":
+			io.WriteString(w, "one;")
+			w.(http.Flusher).Flush()
+			io.WriteString(w, "two")
+		case "/trailers":
+			w.Header().Set("Trailer", "X-Sum")
+			io.WriteString(w, "body")
+			w.Header().Set("X-Sum", "42")
+			w.Header().Set(http.TrailerPrefix+"X-Late", "7")
+		case "/hints":
+			w.Header().Set("Link", "</a.css>; rel=preload")
+			w.WriteHeader(103)
+			io.WriteString(w, "final")
+		case "/cut":
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, "only part")
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		case "/cut chunked":
+			io.WriteString(w, "only part")
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		case "/echo":
+			b, err := io.ReadAll(r.Body)
+			fmt.Fprintf(w, "%d %v %q %v", r.ContentLength, r.TransferEncoding, b, err)
+		case "/304":
+			w.Header().Set("ETag", `"e"`)
+			w.WriteHeader(304)
+		default:
+			io.WriteString(w, "backend "+r.URL.String())
+		}
+	}))
+	backend.Config.ErrorLog = log.New(io.Discard, "", 0)
+	backend.Start()
+	t.Cleanup(backend.Close)
+	bu, _ := url.Parse(backend.URL)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	proxy := httputil.NewSingleHostReverseProxy(bu)
+	proxy.Transport = tr
+	proxy.FlushInterval = -1
+	proxy.ErrorLog = log.New(io.Discard, "", 0)
+
+	proxyBuffered := httputil.NewSingleHostReverseProxy(bu)
+	proxyBuffered.ErrorLog = log.New(io.Discard, "", 0)
+	proxyBuffered.Transport = tr
+
+	dump := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := httputil.DumpRequest(r, true)
+		fmt.Fprintf(w, "%q %v|%s|%q|%q|%d|%v|%v|%v|%s", b, err, r.Host, r.URL.String(), r.RequestURI, r.ContentLength, r.TransferEncoding, r.Close, r.Trailer, r.Proto)
+	})
+	connect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s|%q|%q|%q|%q|%q", r.Method, r.Host, r.URL.Scheme, r.URL.Host, r.URL.Opaque, r.RequestURI)
+	})
+	trailers := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/prefix":
+			io.WriteString(w, "x")
+			w.(http.Flusher).Flush()
+			w.Header().Set(http.TrailerPrefix+"X-P", "1")
+			return
+		case "/bad":
+			w.Header().Set("Trailer", "X-A, Content-Length, Bad Name")
+			io.WriteString(w, "x")
+			w.(http.Flusher).Flush()
+			w.Header().Set("X-A", "a\r\nInjected: 1")
+			w.Header().Set("Content-Length", "1")
+			w.Header().Set("Bad Name", "1")
+			return
+		}
+		w.Header().Set("Trailer", "X-A")
+		switch r.URL.Path {
+		case "/204":
+			w.WriteHeader(204)
+		case "/304":
+			w.WriteHeader(304)
+		case "/big":
+			w.Write(bytes.Repeat([]byte("b"), 100000))
+		default:
+			io.WriteString(w, "x")
+		}
+		w.Header().Set("X-A", "1")
+	})
+	// A backend that is not there: the listener is closed at once.
+	deadLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadLn.Close()
+	proxyDead := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: deadLn.Addr().String()})
+	proxyDead.ErrorLog = log.New(io.Discard, "", 0)
+	proxyDead.Transport = tr
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /only-get", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "got") })
+	mux.HandleFunc("/dir/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "dir "+r.URL.String()) })
+	mux.HandleFunc("example.com/h", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "host "+r.Host) })
+	mux.HandleFunc("CONNECT www.example.com:443/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "connect "+r.URL.Host) })
+	get := func(path string, fields ...string) string {
+		return "GET " + path + " HTTP/1.1\r\nHost: x\r\n" + strings.Join(fields, "") + "\r\n"
+	}
+	type tc struct {
+		name, req string
+		h         http.Handler
+	}
+	known := map[string]string{
+		"max bytes handler": "the body is read whole before the handler runs, so nothing is left unread to force a close",
+		"max bytes form":    "the body is read whole before the handler runs, so nothing is left unread to force a close",
+		"proxy head":        "an unsized HEAD announces the chunking its GET would have",
+		"trailer head":      "an unsized HEAD announces the chunking its GET would have",
+		// (TestNetHTTPProxyExpectOneContinue holds gale to one.)
+		"proxy expect":               "net/http sends one 100 Continue or two, as its Transport's probe of the body beats the backend's 100 or not; gale sends its own only",
+		"te gzip chunked":            "a Transfer-Encoding the server cannot apply is dropped and the body sized, where net/http sends a body its field misdescribes",
+		"connection close http10 ka": "the status line says HTTP/1.1 (RFC 9110 section 2.5), where net/http echoes HTTP/1.0: Go's client then drops the Connection: close it reads either way",
+		"103 http10":                 "an HTTP/1.0 client gets no interim response (RFC 9110 section 15.2)",
+		"dump sized":                 "repeats of one Content-Length collapse, in a list too, where net/http refuses a list",
+	}
+	cases := []tc{
+		{"file", get("/f.txt"), fs},
+		{"file head", "HEAD /f.txt HTTP/1.1\r\nHost: x\r\n\r\n", fs},
+		{"file range", get("/f.txt", "Range: bytes=2-5\r\n"), fs},
+		{"file range suffix", get("/f.txt", "Range: bytes=-4\r\n"), fs},
+		{"file ranges", get("/f.txt", "Range: bytes=0-1,4-6\r\n"), fs},
+		{"file range 416", get("/f.txt", "Range: bytes=100-200\r\n"), fs},
+		{"file if-range ok", get("/f.txt", "Range: bytes=0-3\r\nIf-Range: "+ims+"\r\n"), fs},
+		{"file if-range stale", get("/f.txt", "Range: bytes=0-3\r\nIf-Range: Mon, 01 Jan 2001 00:00:00 GMT\r\n"), fs},
+		{"file ims", get("/f.txt", "If-Modified-Since: "+ims+"\r\n"), fs},
+		{"file ims head", "HEAD /f.txt HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: " + ims + "\r\n\r\n", fs},
+		{"file ius", get("/f.txt", "If-Unmodified-Since: Mon, 01 Jan 2001 00:00:00 GMT\r\n"), fs},
+		{"file head range", "HEAD /f.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1,3-4\r\n\r\n", fs},
+		{"dir index", get("/sub/"), fs},
+		{"dir redirect", get("/sub"), fs},
+		{"index redirect", get("/sub/index.html"), fs},
+		{"large", get("/large.bin"), fs},
+		{"large head", "HEAD /large.bin HTTP/1.1\r\nHost: x\r\n\r\n", fs},
+		{"large range", get("/large.bin", "Range: bytes=1000000-2000000\r\n"), fs},
+		{"large ranges", get("/large.bin", "Range: bytes=0-99,2000000-2100000\r\n"), fs},
+		{"large http10", "GET /large.bin HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", fs},
+		{"missing", get("/nope"), fs},
+		{"content inm", get("/", "If-None-Match: \"v1\"\r\n"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("ETag", `"v1"`)
+			http.ServeContent(w, r, "a.txt", mod, strings.NewReader("0123456789"))
+		})},
+		{"content if-range etag", get("/", "Range: bytes=1-2\r\nIf-Range: \"v1\"\r\n"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("ETag", `"v1"`)
+			http.ServeContent(w, r, "a.txt", mod, strings.NewReader("0123456789"))
+		})},
+		{"content if-match fail", get("/", "If-Match: \"v2\"\r\n"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("ETag", `"v1"`)
+			http.ServeContent(w, r, "a.txt", mod, strings.NewReader("0123456789"))
+		})},
+		{"timeout fast", get("/"), http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-A", "1")
+			w.WriteHeader(201)
+			io.WriteString(w, "fast")
+		}), time.Minute, "too slow")},
+		{"timeout slow", get("/"), http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "never")
+			<-r.Context().Done()
+		}), 50*time.Millisecond, "too slow")},
+		{"max bytes handler", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789", http.MaxBytesHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, err := io.ReadAll(r.Body)
+			fmt.Fprintf(w, "err=%v", err)
+		}), 4)},
+		{"max bytes form", "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\na=01234567", http.MaxBytesHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			err := r.ParseForm()
+			fmt.Fprintf(w, "err=%v", err)
+		}), 4)},
+		{"strip prefix", get("/api/x%2Fy?q=1"), http.StripPrefix("/api", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "%q %q %q", r.URL.Path, r.URL.RawPath, r.RequestURI)
+		}))},
+		{"strip prefix miss", get("/other"), http.StripPrefix("/api", http.NotFoundHandler())},
+		{"semicolons", get("/?a=1;b=2"), http.AllowQuerySemicolons(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "%v", r.URL.Query())
+		}))},
+		{"semicolons plain", get("/?a=1;b=2"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "%v", r.URL.Query())
+		})},
+		{"redirect relative", get("/a/b?x=1"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "../c", http.StatusMovedPermanently)
+		})},
+		{"redirect post", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx", http.RedirectHandler("/to", 307)},
+		{"error", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "99")
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Set("ETag", "x")
+			http.Error(w, "bad", 400)
+		})},
+		{"not found", get("/"), http.HandlerFunc(http.NotFound)},
+		{"proxy", get("/p?q=1"), proxy},
+		{"proxy stream", get("/stream"), proxy},
+		{"proxy trailers", get("/trailers"), proxy},
+		{"proxy hints", get("/hints"), proxy},
+		{"proxy cut", get("/cut"), proxy},
+		{"proxy cut chunked", get("/cut%20chunked"), proxy},
+		{"proxy body", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", proxy},
+		{"proxy chunked body", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", proxy},
+		{"proxy 304", get("/304"), proxy},
+		{"proxy big", get("/big"), proxy},
+		{"proxy big http10", "GET /big HTTP/1.0\r\n\r\n", proxy},
+		{"proxy hints twice", get("/hints2"), proxy},
+		{"proxy upgrade", get("/upgrade", "Connection: Upgrade\r\nUpgrade: shout\r\n"), proxy},
+		{"proxy expect", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello", proxy},
+		{"timeout panic", get("/"), http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "x")
+			panic(http.ErrAbortHandler)
+		}), time.Minute, "too slow")},
+		{"timeout big", get("/"), http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Write(bytes.Repeat([]byte("<html>"), 20000))
+		}), time.Minute, "too slow")},
+		{"timeout cl long", get("/"), http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "2")
+			_, err := io.WriteString(w, "abc")
+			w.Header().Set("X-Out", fmt.Sprint(err))
+		}), time.Minute, "too slow")},
+		{"content large http10 range", "GET / HTTP/1.0\r\nRange: bytes=0-9,100-109\r\n\r\n", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.ServeContent(w, r, "a.bin", mod, bytes.NewReader(large))
+		})},
+		{"content head range", "HEAD / HTTP/1.1\r\nHost: x\r\nRange: bytes=5-\r\n\r\n", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.ServeContent(w, r, "a.html", mod, strings.NewReader("0123456789"))
+		})},
+		{"content no modtime", get("/", "If-Modified-Since: "+ims+"\r\n"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.ServeContent(w, r, "", time.Time{}, strings.NewReader("<html>"))
+		})},
+		{"content error seek", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.ServeContent(w, r, "x", mod, errSeeker{})
+		})},
+		{"serve file", get("/x"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.ServeFile(w, r, dir+"/sub/index.html")
+		})},
+		{"serve file dotdot", get("/../f.txt"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.URL.Path = "/../f.txt"
+			http.ServeFile(w, r, dir+"/f.txt")
+		})},
+		{"code 99", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(99) })},
+		{"code 1000", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(1000) })},
+		{"code 0", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(0) })},
+		{"103 http10", "GET /hints HTTP/1.0\r\n\r\n", proxy},
+		{"103 then write 103", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "x")
+			w.WriteHeader(103)
+		})},
+		{"100 without expect", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(100)
+			io.WriteString(w, "x")
+		})},
+		{"proxy client close", get("/p", "Connection: close\r\n"), proxy},
+		{"proxy trailers http10", "GET /trailers HTTP/1.0\r\n\r\n", proxy},
+		{"proxy head sized", "HEAD /p HTTP/1.1\r\nHost: x\r\n\r\n", proxy},
+		{"proxy buffered cut", get("/cut%20chunked"), proxyBuffered},
+		{"proxy buffered big", get("/big"), proxyBuffered},
+		{"proxy buffered trailers", get("/trailers"), proxyBuffered},
+		{"dump chunked", "POST /a?b=c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n", dump},
+		{"dump sized", "PUT /a HTTP/1.1\r\nhost: x\r\ncontent-length: 3, 3\r\nx-lower: 1\r\nCONTENT-TYPE: text/plain\r\n\r\nabc", dump},
+		{"dump http10", "GET /a HTTP/1.0\r\nUser-Agent: z\r\n\r\n", dump},
+		{"dump absolute", "GET http://h.example:81/p?q HTTP/1.1\r\nHost: x\r\n\r\n", dump},
+		{"dump connection", "GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nTE: trailers\r\n\r\n", dump},
+		{"dump empty value", "GET / HTTP/1.1\r\nHost: x\r\nX-E:\r\nX-S:   padded  \r\n\r\n", dump},
+		{"dump close", "DELETE /r HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", dump},
+		{"dump cl twice", "PUT /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", dump},
+		{"connect name", "CONNECT www.example.com:443 HTTP/1.1\r\nHost: www.example.com:443\r\n\r\n", connect},
+		{"connect ip", "CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n", connect},
+		{"connect ipv6", "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n", connect},
+		{"trailer head", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", trailers},
+		{"trailer 204", get("/204"), trailers},
+		{"trailer 304", get("/304"), trailers},
+		{"trailer big", get("/big"), trailers},
+		{"trailer prefix http10", "GET /prefix HTTP/1.0\r\n\r\n", trailers},
+		{"trailer prefix flushed", get("/prefix"), trailers},
+		{"trailer bad", get("/bad"), trailers},
+		{"103 framing fields", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "5")
+			w.Header().Set("Link", "</a.css>; rel=preload")
+			w.WriteHeader(103)
+			io.WriteString(w, "hello")
+		})},
+		{"103 chunked field", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Transfer-Encoding", "chunked")
+			w.Header().Set("Trailer", "X-A")
+			w.Header().Set(http.TrailerPrefix+"X-B", "1")
+			w.Header().Set("Bad Name", "1")
+			w.Header().Set("X-Nl", "a\nb")
+			w.WriteHeader(103)
+			io.WriteString(w, "hello")
+		})},
+		{"proxy dead backend", get("/x"), proxyDead},
+		{"mux 405", "DELETE /only-get HTTP/1.1\r\nHost: x\r\n\r\n", mux},
+		{"mux slash redirect", get("/dir?x=1"), mux},
+		{"mux clean redirect", get("/a//b/../dir/?x=1"), mux},
+		{"mux host", "GET /h HTTP/1.1\r\nHost: Example.COM:80\r\n\r\n", mux},
+		{"mux connect", "CONNECT www.example.com:443 HTTP/1.1\r\nHost: www.example.com:443\r\n\r\n", mux},
+		{"mux head on get", "HEAD /only-get HTTP/1.1\r\nHost: x\r\n\r\n", mux},
+		{"te gzip chunked", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Transfer-Encoding", "gzip, chunked")
+			io.WriteString(w, "x")
+		})},
+		{"te chunked flushed big", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Transfer-Encoding", "chunked")
+			w.Write(bytes.Repeat([]byte("z"), 70000))
+		})},
+		{"keep-alive field", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Keep-Alive", "timeout=5")
+			w.Header().Set("Connection", "keep-alive, X-Foo")
+			io.WriteString(w, "x")
+		})},
+		{"connection close http10 ka", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Connection", "close")
+			io.WriteString(w, "x")
+		})},
+		{"204 write", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "3")
+			w.WriteHeader(204)
+			_, err := io.WriteString(w, "abc")
+			w.Header().Set("X-Out", fmt.Sprint(err))
+		})},
+		{"dump ipv6 host", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", dump},
+		{"dump method", "PROPFIND /dav HTTP/1.1\r\nHost: x\r\nDepth: 1\r\nContent-Length: 2\r\n\r\n<>", dump},
+		{"fileserver fs", get("/f.txt", "Range: bytes=0-1,3-3\r\n"), http.FileServerFS(os.DirFS(dir))},
+		{"proxy head", "HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\n", proxy},
+		{"hijack write after", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			_, werr := w.Write([]byte("x"))
+			w.WriteHeader(500)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+fmt.Sprint(len(fmt.Sprint(werr)))+"\r\nConnection: close\r\n\r\n"+fmt.Sprint(werr))
+			c.Close()
+		})},
+		{"writeheader twice", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(404)
+			w.Header().Set("X-Late", "1")
+			w.WriteHeader(200)
+			io.WriteString(w, "%PDF-1.4")
+		})},
+		{"sniff png", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte("\x89PNG\x0D\x0A\x1A\x0Arest"))
+		})},
+		{"sniff split", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "<ht")
+			io.WriteString(w, "ml><body>")
+		})},
+		{"sniff after flush", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.(http.Flusher).Flush()
+			io.WriteString(w, "<html>")
+		})},
+		{"sniff large", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Write(bytes.Repeat([]byte{0}, 100))
+			io.WriteString(w, strings.Repeat("<html>", 20000))
+		})},
+		{"cl short", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, strings.Repeat("x", 50))
+		})},
+		{"cl short flushed", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, strings.Repeat("x", 50))
+			w.(http.Flusher).Flush()
+		})},
+		{"cl long", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "4")
+			n, err := io.WriteString(w, "12")
+			n2, err2 := io.WriteString(w, "345")
+			w.Header().Set("X-Out", fmt.Sprint(n, err, n2, err2))
+		})},
+		{"cl long big", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "40000")
+			io.WriteString(w, strings.Repeat("y", 39999))
+			io.WriteString(w, "zz")
+		})},
+		{"flush before write", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-A", "1")
+			w.(http.Flusher).Flush()
+			w.Header().Set("X-B", "1")
+			io.WriteString(w, "x")
+		})},
+		{"flush before write sized", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "1")
+			w.(http.Flusher).Flush()
+			io.WriteString(w, "x")
+		})},
+		{"readfrom file", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			f, err := os.Open(dir + "/large.bin")
+			if err != nil {
+				return
+			}
+			defer f.Close()
+			io.Copy(w, f)
+		})},
+		{"readfrom file sized", get("/"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			f, err := os.Open(dir + "/large.bin")
+			if err != nil {
+				return
+			}
+			defer f.Close()
+			w.Header().Set("Content-Length", fmt.Sprint(len(large)))
+			w.Header().Set("Content-Type", "application/octet-stream")
+			io.Copy(w, f)
+		})},
+	}
+	// Pipelined: every request of a case in one write, the last closing
+	// the connection; diffFull reads the first answer, then the ping's
+	// place is taken by the next, so each case is also run whole here.
+	pipe := func(reqs ...string) string { return strings.Join(reqs, "") }
+	head := func(path string, fields ...string) string {
+		return "HEAD " + path + " HTTP/1.1\r\nHost: x\r\n" + strings.Join(fields, "") + "\r\n"
+	}
+	pipelined := []tc{
+		{"pipelined files", pipe(get("/f.txt", "Range: bytes=0-1,4-6\r\n"), head("/large.bin"), get("/f.txt", "If-Modified-Since: "+ims+"\r\n"), get("/sub"), get("/large.bin", "Range: bytes=0-9\r\n"), get("/f.txt", "Connection: close\r\n")), fs},
+		{"pipelined proxy", pipe(get("/stream"), head("/p"), get("/trailers"), get("/hints"), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", get("/cut%20chunked"), get("/p")), proxy},
+	}
+	for _, c := range pipelined {
+		t.Run(c.name, func(t *testing.T) {
+			ts := httptest.NewUnstartedServer(c.h)
+			ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+			ts.Start()
+			defer ts.Close()
+			_, addr := start(t, NetHTTP(c.h), &Options{Logger: slog.New(slog.DiscardHandler)})
+			run := func(addr string) string {
+				conn, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(20 * time.Second))
+				io.WriteString(conn, c.req)
+				br := bufio.NewReader(conn)
+				var out strings.Builder
+				for _, m := range regexp.MustCompile(`(?m)^(GET|HEAD|POST) `).FindAllStringSubmatch(c.req, -1) {
+					for {
+						resp, err := http.ReadResponse(br, &http.Request{Method: m[1]})
+						if err != nil {
+							return out.String() + "read error"
+						}
+						body, berr := io.ReadAll(resp.Body)
+						hdr := resp.Header.Clone()
+						if _, params, err := mime.ParseMediaType(hdr.Get("Content-Type")); err == nil && params["boundary"] != "" {
+							body = bytes.ReplaceAll(body, []byte(params["boundary"]), []byte("B"))
+							hdr.Del("Content-Type")
+						}
+						hdr.Del("Date")
+						fmt.Fprintf(&out, "[%d %v te=%v close=%v body=%x berr=%v trailer=%v] ", resp.StatusCode, hdr, resp.TransferEncoding, resp.Close, sha256.Sum256(body), berr, resp.Trailer)
+						if berr != nil {
+							return out.String()
+						}
+						if resp.StatusCode >= 200 {
+							break
+						}
+					}
+				}
+				return out.String()
+			}
+			want, got := run(ts.Listener.Addr().String()), run(addr)
+			if got != want {
+				t.Errorf("\nnet/http %v\ngale     %v", want, got)
+			}
+		})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/__ping" {
+					io.WriteString(w, "pong")
+					return
+				}
+				c.h.ServeHTTP(w, r)
+			})
+			ts := httptest.NewUnstartedServer(h)
+			ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+			ts.Start()
+			defer ts.Close()
+			_, addr := start(t, NetHTTP(h), &Options{Logger: slog.New(slog.DiscardHandler)})
+			method, _, _ := strings.Cut(c.req, " ")
+			want := diffFull(t, ts.Listener.Addr().String(), c.req, method)
+			got := diffFull(t, addr, c.req, method)
+			if got != want {
+				if why := known[c.name]; why != "" {
+					t.Logf("known difference (%s):\nnet/http %v\ngale     %v", why, want, got)
+					return
+				}
+				t.Errorf("\nnet/http %v\ngale     %v", want, got)
+			}
+		})
+	}
+}
+
+// errSeeker is a ReadSeeker whose Seek fails.
+type errSeeker struct{}
+
+func (errSeeker) Read([]byte) (int, error)       { return 0, io.EOF }
+func (errSeeker) Seek(int64, int) (int64, error) { return 0, errors.New("no seek") }
+
+// A hijacked connection half-closes as net/http's (a *net.TCPConn) does:
+// after CloseWrite the client reads the answer to its end, and what it
+// sends then still reaches the handler, on both servers alike.
+func TestNetHTTPHijackedCloseWrite(t *testing.T) {
+	result := make(chan string, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, brw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			result <- err.Error()
+			return
+		}
+		defer c.Close()
+		cw, ok := c.(interface{ CloseWrite() error })
+		if !ok {
+			result <- fmt.Sprintf("%T has no CloseWrite", c)
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nanswer")
+		if err := cw.CloseWrite(); err != nil {
+			result <- "CloseWrite: " + err.Error()
+			return
+		}
+		_, werr := c.Write([]byte("late"))
+		rest, err := io.ReadAll(brw) // what the client sent after its request
+		result <- fmt.Sprintf("late write failed: %v, read %q %v", werr != nil, rest, err)
+	})
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	_, addr := start(t, NetHTTP(h), nil)
+	for _, a := range []string{ts.Listener.Addr().String(), addr} {
+		c, err := net.Dial("tcp", a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		got, err := io.ReadAll(c) // until the handler's CloseWrite
+		if err != nil || !strings.HasSuffix(string(got), "\r\n\r\nanswer") {
+			t.Errorf("%s: the client read %q, %v", a, got, err)
+		}
+		io.WriteString(c, "after")
+		c.(*net.TCPConn).CloseWrite()
+		var res string
+		select {
+		case res = <-result:
+		case <-time.After(20 * time.Second):
+			res = "timeout"
+		}
+		c.Close()
+		if want := `late write failed: true, read "after" <nil>`; res != want {
+			t.Errorf("%s: the handler says %q, want %q", a, res, want)
+		}
+	}
+}
+
+// A hijacked connection closed by the handler's side reports net.ErrClosed
+// to a Read that waits and to one after the close, as net/http's does
+// (reader loops tell their own close from the client's end of input, io.EOF,
+// that way), on both servers alike.
+func TestNetHTTPHijackedReadAfterOwnClose(t *testing.T) {
+	result := make(chan string, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			result <- err.Error()
+			return
+		}
+		blocked := make(chan error, 1)
+		go func() {
+			_, err := c.Read(make([]byte, 10))
+			blocked <- err
+		}()
+		// The Read waits (the client sends nothing) when the connection
+		// closes, or, if its goroutine starts late, comes after the close:
+		// either way it must fail as the Read after the close does.
+		c.Close()
+		errWaiting := <-blocked
+		_, errAfter := c.Read(make([]byte, 10))
+		result <- fmt.Sprintf("waiting: %v, after: %v", errors.Is(errWaiting, net.ErrClosed), errors.Is(errAfter, net.ErrClosed))
+	})
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	_, addr := start(t, NetHTTP(h), nil)
+	for _, a := range []string{ts.Listener.Addr().String(), addr} {
+		c, err := net.Dial("tcp", a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		var res string
+		select {
+		case res = <-result:
+		case <-time.After(20 * time.Second):
+			res = "timeout"
+		}
+		c.Close()
+		if want := "waiting: true, after: true"; res != want {
+			t.Errorf("%s: %q, want %q", a, res, want)
+		}
+	}
+}
+
+// A request with "Expect: 100-continue" through httputil.ReverseProxy gets
+// one 100 Continue: the server's own, sent before the body was read, and
+// not the backend's too, which the proxy passes on with WriteHeader(100)
+// (net/http stops its own 100 once the handler sent one; here the
+// handler's comes second, so it is the one dropped).
+func TestNetHTTPProxyExpectOneContinue(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+	}))
+	defer backend.Close()
+	bu, _ := url.Parse(backend.URL)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	defer tr.CloseIdleConnections()
+	proxy := httputil.NewSingleHostReverseProxy(bu)
+	proxy.Transport = tr
+	sent100 := make(chan struct{}, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/__ping" {
+			io.WriteString(w, "pong")
+			return
+		}
+		// The backend's 100 reaches the proxy's WriteHeader(100) only
+		// if the Transport waits for it: make sure of it.
+		r = r.WithContext(httptrace.WithClientTrace(r.Context(), &httptrace.ClientTrace{
+			Got100Continue: func() { sent100 <- struct{}{} },
+		}))
+		proxy.ServeHTTP(w, r)
+	})
+	_, addr := start(t, NetHTTP(h), &Options{Logger: slog.New(slog.DiscardHandler)})
+	got := diffFull(t, addr, "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello", "POST")
+	select {
+	case <-sent100:
+	default:
+		t.Fatal("the backend's 100 Continue did not reach the proxy")
+	}
+	if n := strings.Count(got, "[100 "); n != 1 || !strings.Contains(got, `body="hello"`) || !strings.HasSuffix(got, "open") {
+		t.Errorf("%d interim 100s; the exchange: %s", n, got)
 	}
 }

@@ -35,6 +35,10 @@ type netConn struct {
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed when the stream closes
+	// shut: Close was called. A Read then fails with net.ErrClosed, as
+	// net.Conn's does, not io.EOF: reader loops tell their own close from
+	// the client's end of input that way.
+	shut atomic.Bool
 }
 
 // readReq is one Read: the loop fills p and answers on done, unless the
@@ -62,6 +66,9 @@ func (nc *netConn) markClosed() {
 
 // Read implements net.Conn.
 func (nc *netConn) Read(p []byte) (int, error) {
+	if nc.shut.Load() {
+		return 0, net.ErrClosed
+	}
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -79,16 +86,16 @@ func (nc *netConn) Read(p []byte) (int, error) {
 		select {
 		case res := <-req.done:
 			stop()
-			return res.n, res.err
+			return res.n, nc.readErr(res.err)
 		case <-nc.closed:
 			stop()
 			// The stream closed (possibly with its loop stopping, so
 			// that nothing posted runs any more).
 			if req.state.CompareAndSwap(0, 2) {
-				return 0, io.EOF
+				return 0, nc.readErr(io.EOF)
 			}
 			res := <-req.done
-			return res.n, res.err
+			return res.n, nc.readErr(res.err)
 		case <-timeout:
 			if req.state.CompareAndSwap(0, 2) {
 				return 0, os.ErrDeadlineExceeded
@@ -101,6 +108,15 @@ func (nc *netConn) Read(p []byte) (int, error) {
 			stop()
 		}
 	}
+}
+
+// readErr is err as a Read reports it: net.ErrClosed once Close was
+// called.
+func (nc *netConn) readErr(err error) error {
+	if err != nil && nc.shut.Load() {
+		return net.ErrClosed
+	}
+	return err
 }
 
 // past reports whether the deadline d (Unix nanoseconds; 0: none) has
@@ -256,6 +272,7 @@ func mapClosed(err error) error {
 
 // Close implements net.Conn.
 func (nc *netConn) Close() error {
+	nc.shut.Store(true)
 	done := make(chan struct{})
 	if err := nc.l.Post(func() {
 		nc.s.Close()
@@ -269,6 +286,29 @@ func (nc *netConn) Close() error {
 	case <-nc.l.Done(): // the server closed its loops, dropping the callback
 	}
 	return nil
+}
+
+// CloseWrite shuts down the writing side, as *net.TCPConn's (the conn
+// net/http hijacks) does, which tunnels look for to pass a peer's end of
+// input on: once what was written is sent the client reads end of file,
+// while reads here go on. Later writes fail.
+func (nc *netConn) CloseWrite() error {
+	done := make(chan error, 1)
+	if err := nc.l.Post(func() { done <- nc.s.CloseWrite() }); err != nil {
+		return net.ErrClosed
+	}
+	select {
+	case err := <-done:
+		return mapClosed(err)
+	case <-nc.closed:
+	case <-nc.l.Done(): // the server closed its loops, dropping the callback
+	}
+	select {
+	case err := <-done: // it ran just before
+		return mapClosed(err)
+	default:
+		return net.ErrClosed
+	}
 }
 
 // Stream returns the stream under the connection, for a loop-side protocol

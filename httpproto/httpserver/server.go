@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"sync"
 	"time"
@@ -148,6 +149,10 @@ type Server struct {
 	mu     sync.Mutex
 	loops  map[*loop.Loop]*loopState
 	closed bool
+	// nhServer is what a NetHTTP handler finds under
+	// http.ServerContextKey (see netHTTPServer).
+	nhOnce   sync.Once
+	nhServer *http.Server
 }
 
 // Default timeouts.
