@@ -130,7 +130,7 @@ func RunBroadcast(ctx context.Context, cfg BroadcastConfig) (*BroadcastResult, e
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		cpu1, _, cpuErr1 := serverCPU(cfg.ServerPID)
+		cpu1, src1, cpuErr1 := serverCPU(cfg.ServerPID)
 		if b.errs.Load() > 0 {
 			break
 		}
@@ -141,7 +141,11 @@ func RunBroadcast(ctx context.Context, cfg BroadcastConfig) (*BroadcastResult, e
 		slices.Sort(times)
 		lasts = append(lasts, times[len(times)-1])
 		medians = append(medians, times[len(times)/2])
-		if cfg.ServerPID > 0 && cpuErr == nil && cpuErr1 == nil {
+		// Both readings must come from the same source: schedstat sums
+		// the living threads in nanoseconds, stat counts every thread
+		// (exited ones too) in clock ticks, so a difference across the two
+		// is meaningless.
+		if cfg.ServerPID > 0 && cpuErr == nil && cpuErr1 == nil && src1 == src && cpu1 >= cpu0 {
 			cpus = append(cpus, micros(cpu1-cpu0))
 			res.CPUSource = src
 		}

@@ -280,7 +280,8 @@ func (s *httpState) received(n int, now time.Time, phase int32) (int, error) {
 }
 
 // readHead reads the head of response recv: it must be 200 and framed,
-// and keep the connection open. Interim (1xx) responses are skipped.
+// keep the connection open, and have Date and Server fields. Interim (1xx)
+// responses are skipped.
 func (s *httpState) readHead(head []byte) error {
 	if s.recv == s.sent {
 		return errors.New("a response to no request")
@@ -307,9 +308,51 @@ func (s *httpState) readHead(head []byte) error {
 	case f.ContentLength >= 0 && f.ContentLength != int64(len(s.want)):
 		return fmt.Errorf("Content-Length %d, want %d", f.ContentLength, len(s.want))
 	}
+	if date, server := dateAndServer(fields); !date || !server {
+		return fmt.Errorf("no Date or no Server field (Date %v, Server %v): the http mode asks for both, "+
+			"and a server leaving them out does less work than its peers", date, server)
+	}
 	s.body.Reset(f, 0)
 	s.inBody, s.bodyOff = true, 0
 	return nil
+}
+
+// dateAndServer reports whether field lines (h1.SplitHead's) hold a Date
+// and a Server field with a value. Cheap: only lines starting with d or s
+// are looked at.
+func dateAndServer(fields []byte) (date, server bool) {
+	for len(fields) > 0 && !(date && server) {
+		i := bytes.IndexByte(fields, '\n')
+		if i < 0 {
+			i = len(fields)
+		}
+		line := fields[:i]
+		fields = fields[min(i+1, len(fields)):]
+		if len(line) == 0 {
+			continue
+		}
+		switch line[0] | 0x20 {
+		case 'd':
+			date = date || hasField(line, "date")
+		case 's':
+			server = server || hasField(line, "server")
+		}
+	}
+	return date, server
+}
+
+// hasField reports whether line is field name (a lower-case word, matched
+// without regard to case) with a non-empty value.
+func hasField(line []byte, name string) bool {
+	if len(line) <= len(name) || line[len(name)] != ':' {
+		return false
+	}
+	for i := range len(name) {
+		if line[i]|0x20 != name[i] {
+			return false
+		}
+	}
+	return len(bytes.Trim(line[len(name)+1:], " \t\r")) > 0
 }
 
 // checkBody compares the next body bytes with the expected body.

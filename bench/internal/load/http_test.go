@@ -49,7 +49,7 @@ const plainResp = "HTTP/1.1 200 OK\r\nServer: x\r\nDate: Mon, 01 Jan 2024 00:00:
 // index and one byte at a time, and expects each batch to complete or fail
 // the same way.
 func TestHTTPFraming(t *testing.T) {
-	chunked := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nHello\r\n8\r\n, World!\r\n0\r\nT: v\r\n\r\n"
+	chunked := "HTTP/1.1 200 OK\r\nServer: x\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nHello\r\n8\r\n, World!\r\n0\r\nT: v\r\n\r\n"
 	for _, tc := range []struct {
 		name  string
 		depth int
@@ -60,13 +60,15 @@ func TestHTTPFraming(t *testing.T) {
 		{"chunked", 1, chunked, ""},
 		{"pipelined, mixed framing", 3, plainResp + chunked + plainResp, ""},
 		{"interim response first", 1, "HTTP/1.1 100 Continue\r\n\r\n" + plainResp, ""},
-		{"lower-case fields", 1, "HTTP/1.1 200 OK\r\ncontent-length: 13\r\n\r\nHello, World!", ""},
+		{"lower-case fields", 1, "HTTP/1.1 200 OK\r\nserver: x\r\ndate: y\r\ncontent-length: 13\r\n\r\nHello, World!", ""},
+		{"no Date", 1, strings.Replace(plainResp, "Date:", "X-Date:", 1), "no Date or no Server"},
+		{"no Server", 1, strings.Replace(plainResp, "Server: x", "Server:", 1), "no Date or no Server"},
 		{"not found", 1, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nNot Found", `status "HTTP/1.1 404 Not Found", want 200`},
 		{"wrong body", 1, strings.Replace(plainResp, "World", "world", 1), "body byte 7 is 0x77, want 0x57"},
 		{"wrong length", 1, strings.Replace(plainResp, "13", "12", 1), "Content-Length 12, want 13"},
 		{"chunked too long", 1, strings.Replace(chunked, "0\r\n", "1\r\n!\r\n0\r\n", 1), "longer than the 13 bytes expected"},
 		{"chunked too short", 1, strings.Replace(chunked, "8\r\n, World!", "7\r\n, World", 1), "a body of 12 bytes, want 13"},
-		{"close", 1, strings.Replace(plainResp, "Server: x", "Connection: close", 1), "Connection: close"},
+		{"close", 1, strings.Replace(plainResp, "Content-Type", "Connection: close\r\nContent-Type", 1), "Connection: close"},
 		{"unframed", 1, "HTTP/1.1 200 OK\r\n\r\nHello, World!", "neither Content-Length nor chunked"},
 		{"bad chunk", 1, strings.Replace(chunked, "5;x=y", "z", 1), "chunk size"},
 		{"bad status line", 1, "HTTP/1.1 2000 OK\r\n\r\n", "status line"},
@@ -111,7 +113,7 @@ func TestHTTPPartial(t *testing.T) {
 
 // A head larger than the read buffer makes it grow, up to h1.MaxHead.
 func TestHTTPLargeHead(t *testing.T) {
-	big := "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", 20000) + "\r\nContent-Length: 13\r\n\r\nHello, World!"
+	big := "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", 20000) + "\r\nServer: x\r\nDate: y\r\nContent-Length: 13\r\n\r\nHello, World!"
 	s := newHTTPState(0, nil, newHTTPRequests(HTTPConfig{Addr: "h:1", Method: "GET", Path: "/plaintext"}))
 	s.initial(time.Now())
 	if next, err := feed(s, pieces(big, 1000)); next != 1 || err != nil {
@@ -146,7 +148,7 @@ func TestHTTPPostRequests(t *testing.T) {
 					(chunked != (len(req.TransferEncoding) > 0)) {
 					t.Fatalf("chunked %v, size %d, request %d: %d bytes, %v", chunked, size, seq, len(body), req.TransferEncoding)
 				}
-				fmt.Fprintf(&resp, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+				fmt.Fprintf(&resp, "HTTP/1.1 200 OK\r\nServer: x\r\nDate: y\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 			}
 			if next, err := feed(s, pieces(resp.String(), 4096)); next != 2 || err != nil {
 				t.Fatalf("chunked %v, size %d: next %d, err %v", chunked, size, next, err)
@@ -156,7 +158,7 @@ func TestHTTPPostRequests(t *testing.T) {
 			wrong := make([]byte, size)
 			fillMsg(wrong, 5, 0)
 			if size > 0 {
-				if _, err := feed(s, []string{fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", size, wrong)}); err == nil {
+				if _, err := feed(s, []string{fmt.Sprintf("HTTP/1.1 200 OK\r\nServer: x\r\nDate: y\r\nContent-Length: %d\r\n\r\n%s", size, wrong)}); err == nil {
 					t.Fatalf("size %d: the echo of another request passed", size)
 				}
 			}
@@ -171,7 +173,11 @@ func httpServer(t *testing.T, h http.HandlerFunc) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: h}
+	// net/http sets Date; the http mode also asks for Server.
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", "test")
+		h(w, r)
+	})}
 	done := make(chan struct{})
 	go func() { srv.Serve(ln); close(done) }()
 	t.Cleanup(func() { srv.Close(); <-done })

@@ -45,15 +45,18 @@ type LoadCPU struct {
 }
 
 // ServerWindow is what the server process (-server-pid) did in the window,
-// from /proc/PID/stat and /proc/PID/status.
+// from /proc/PID/stat and /proc/PID/status. req_per_server_cpu_s is left
+// out when the server's CPU time in the window read as zero (under one
+// clock tick: the server hardly ran, so the figure is unknown, not zero;
+// a zero would drag the runner's medians and ratios to 0).
 type ServerWindow struct {
 	PID           int     `json:"server_pid"`
-	CPU           float64 `json:"server_cpu_s"`    // user+system time in the window
-	CPUUtil       float64 `json:"server_cpu_util"` // server_cpu_s / duration_s
-	ReqPerCPUSec  float64 `json:"req_per_server_cpu_s"`
-	RSSStartBytes int64   `json:"server_rss_start_bytes"` // VmRSS at the start of the window
-	RSSEndBytes   int64   `json:"server_rss_end_bytes"`   // VmRSS at the end
-	Threads       int     `json:"server_threads"`         // OS threads at the end
+	CPU           float64 `json:"server_cpu_s"`                   // user+system time in the window
+	CPUUtil       float64 `json:"server_cpu_util"`                // server_cpu_s / duration_s
+	ReqPerCPUSec  float64 `json:"req_per_server_cpu_s,omitempty"` // absent when server_cpu_s is 0
+	RSSStartBytes int64   `json:"server_rss_start_bytes"`         // VmRSS at the start of the window
+	RSSEndBytes   int64   `json:"server_rss_end_bytes"`           // VmRSS at the end
+	Threads       int     `json:"server_threads"`                 // OS threads at the end
 }
 
 // IdleResult is the outcome of an idle-memory run (mode "echo", -idle).

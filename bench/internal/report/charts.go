@@ -121,6 +121,16 @@ func Charts(res *Results) []Chart {
 				c.Notes = append(c.Notes, fmt.Sprintf("%s: load generator saturated (CPU utilisation %.2f): "+
 					"compare req/server-CPU-s, not req/s", is.Impl, is.Stats["load_cpu_util"].Median))
 			}
+			// The bars are medians of fewer repetitions than the run had, or
+			// of disturbed ones: say so, as the table does.
+			if is.Unavailable == "" && is.Samples > 0 && is.Failed > 0 {
+				c.Notes = append(c.Notes, fmt.Sprintf("%s: %d repetitions failed and are left out: medians of %d",
+					is.Impl, is.Failed, is.Samples))
+			}
+			if is.Unavailable == "" && is.Noisy > 0 {
+				c.Notes = append(c.Notes, fmt.Sprintf("%s: %d of %d repetitions were disturbed by other processes "+
+					"in every attempt (their least disturbed attempt is used)", is.Impl, is.Noisy, is.Samples))
+			}
 		}
 		if res.Config != nil && ss.Scenario != "" {
 			c.Notes = append(c.Notes, fmt.Sprintf("bars: medians of %d repetitions, whiskers: min-max; %s, %d CPUs, %s; gale %s",
