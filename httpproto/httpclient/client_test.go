@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -285,5 +286,28 @@ func TestResponseObsFoldUnfolded(t *testing.T) {
 	}
 	if got := r.Header.GetString("X-Folded"); got != "one two three" {
 		t.Fatalf("X-Folded = %q, want %q", got, "one two three")
+	}
+}
+
+// A TLS configuration that also offers "h2" (one shared with an HTTP/2
+// client) still gets HTTP/1.1 from a server that speaks both: the client
+// offers only "http/1.1".
+func TestTLSOffersOnlyHTTP11(t *testing.T) {
+	srv := &server{}
+	srv.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Proto)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	e := newEnv(t, &httpclient.Options{TLS: &tls.Config{RootCAs: pool, NextProtos: []string{"h2", "http/1.1"}}})
+	r, err := e.do(&httpclient.Request{URL: srv.URL + "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != 200 || string(r.Body) != "HTTP/1.1" {
+		t.Fatalf("%d %q, want 200 HTTP/1.1", r.Status, r.Body)
 	}
 }

@@ -387,6 +387,12 @@ func (f *fetch) startTLS(pc *pconn) {
 	if cfg.ServerName == "" {
 		cfg.ServerName = f.url.Host
 	}
+	if p := cfg.NextProtos; len(p) > 0 && (len(p) > 1 || p[0] != "http/1.1") {
+		// This client speaks HTTP/1.1 only: a configuration that also
+		// offers "h2" (shared with an HTTP/2 client) must not let the
+		// server pick a protocol the request then fails on.
+		cfg.NextProtos = []string{"http/1.1"}
+	}
 	hop := f.hop
 	if err := pc.s.StartTLS(cfg, false, func(err error) {
 		if !f.live(hop) {

@@ -80,8 +80,10 @@ type Options struct {
 	// TLS is the client TLS configuration for https. Default nil: crypto/tls
 	// defaults, which verify the server's certificate against the system
 	// roots. ServerName is set to the target host unless the configuration
-	// names one, which then verifies every target (net/http's rule).
-	// Request.TLS overrides it.
+	// names one, which then verifies every target (net/http's rule). ALPN
+	// offers only "http/1.1" when NextProtos names anything else (a
+	// configuration shared with an HTTP/2 client). Request.TLS overrides
+	// it.
 	TLS *tls.Config
 	// Resolver resolves host names. Default netutil.NetResolver{}.
 	Resolver netutil.Resolver

@@ -38,7 +38,8 @@ type DialOptions struct {
 	// connect, TLS and the HTTP exchange. Default DefaultHandshakeTimeout
 	// (20 s, Tornado's connect_timeout and request_timeout).
 	HandshakeTimeout time.Duration
-	// TLS configures wss:// connections; ServerName defaults to the URL's
+	// TLS configures wss:// connections (ALPN offers only "http/1.1" when
+	// NextProtos names anything else); ServerName defaults to the URL's
 	// host. Default: crypto/tls defaults (the certificate is verified).
 	TLS *tls.Config
 	// TCP configures the connect (resolver, address family, source
@@ -155,6 +156,13 @@ func (d *dialer) start(rawURL string) error {
 		to.TLS = d.opts.TLS
 		if to.TLS == nil {
 			to.TLS = &tls.Config{}
+		}
+		if p := to.TLS.NextProtos; len(p) > 0 && (len(p) > 1 || p[0] != "http/1.1") {
+			// The opening handshake is HTTP/1.1 (RFC 6455): a
+			// configuration that also offers "h2" must not let the
+			// server pick HTTP/2, on which the upgrade would fail.
+			to.TLS = to.TLS.Clone()
+			to.TLS.NextProtos = []string{"http/1.1"}
 		}
 	}
 	tcpclient.Connect(d.ctx, d.l, host, port, &to, d.connected)

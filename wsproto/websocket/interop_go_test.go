@@ -8,8 +8,11 @@ package websocket
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -466,4 +469,43 @@ func TestWritePreparedInterleaved(t *testing.T) {
 			})
 		}
 	}
+}
+
+// A wss Dial whose TLS configuration also offers "h2" (one shared with an
+// HTTP/2 client) still opens against a server that speaks both (net/http
+// with HTTP/2 on, gorilla upgrading): the opening handshake is HTTP/1.1,
+// so only "http/1.1" is offered.
+func TestDialWSSOffersOnlyHTTP11(t *testing.T) {
+	up := gws.Upgrader{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		mt, p, err := c.ReadMessage()
+		if err == nil {
+			c.WriteMessage(mt, p)
+			c.ReadMessage() // until the client closes
+		}
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	l := clientLoop(t)
+	rec := newRecorder()
+	rec.noEcho = true
+	url := "wss://" + strings.TrimPrefix(srv.URL, "https://") + "/"
+	c, err := dialSync(t, l, url, rec, &DialOptions{TLS: &tls.Config{RootCAs: pool, NextProtos: []string{"h2", "http/1.1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onLoop(t, l, func() { c.WriteText([]byte("over http/1.1")) })
+	if m := rec.waitMsg(t); string(m.data) != "over http/1.1" {
+		t.Errorf("echo %q", m.data)
+	}
+	onLoop(t, l, func() { c.Close(1000, "") })
+	rec.waitClose(t)
 }
