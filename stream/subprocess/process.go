@@ -75,6 +75,7 @@ type Process struct {
 	code    int
 	err     error
 	exitCb  func(*os.ProcessState)
+	exitGen uint64 // SetExitCallback calls after the exit (see there)
 	waiters []func(code int, err error)
 
 	watcher string // how the exit is watched: "pidfd" or "goroutine"
@@ -195,9 +196,16 @@ func (p *Process) SetExitCallback(cb func(state *os.ProcessState)) {
 		p.exitCb = cb
 		return
 	}
+	// After the exit the callback is posted: a later call (another
+	// callback, or nil) replaces or removes one still waiting to run.
+	p.exitGen++
 	if cb != nil {
-		state := p.state
-		p.l.Post(func() { cb(state) })
+		state, gen := p.state, p.exitGen
+		p.l.Post(func() {
+			if p.exitGen == gen {
+				cb(state)
+			}
+		})
 	}
 }
 

@@ -610,3 +610,25 @@ func TestStdioString(t *testing.T) {
 		}
 	}
 }
+
+// After the exit, a later SetExitCallback replaces a callback that has not
+// run yet, and nil removes it, as before the exit.
+func TestSetExitCallbackAfterExitReplaces(t *testing.T) {
+	watchers(t, func(t *testing.T) {
+		run(t, func(l *loop.Loop, done func()) {
+			p := start(t, l, exec.Command("sh", "-c", "exit 3"), nil)
+			p.Wait(func(int, error) {
+				p.SetExitCallback(func(*os.ProcessState) { t.Error("a replaced exit callback ran") })
+				p.SetExitCallback(nil)
+				p.SetExitCallback(func(*os.ProcessState) { t.Error("a removed exit callback ran") })
+				p.SetExitCallback(func(state *os.ProcessState) {
+					if state.ExitCode() != 3 {
+						t.Errorf("exit callback: %v", state)
+					}
+					// A turn later, nothing else may come.
+					l.Post(done)
+				})
+			})
+		})
+	})
+}
