@@ -67,7 +67,9 @@ func (p *ProxyPolicy) Trusts(peer net.Addr) bool {
 }
 
 // TrustsIP reports whether ip is inside a trusted network. The zone is
-// ignored, and an IPv4-mapped IPv6 address is taken as the IPv4 address.
+// ignored, and an IPv4-mapped IPv6 address is taken as the IPv4 address,
+// in ip and in a trusted network written in that form (::ffff:10.0.0.0/104
+// is 10.0.0.0/8).
 func (p *ProxyPolicy) TrustsIP(ip netip.Addr) bool {
 	if p == nil || !ip.IsValid() {
 		return false
@@ -79,6 +81,12 @@ func (p *ProxyPolicy) TrustsIP(ip netip.Addr) bool {
 	for _, pfx := range p.Trusted {
 		if pfx.Contains(ip) {
 			return true
+		}
+		if a := pfx.Addr(); a.Is4In6() && pfx.Bits() >= 96 {
+			// Written IPv4-mapped: as the IPv4 network it names.
+			if netip.PrefixFrom(a.Unmap(), pfx.Bits()-96).Contains(ip) {
+				return true
+			}
 		}
 	}
 	return false

@@ -47,6 +47,13 @@ func TestProxyPolicy(t *testing.T) {
 	if p.TrustsIP(netip.Addr{}) {
 		t.Error("the zero address is trusted")
 	}
+	// A trusted network written IPv4-mapped names the IPv4 network.
+	m := &netutil.ProxyPolicy{Trusted: []netip.Prefix{netip.MustParsePrefix("::ffff:10.0.0.0/104")}}
+	for ip, want := range map[string]bool{"10.9.8.7": true, "::ffff:10.9.8.7": true, "11.0.0.1": false, "::1": false} {
+		if got := m.TrustsIP(netip.MustParseAddr(ip)); got != want {
+			t.Errorf("TrustsIP(%s) with ::ffff:10.0.0.0/104 = %v, want %v", ip, got, want)
+		}
+	}
 	u := &netutil.ProxyPolicy{TrustUnix: true}
 	if !u.Enabled() || !u.Trusts(&net.UnixAddr{Net: "unix"}) || u.Trusts(&net.TCPAddr{IP: net.IPv4(10, 0, 0, 1)}) {
 		t.Error("TrustUnix")
