@@ -9,36 +9,50 @@ import (
 
 // BenchmarkEcho: a 64-byte message to an echoing stream and back, both ends
 // on one loop over a socket pair. One op is one round trip.
-func BenchmarkEcho(b *testing.B) {
-	for _, size := range []int{64, 4096} {
-		b.Run(map[int]string{64: "64B", 4096: "4KiB"}[size], func(b *testing.B) {
+func BenchmarkEcho(b *testing.B) { benchEcho(b, false, 64, 4096) }
+
+// BenchmarkEchoTLS: BenchmarkEcho over TLS (both ends gale streams on one
+// loop). Part of its allocations are crypto/tls's own.
+func BenchmarkEchoTLS(b *testing.B) { benchEcho(b, true, 64, 4096, 256<<10) }
+
+func benchEcho(b *testing.B, secure bool, sizes ...int) {
+	names := map[int]string{64: "64B", 4096: "4KiB", 256 << 10: "256KiB"}
+	for _, size := range sizes {
+		b.Run(names[size], func(b *testing.B) {
 			l := newLoop(b)
 			client, server := pair(b, l, nil)
 			msg := make([]byte, size)
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			testloop.Run(b, l, func(done func()) {
-				server.ReadStream(func(chunk []byte, err error) {
-					if err == nil {
-						server.Write(chunk, nil)
+				echo := func() {
+					server.ReadStream(func(chunk []byte, err error) {
+						if err == nil {
+							server.Write(chunk, nil)
+						}
+					})
+					left := b.N
+					var onReply func([]byte, error)
+					onReply = func(data []byte, err error) {
+						if err != nil {
+							b.Fatal(err)
+						}
+						if left--; left <= 0 {
+							done()
+							return
+						}
+						client.Write(msg, nil)
+						client.ReadBytes(size, false, onReply)
 					}
-				})
-				left := b.N
-				var onReply func([]byte, error)
-				onReply = func(data []byte, err error) {
-					if err != nil {
-						b.Fatal(err)
-					}
-					if left--; left <= 0 {
-						done()
-						return
-					}
+					b.ResetTimer()
 					client.Write(msg, nil)
 					client.ReadBytes(size, false, onReply)
 				}
-				b.ResetTimer()
-				client.Write(msg, nil)
-				client.ReadBytes(size, false, onReply)
+				if secure {
+					startTLSPair(b, selfSigned(b), client, server, echo)
+				} else {
+					echo()
+				}
 			})
 		})
 	}
@@ -96,44 +110,5 @@ func TestIdleStreamHoldsNoBuffer(t *testing.T) {
 	})
 	if cap(b.Buffered()) != 0 {
 		t.Fatalf("an idle stream holds a %d-byte buffer", cap(b.Buffered()))
-	}
-}
-
-// BenchmarkEchoTLS: BenchmarkEcho over TLS (both ends gale streams on one
-// loop). Part of its allocations are crypto/tls's own.
-func BenchmarkEchoTLS(b *testing.B) {
-	for _, size := range []int{64, 4096, 256 << 10} {
-		b.Run(map[int]string{64: "64B", 4096: "4KiB", 256 << 10: "256KiB"}[size], func(b *testing.B) {
-			l := newLoop(b)
-			client, server := pair(b, l, nil)
-			msg := make([]byte, size)
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			testloop.Run(b, l, func(done func()) {
-				startTLSPair(b, selfSigned(b), client, server, func() {
-					server.ReadStream(func(chunk []byte, err error) {
-						if err == nil {
-							server.Write(chunk, nil)
-						}
-					})
-					left := b.N
-					var onReply func([]byte, error)
-					onReply = func(data []byte, err error) {
-						if err != nil {
-							b.Fatal(err)
-						}
-						if left--; left <= 0 {
-							done()
-							return
-						}
-						client.Write(msg, nil)
-						client.ReadBytes(size, false, onReply)
-					}
-					b.ResetTimer()
-					client.Write(msg, nil)
-					client.ReadBytes(size, false, onReply)
-				})
-			})
-		})
 	}
 }

@@ -771,6 +771,35 @@ type diffOutcome struct {
 // open.
 func diffExchange(t *testing.T, addr, raw, method string) diffOutcome {
 	t.Helper()
+	resps, open := exchangeResponses(t, addr, raw, method, describeSelected)
+	return diffOutcome{resps, open}
+}
+
+// describeSelected describes a response by its status, a few fields,
+// framing and body.
+func describeSelected(resp *http.Response, body []byte, berr error) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "%d", resp.StatusCode)
+	for _, k := range []string{"Content-Length", "Content-Type", "Trailer", "Location", "Content-Range", "X-Out", "Allow"} {
+		if v, ok := resp.Header[k]; ok {
+			fmt.Fprintf(&s, " %s=%q", k, v)
+		}
+	}
+	fmt.Fprintf(&s, " te=%v close=%v date=%v body=%q", resp.TransferEncoding, resp.Close, resp.Header.Get("Date") != "", body)
+	if berr != nil {
+		s.WriteString(" body error")
+	}
+	if len(resp.Trailer) > 0 {
+		fmt.Fprintf(&s, " trailer=%v", resp.Trailer)
+	}
+	return s.String()
+}
+
+// exchangeResponses sends raw to addr, reads every response (1xx first)
+// for method, describing each, and then asks "GET /__ping" to learn
+// whether the connection stayed open.
+func exchangeResponses(t *testing.T, addr, raw, method string, describe func(*http.Response, []byte, error) string) (resps []string, open bool) {
+	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -779,45 +808,29 @@ func diffExchange(t *testing.T, addr, raw, method string) diffOutcome {
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	br := bufio.NewReader(c)
 	io.WriteString(c, raw)
-	var out diffOutcome
 	for {
 		resp, err := http.ReadResponse(br, &http.Request{Method: method})
 		if err != nil {
-			out.resps = append(out.resps, "read error")
-			return out
+			return append(resps, "read error"), false
 		}
 		body, berr := io.ReadAll(resp.Body)
-		var s strings.Builder
-		fmt.Fprintf(&s, "%d", resp.StatusCode)
-		for _, k := range []string{"Content-Length", "Content-Type", "Trailer", "Location", "Content-Range", "X-Out", "Allow"} {
-			if v, ok := resp.Header[k]; ok {
-				fmt.Fprintf(&s, " %s=%q", k, v)
-			}
-		}
-		fmt.Fprintf(&s, " te=%v close=%v date=%v body=%q", resp.TransferEncoding, resp.Close, resp.Header.Get("Date") != "", body)
-		if berr != nil {
-			s.WriteString(" body error")
-		}
-		if len(resp.Trailer) > 0 {
-			fmt.Fprintf(&s, " trailer=%v", resp.Trailer)
-		}
-		out.resps = append(out.resps, s.String())
+		resps = append(resps, describe(resp, body, berr))
 		if resp.StatusCode >= 200 || resp.StatusCode == 101 {
 			if berr != nil || resp.Close {
-				return out
+				return resps, false
 			}
 			break
 		}
 	}
 	if _, err := io.WriteString(c, "GET /__ping HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		return out
+		return resps, false
 	}
 	resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
 	if err == nil {
 		body, _ := io.ReadAll(resp.Body)
-		out.open = string(body) == "pong"
+		open = string(body) == "pong"
 	}
-	return out
+	return resps, open
 }
 
 // The same handlers on net/http's server and on the adapter, the same raw
@@ -1510,63 +1523,42 @@ func TestNetHTTPHijackFailsWhenLoopClosesFirst(t *testing.T) {
 }
 
 // diffFull is diffExchange with every field but Date compared, long bodies
-// summarised, a multipart boundary normalised, and how the body ended.
+// summarised, a multipart boundary normalised, and how the body ended, as
+// one string ending in "open" or "closed".
 func diffFull(t *testing.T, addr, raw, method string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
+	resps, open := exchangeResponses(t, addr, raw, method, describeFull)
+	if open {
+		return strings.Join(resps, "") + "open"
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	br := bufio.NewReader(c)
-	io.WriteString(c, raw)
+	return strings.Join(resps, "") + "closed"
+}
+
+// describeFull describes a response by its status, every field but Date,
+// framing, body (a multipart boundary normalised, a long one summarised)
+// and trailers.
+func describeFull(resp *http.Response, body []byte, berr error) string {
 	var s strings.Builder
-	for {
-		resp, err := http.ReadResponse(br, &http.Request{Method: method})
-		if err != nil {
-			s.WriteString("read error")
-			return s.String()
-		}
-		body, berr := io.ReadAll(resp.Body)
-		bs := string(body)
-		hdr := resp.Header.Clone()
-		if _, params, err := mime.ParseMediaType(hdr.Get("Content-Type")); err == nil && params["boundary"] != "" {
-			bs = strings.ReplaceAll(bs, params["boundary"], "BOUNDARY")
-			hdr.Set("Content-Type", strings.ReplaceAll(hdr.Get("Content-Type"), params["boundary"], "BOUNDARY"))
-		}
-		hdr.Del("Date")
-		if len(bs) > 300 {
-			bs = fmt.Sprintf("%d bytes %x", len(bs), sha256.Sum256([]byte(bs)))
-		}
-		keys := slices.Sorted(maps.Keys(hdr))
-		fmt.Fprintf(&s, "[%d", resp.StatusCode)
-		for _, k := range keys {
-			fmt.Fprintf(&s, " %s=%q", k, hdr[k])
-		}
-		fmt.Fprintf(&s, " te=%v close=%v body=%q berr=%v", resp.TransferEncoding, resp.Close, bs, berr)
-		if len(resp.Trailer) > 0 {
-			fmt.Fprintf(&s, " trailer=%v", resp.Trailer)
-		}
-		s.WriteString("] ")
-		if resp.StatusCode >= 200 || resp.StatusCode == 101 {
-			if berr != nil || resp.Close {
-				return s.String()
-			}
-			break
-		}
+	bs := string(body)
+	hdr := resp.Header.Clone()
+	if _, params, err := mime.ParseMediaType(hdr.Get("Content-Type")); err == nil && params["boundary"] != "" {
+		bs = strings.ReplaceAll(bs, params["boundary"], "BOUNDARY")
+		hdr.Set("Content-Type", strings.ReplaceAll(hdr.Get("Content-Type"), params["boundary"], "BOUNDARY"))
 	}
-	if _, err := io.WriteString(c, "GET /__ping HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		return s.String() + "closed"
+	hdr.Del("Date")
+	if len(bs) > 300 {
+		bs = fmt.Sprintf("%d bytes %x", len(bs), sha256.Sum256([]byte(bs)))
 	}
-	resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
-	if err == nil {
-		body, _ := io.ReadAll(resp.Body)
-		if string(body) == "pong" {
-			return s.String() + "open"
-		}
+	fmt.Fprintf(&s, "[%d", resp.StatusCode)
+	for _, k := range slices.Sorted(maps.Keys(hdr)) {
+		fmt.Fprintf(&s, " %s=%q", k, hdr[k])
 	}
-	return s.String() + "closed"
+	fmt.Fprintf(&s, " te=%v close=%v body=%q berr=%v", resp.TransferEncoding, resp.Close, bs, berr)
+	if len(resp.Trailer) > 0 {
+		fmt.Fprintf(&s, " trailer=%v", resp.Trailer)
+	}
+	s.WriteString("] ")
+	return s.String()
 }
 
 // Standard-library handlers (FileServer, ServeContent, TimeoutHandler,
@@ -2027,13 +2019,7 @@ func TestNetHTTPDifferentialStdHandlers(t *testing.T) {
 							return out.String() + "read error"
 						}
 						body, berr := io.ReadAll(resp.Body)
-						hdr := resp.Header.Clone()
-						if _, params, err := mime.ParseMediaType(hdr.Get("Content-Type")); err == nil && params["boundary"] != "" {
-							body = bytes.ReplaceAll(body, []byte(params["boundary"]), []byte("B"))
-							hdr.Del("Content-Type")
-						}
-						hdr.Del("Date")
-						fmt.Fprintf(&out, "[%d %v te=%v close=%v body=%x berr=%v trailer=%v] ", resp.StatusCode, hdr, resp.TransferEncoding, resp.Close, sha256.Sum256(body), berr, resp.Trailer)
+						out.WriteString(describeFull(resp, body, berr))
 						if berr != nil {
 							return out.String()
 						}
