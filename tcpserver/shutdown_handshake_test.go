@@ -40,21 +40,7 @@ func TestShutdownTellsHandlerThatStartsDuringShutdown(t *testing.T) {
 	// B: accepted, but no ClientHello yet.
 	raw := servedAndHandshaking(t, srv, addr, ss)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	shut := make(chan error, 1)
-	go func() { shut <- srv.Shutdown(ctx) }()
-	select {
-	case <-began:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Shutdown did not reach the first connection")
-	}
-	b := tls.Client(raw, ss.Client("127.0.0.1"))
-	raw.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := b.Handshake(); err == nil {
-		io.Copy(io.Discard, b) // until the server closes it
-	}
-	if err := <-shut; err != nil {
+	if _, err := shutdownThenHandshake(t, srv, raw, ss, began, 3*time.Second); err != nil {
 		t.Fatalf("Shutdown: %v; the connection whose handler started during it was never told", err)
 	}
 }
@@ -98,23 +84,11 @@ func TestOnShutdownOnlyForHandledConnections(t *testing.T) {
 
 	raw := servedAndHandshaking(t, srv, addr, ss)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	shut := make(chan error, 1)
-	go func() { shut <- srv.Shutdown(ctx) }()
-	select {
-	case <-began:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Shutdown did not reach the first connection")
+	herr, err := shutdownThenHandshake(t, srv, raw, ss, began, 5*time.Second)
+	if herr != nil {
+		t.Errorf("handshake begun before Shutdown: %v", herr)
 	}
-	b := tls.Client(raw, ss.Client("127.0.0.1"))
-	raw.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := b.Handshake(); err != nil {
-		t.Errorf("handshake begun before Shutdown: %v", err)
-	} else {
-		io.Copy(io.Discard, b) // until the server closes it
-	}
-	if err := <-shut; err != nil {
+	if err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
 	mu.Lock()
@@ -130,6 +104,29 @@ func TestOnShutdownOnlyForHandledConnections(t *testing.T) {
 	if len(calls) != 2 {
 		t.Errorf("OnShutdown reached %d connections, want 2", len(calls))
 	}
+}
+
+// shutdownThenHandshake starts Shutdown (bounded by timeout), waits until
+// it reached the served connection (began), then completes the TLS
+// handshake on raw and reads until the server closes it. It returns the
+// handshake's error and Shutdown's.
+func shutdownThenHandshake(t *testing.T, srv *tcpserver.Server, raw net.Conn, ss *netutil.SelfSigned, began <-chan struct{}, timeout time.Duration) (handshake, shutdown error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(ctx) }()
+	select {
+	case <-began:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Shutdown did not reach the first connection")
+	}
+	b := tls.Client(raw, ss.Client("127.0.0.1"))
+	raw.SetDeadline(time.Now().Add(10 * time.Second))
+	if handshake = b.Handshake(); handshake == nil {
+		io.Copy(io.Discard, b) // until the server closes it
+	}
+	return handshake, <-shut
 }
 
 // servedAndHandshaking opens two connections to a TLS server with one

@@ -1198,15 +1198,13 @@ func (h *bigSender) OnMessage(c *Conn, op wsproto.Opcode, data []byte) {
 	h.recorder.OnMessage(c, op, data)
 }
 
-// A message larger than the stream's write high-water mark, sent right
-// after a ping, stops the server reading until the peer has taken most of
-// it: the peer's pong, sent at once, waits unread in the socket. Keepalive
-// must not close that live peer, which is reading all along (Tornado, which
-// always reads, would see its pong).
-func TestKeepaliveWhileReadingHeldByBacklog(t *testing.T) {
-	const size = 12 << 20
+// backlogPeer opens a raw client, with a small receive buffer, to a
+// server with cfg whose connection sends a message of size bytes when it
+// gets "go"; it returns once the server's first ping arrived (f).
+func backlogPeer(t *testing.T, cfg Config, size int) (*rawClient, *recorder, rawFrame) {
+	t.Helper()
 	recs := make(chan *recorder, 1)
-	addr := startServer(t, &ServerOptions{Config: Config{PingInterval: 250 * time.Millisecond}}, func() Handler {
+	addr := startServer(t, &ServerOptions{Config: cfg}, func() Handler {
 		r := newRecorder()
 		r.noEcho = true
 		recs <- r
@@ -1220,6 +1218,17 @@ func TestKeepaliveWhileReadingHeldByBacklog(t *testing.T) {
 	if err != nil || f.op != wsproto.OpPing {
 		t.Fatalf("first frame: %v %v, want a ping", f.op, err)
 	}
+	return rc, rec, f
+}
+
+// A message larger than the stream's write high-water mark, sent right
+// after a ping, stops the server reading until the peer has taken most of
+// it: the peer's pong, sent at once, waits unread in the socket. Keepalive
+// must not close that live peer, which is reading all along (Tornado, which
+// always reads, would see its pong).
+func TestKeepaliveWhileReadingHeldByBacklog(t *testing.T) {
+	const size = 12 << 20
+	rc, rec, f := backlogPeer(t, Config{PingInterval: 250 * time.Millisecond}, size)
 	// Ask for the message, wait until it is arriving (the server queued
 	// it and stopped reading), then answer the ping.
 	rc.send(frame(true, false, wsproto.OpText, []byte("go")))
@@ -1274,22 +1283,8 @@ func TestKeepaliveWhileReadingHeldByBacklog(t *testing.T) {
 // backlog: the backlog does not shrink, so after one more timeout the
 // keepalive closes it.
 func TestKeepaliveClosesDeadPeerWhileReadingHeld(t *testing.T) {
-	const size = 12 << 20
-	recs := make(chan *recorder, 1)
 	interval := 100 * time.Millisecond
-	addr := startServer(t, &ServerOptions{Config: Config{PingInterval: interval, CloseTimeout: 50 * time.Millisecond}}, func() Handler {
-		r := newRecorder()
-		r.noEcho = true
-		recs <- r
-		return &bigSender{recorder: r, size: size}
-	})
-	rc := dialRaw(t, addr)
-	rc.c.(*net.TCPConn).SetReadBuffer(64 << 10)
-	rc.open()
-	rec := <-recs
-	if f, err := rc.readFrame(); err != nil || f.op != wsproto.OpPing {
-		t.Fatalf("first frame: %v %v, want a ping", f.op, err)
-	}
+	rc, rec, _ := backlogPeer(t, Config{PingInterval: interval, CloseTimeout: 50 * time.Millisecond}, 12<<20)
 	start := time.Now()
 	rc.send(frame(true, false, wsproto.OpText, []byte("go")))
 	// From now on the peer reads nothing and answers nothing.
