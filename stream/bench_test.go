@@ -100,6 +100,54 @@ func TestEchoAllocations(t *testing.T) {
 	}
 }
 
+// TestTLSEchoAllocations bounds a TLS echo round trip's allocations:
+// crypto/tls makes 3 of its own (Go 1.26); gale's read path adds none (it
+// added 2: an escaping net.Error and a closure per posted run). The bound
+// leaves one for a crypto/tls change.
+func TestTLSEchoAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop buffers on purpose; allocations are checked without -race (make test runs both)")
+	}
+	l := newLoop(t)
+	client, server := pair(t, l, nil)
+	msg := make([]byte, 64)
+	var allocs float64
+	testloop.Run(t, l, func(done func()) {
+		startTLSPair(t, selfSigned(t), client, server, func() {
+			server.ReadStream(func(chunk []byte, err error) {
+				if err == nil {
+					server.Write(chunk, nil)
+				}
+			})
+			const rounds = 2000
+			left := rounds + 100 // 100 to warm up
+			var before uint64
+			var onReply func([]byte, error)
+			onReply = func(data []byte, err error) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if left--; left == rounds {
+					before = mallocs()
+				}
+				if left <= 0 {
+					allocs = float64(mallocs()-before) / rounds
+					done()
+					return
+				}
+				client.Write(msg, nil)
+				client.ReadBytes(64, false, onReply)
+			}
+			client.Write(msg, nil)
+			client.ReadBytes(64, false, onReply)
+		})
+	})
+	if allocs > 4.05 {
+		t.Fatalf("%.2f allocations per TLS echo round trip, want at most 4 (crypto/tls's own 3, and one to spare)", allocs)
+	}
+	t.Logf("%.2f allocations per TLS echo round trip", allocs)
+}
+
 // Idle streams hold no read buffer: it goes back to the pool once empty.
 func TestIdleStreamHoldsNoBuffer(t *testing.T) {
 	l := newLoop(t)
