@@ -133,8 +133,9 @@ type Event struct {
 //   - Chunked: sizes are hex digits only, up to 2^63-1; extensions must
 //     match the RFC grammar and are ignored; trailers are checked like
 //     header fields and kept apart (Trailers).
-//   - Status line: "HTTP/d.d SP 3DIGIT SP reason", the second space
-//     required; codes below 100 refused, 600-999 passed.
+//   - Status line: "HTTP/d.d SP 3DIGIT SP reason", or "HTTP/d.d SP
+//     3DIGIT" alone (an empty reason, as net/http and curl read it); codes
+//     below 100 refused, 600-999 passed.
 type Parser struct {
 	lim      Limits
 	response bool // parses responses

@@ -304,11 +304,14 @@ func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // parseStatusLine parses a status line (without its line end), found at
 // offset base of the head (RFC 9112 section 4): HTTP-version SP 3DIGIT SP
-// reason-phrase. The space after the code is required, even with an empty
-// reason ("HTTP/1.1 200" is refused, at once: Tornado rejects it too but
-// then waits for its timeout). Codes below 100 are refused; 600 to 999
-// pass (RFC 9110 section 15 has a client treat them as 5xx, which is the
-// caller's business).
+// reason-phrase. A line that ends right after the code ("HTTP/1.1 200")
+// is read as an empty reason: the grammar wants the space, but net/http,
+// curl, Python's http.client and Node's parser all accept the short form,
+// servers that send it exist, and the line's end is unambiguous (Tornado
+// refuses it, then waits for its request timeout). Anything else after
+// the code is refused. Codes below 100 are refused; 600 to 999 pass (RFC
+// 9110 section 15 has a client treat them as 5xx, which is the caller's
+// business).
 func (p *Parser) parseStatusLine(line []byte, base int) *Error {
 	if len(line) < 12 || line[8] != ' ' {
 		return newError(CodeBadStatusLine, "status line is not version SP code SP reason")
@@ -327,7 +330,13 @@ func (p *Parser) parseStatusLine(line []byte, base int) *Error {
 	if st < 100 {
 		return newError(CodeBadStatusLine, "status code below 100")
 	}
-	if len(line) == 12 || line[12] != ' ' {
+	if len(line) == 12 {
+		p.resp.Version = v
+		p.resp.Status = st
+		p.sl = startSpan{b0: base + 12, b1: base + 12}
+		return nil
+	}
+	if line[12] != ' ' {
 		return newError(CodeBadStatusLine, "status code not followed by a space")
 	}
 	for _, c := range line[13:] {
