@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -230,4 +235,120 @@ func TestCleanName(t *testing.T) {
 			t.Errorf("cleanName(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestSlowMemberDropped floods the room while one member (a raw socket)
+// reads nothing: once its unsent output passes WriteBufferLimit the server
+// closes it with 1013 "too slow", after the lines it had queued, in order;
+// the other member gets every line and the notice that the slow one left.
+func TestSlowMemberDropped(t *testing.T) {
+	addr, stop := startChat(t, false)
+	l := testLoop(t)
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(2 * wait))
+	io.WriteString(conn, "GET /ws?name=slow HTTP/1.1\r\nHost: "+addr+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("slow member's handshake: %v %v", resp, err)
+	}
+
+	alice := join(t, l, addr, "alice", false)
+	const lines, size = 4000, 4000 // 16 MB: past the limit and every socket buffer
+	next := 0
+	seen := make(chan int, 1) // how many of alice's lines alice got back, once slow left
+	go func() {
+		n := 0
+		for {
+			select {
+			case ln := <-alice.lines:
+				switch {
+				case ln.From == "alice":
+					n++
+				case ln.Text == "slow left":
+					seen <- n
+					return
+				}
+			case <-time.After(2 * wait):
+				seen <- -1
+				return
+			}
+		}
+	}()
+	text := func(i int) string { return fmt.Sprintf("%05d", i) + strings.Repeat("x", size-5) }
+	for i := range lines {
+		alice.send(wsproto.OpText, text(i))
+	}
+
+	// The slow member now reads: the lines it got, in order and whole,
+	// then the server's Close.
+	for {
+		op, payload := readServerFrame(t, br)
+		if op == byte(wsproto.OpClose) {
+			if len(payload) < 2 || wsproto.CloseCode(binary.BigEndian.Uint16(payload)) != wsproto.CloseTryAgainLater || string(payload[2:]) != "too slow" {
+				t.Fatalf("close frame %q, want 1013 \"too slow\"", payload)
+			}
+			break
+		}
+		var ln line
+		if err := json.Unmarshal(payload, &ln); err != nil {
+			t.Fatalf("bad line %q: %v", payload, err)
+		}
+		if ln.From != "alice" {
+			continue // the joins
+		}
+		if ln.Text != text(next) {
+			t.Fatalf("slow member's line %d: got %.10q..., want %.10q...", next, ln.Text, text(next))
+		}
+		next++
+	}
+	if next == 0 || next >= lines {
+		t.Fatalf("slow member got %d of %d lines before its close, want some but not all", next, lines)
+	}
+	// Answer the Close (masked, mask 0) so the server ends the connection.
+	conn.Write([]byte{0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8})
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("after the close handshake the slow member read %v, want EOF", err)
+	}
+	if n := <-seen; n != lines {
+		t.Fatalf("alice got %d of her %d lines back before slow left (-1: never left)", n, lines)
+	}
+	stop()
+	if e := alice.waitClosed(); e.Code != wsproto.CloseGoingAway || e.Err != nil {
+		t.Errorf("alice's close on stop: %+v, want a clean 1001", e)
+	}
+}
+
+// readServerFrame reads one unmasked, unfragmented frame from the server.
+func readServerFrame(t *testing.T, r *bufio.Reader) (op byte, payload []byte) {
+	t.Helper()
+	var h [2]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		t.Fatalf("reading a frame: %v", err)
+	}
+	if h[0]&0x80 == 0 || h[1]&0x80 != 0 {
+		t.Fatalf("frame header %x: want FIN set and no mask", h)
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var b [2]byte
+		io.ReadFull(r, b[:])
+		n = uint64(binary.BigEndian.Uint16(b[:]))
+	case 127:
+		var b [8]byte
+		io.ReadFull(r, b[:])
+		n = binary.BigEndian.Uint64(b[:])
+	}
+	payload = make([]byte, n)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		t.Fatalf("reading a %d-byte payload: %v", n, err)
+	}
+	return h[0] & 0x0f, payload
 }
