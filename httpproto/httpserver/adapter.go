@@ -13,6 +13,8 @@ import (
 	"net/textproto"
 	"net/url"
 	"os"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -41,7 +43,10 @@ import (
 // libraries need, with a CloseWrite as a *net.TCPConn has) and
 // http.NewResponseController's Flush, Hijack, SetWriteDeadline (writes
 // past it fail and the connection closes), SetReadDeadline and
-// EnableFullDuplex (nothing to do: the body is read whole first). Writes
+// EnableFullDuplex (nothing to do: the body is read whole first; after a
+// Hijack both deadlines are the hijacked connection's, as under
+// net/http). Calls net/http ignores and logs (a second WriteHeader, a
+// Write after Hijack) are ignored and logged (Warn) with their caller. Writes
 // pace themselves: a handler that writes faster than the client reads
 // blocks once about 1 MiB waits in the connection. They behave as
 // net/http's: a missing Content-Type is sniffed from the first bytes when
@@ -52,7 +57,8 @@ import (
 // http.TrailerPrefix, go after the body, which is then chunked. Fields are
 // cleaned as net/http cleans them (see applyHeader and startHead), the
 // request body is closed when h returns, and a panic with
-// http.ErrAbortHandler drops the connection without an answer. The end of
+// http.ErrAbortHandler drops the connection without an answer (so does a
+// handler that ends with runtime.Goexit, its response unfinished). The end of
 // the client's input cancels the context, as a client that went away does,
 // but a client that only shut down its sending side (a half-close) still
 // gets the response.
@@ -70,6 +76,7 @@ func NetHTTP(h http.Handler) Handler {
 type nhWriter struct {
 	w      *ResponseWriter // loop side; touched only on the loop
 	l      *loop.Loop
+	log    *slog.Logger // the server's, for net/http's misuse reports
 	header http.Header
 	status int
 	wrote  bool // WriteHeader happened
@@ -98,6 +105,9 @@ type nhWriter struct {
 	gone     error // the connection closed or the response failed
 	hijacked bool
 	done     bool
+	// nc is the hijacked connection, whose deadlines the
+	// ResponseController's set from then on, as net/http's do.
+	nc *netConn
 	// closeNotify, made by CloseNotify, gets true when the client goes
 	// away (clientGone).
 	closeNotify chan bool
@@ -130,7 +140,7 @@ func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
 	ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.s.LocalAddr())
 	ctx = context.WithValue(ctx, http.ServerContextKey, c.srv.netHTTPServer())
 	req = req.WithContext(ctx)
-	nw := &nhWriter{w: w, l: c.ls.l, header: http.Header{}, status: 200,
+	nw := &nhWriter{w: w, l: c.ls.l, log: c.srv.log, header: http.Header{}, status: 200,
 		head: r.Method == httpproto.MethodHead, continued: r.Expect100 && r.ContentLength != 0}
 	nw.cond = sync.NewCond(&nw.mu)
 	var onClose func(error)
@@ -151,6 +161,7 @@ func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
 	}
 	w.OnClose(onClose)
 	go func() {
+		returned := false
 		defer cancel()
 		defer func() {
 			p := recover()
@@ -166,9 +177,18 @@ func serveNetHTTP(h http.Handler, w *ResponseWriter, r *Request) {
 				nw.abort(p == http.ErrAbortHandler)
 				return
 			}
+			if !returned {
+				// h called runtime.Goexit (a test's t.FailNow, say):
+				// as under net/http the response is not completed,
+				// which could pass a cut one off as whole; the
+				// connection closes.
+				nw.abort(true)
+				return
+			}
 			nw.finish()
 		}()
 		h.ServeHTTP(nw, req)
+		returned = true
 	}()
 }
 
@@ -315,7 +335,14 @@ func (nw *nhWriter) Header() http.Header { return nw.header }
 // WriteHeader implements http.ResponseWriter. 1xx codes other than 101
 // are sent at once as interim responses.
 func (nw *nhWriter) WriteHeader(code int) {
-	if nw.wrote || nw.hijacked {
+	// As net/http, a call that is ignored is reported with its caller:
+	// it is a handler's bug (often a Write before an error's WriteHeader).
+	if nw.hijacked {
+		nw.misuse("response.WriteHeader on hijacked connection")
+		return
+	}
+	if nw.wrote {
+		nw.misuse("superfluous response.WriteHeader call")
 		return
 	}
 	if code >= 100 && code < 200 && code != 101 {
@@ -346,6 +373,7 @@ func (nw *nhWriter) WriteHeader(code int) {
 		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
 			nw.clen = n
 		} else {
+			nw.log.Warn("gale/httpserver: invalid Content-Length", "value", cl)
 			nw.header.Del("Content-Length")
 		}
 	}
@@ -355,10 +383,18 @@ func (nw *nhWriter) WriteHeader(code int) {
 // Write implements http.ResponseWriter.
 func (nw *nhWriter) Write(p []byte) (int, error) {
 	if nw.hijacked {
+		if len(p) > 0 {
+			nw.misuse("response.Write on hijacked connection")
+		}
 		return 0, http.ErrHijacked
 	}
 	if !nw.wrote {
 		nw.WriteHeader(200)
+	}
+	if len(p) == 0 {
+		// As net/http: writing nothing succeeds, even for a status
+		// without a body (a JSON helper's empty body for a 204).
+		return 0, nil
 	}
 	if err := nw.err(); err != nil {
 		return 0, err
@@ -388,6 +424,23 @@ func (nw *nhWriter) Write(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// misuse logs a call the handler should not have made, naming the first
+// caller outside net/http and the adapter, as net/http's log does.
+func (nw *nhWriter) misuse(what string) {
+	pc := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
+	for {
+		f, more := frames.Next()
+		if !more || !strings.HasPrefix(f.Function, "net/http.") && !strings.HasPrefix(f.Function, nhWriterFuncs) {
+			nw.log.Warn("gale/httpserver: "+what, "caller", f.Function, "file", filepath.Base(f.File), "line", f.Line)
+			return
+		}
+	}
+}
+
+// nhWriterFuncs prefixes the names of nhWriter's methods.
+const nhWriterFuncs = "github.com/gale-io/gale/httpproto/httpserver.(*nhWriter)."
 
 // Flush implements http.Flusher.
 func (nw *nhWriter) Flush() {
@@ -440,8 +493,14 @@ func (nw *nhWriter) FlushError() error {
 
 // SetReadDeadline is what http.ResponseController.SetReadDeadline calls.
 // The body was read whole before the handler ran, so no read is left to
-// bound: it succeeds, as it does under net/http.
-func (nw *nhWriter) SetReadDeadline(time.Time) error { return nil }
+// bound: it succeeds, as it does under net/http. After a Hijack it sets
+// the hijacked connection's, as net/http's (the same connection) does.
+func (nw *nhWriter) SetReadDeadline(t time.Time) error {
+	if nw.hijacked {
+		return nw.nc.SetReadDeadline(t)
+	}
+	return nil
+}
 
 // EnableFullDuplex is what http.ResponseController.EnableFullDuplex calls:
 // the body was read whole before the handler ran, so the handler may
@@ -452,8 +511,12 @@ func (nw *nhWriter) EnableFullDuplex() error { return nil }
 // As under net/http, once t passes a response that is not finished fails:
 // a write (one waiting on a slow client included) returns
 // os.ErrDeadlineExceeded and the connection closes. The zero time
-// removes the deadline.
+// removes the deadline. After a Hijack it sets the hijacked connection's,
+// as under net/http.
 func (nw *nhWriter) SetWriteDeadline(t time.Time) error {
+	if nw.hijacked {
+		return nw.nc.SetWriteDeadline(t)
+	}
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
 	if nw.wtimer != nil {
@@ -690,10 +753,11 @@ func (nw *nhWriter) finish() {
 }
 
 // finalTrailers returns the trailer fields as net/http sends them, or nil:
-// the keys declared in the Trailer field with the values they have now,
-// and those set with http.TrailerPrefix ("Trailer:Name"). A response with
-// trailers is chunked (an HTTP/1.0 client, which cannot get them, gets
-// none).
+// the keys declared in the Trailer field as it was at WriteHeader (less
+// those RFC 9110 section 6.5.1 keeps out of trailers: see validTrailer)
+// with the values they have now, and those set with http.TrailerPrefix
+// ("Trailer:Name"). A response with trailers is chunked (an HTTP/1.0
+// client, which cannot get them, gets none).
 func (nw *nhWriter) finalTrailers() *httpproto.Headers {
 	var t *httpproto.Headers
 	add := func(k string, vs []string) {
@@ -704,10 +768,10 @@ func (nw *nhWriter) finalTrailers() *httpproto.Headers {
 			t.Add(k, fieldValue(v))
 		}
 	}
-	for _, v := range nw.header["Trailer"] {
+	for _, v := range nw.fields["Trailer"] {
 		for name := range strings.SplitSeq(v, ",") {
 			name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
-			if vs := nw.header[name]; validFieldName(name) && len(vs) > 0 {
+			if vs := nw.header[name]; validFieldName(name) && validTrailer(name) && len(vs) > 0 {
 				add(name, vs)
 			}
 		}
@@ -718,6 +782,24 @@ func (nw *nhWriter) finalTrailers() *httpproto.Headers {
 		}
 	}
 	return t
+}
+
+// validTrailer reports whether a declared trailer (canonical name) may be
+// sent, as net/http's httpguts.ValidTrailerHeader: not a field of framing,
+// routing, request modifiers, authentication or content handling, which
+// RFC 9110 section 6.5.1 keeps out of trailers.
+func validTrailer(name string) bool {
+	if strings.HasPrefix(name, "If-") {
+		return false
+	}
+	switch name {
+	case "Authorization", "Cache-Control", "Connection", "Content-Encoding", "Content-Length",
+		"Content-Range", "Content-Type", "Expect", "Host", "Keep-Alive", "Max-Forwards", "Pragma",
+		"Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection", "Range", "Realm", "Te",
+		"Trailer", "Transfer-Encoding", "Www-Authenticate":
+		return false
+	}
+	return true
 }
 
 // abort ends a response whose handler panicked: a 500 if nothing was sent,
@@ -819,6 +901,7 @@ func (nw *nhWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, res.err
 	}
 	nw.hijacked = true
+	nw.nc = res.nc
 	return res.nc, bufio.NewReadWriter(bufio.NewReader(res.nc), bufio.NewWriter(res.nc)), nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -2211,5 +2212,245 @@ func TestNetHTTPProxyExpectOneContinue(t *testing.T) {
 	}
 	if n := strings.Count(got, "[100 "); n != 1 || !strings.Contains(got, `body="hello"`) || !strings.HasSuffix(got, "open") {
 		t.Errorf("%d interim 100s; the exchange: %s", n, got)
+	}
+}
+
+// As under net/http, a Write of nothing succeeds whatever the status: a
+// helper that writes an empty body after a 204 or 304 gets no
+// http.ErrBodyNotAllowed (a byte more still gets it), on both servers
+// alike.
+func TestNetHTTPEmptyWriteAllowedWithoutBody(t *testing.T) {
+	result := make(chan string, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code := 204
+		if r.URL.Path == "/304" {
+			code = 304
+		}
+		w.WriteHeader(code)
+		n, err := w.Write(nil)
+		n2, err2 := io.WriteString(w, "")
+		_, err3 := w.Write([]byte("x"))
+		result <- fmt.Sprint(n, err, n2, err2, errors.Is(err3, http.ErrBodyNotAllowed))
+	})
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	_, addr := start(t, NetHTTP(h), nil)
+	for _, a := range []string{ts.Listener.Addr().String(), addr} {
+		c := dial(t, a)
+		for _, path := range []string{"/204", "/304"} {
+			c.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+			var res string
+			select {
+			case res = <-result:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%s%s: the handler did not report", a, path)
+			}
+			if want := "0 <nil> 0 <nil> true"; res != want {
+				t.Errorf("%s%s: writes gave %q, want %q", a, path, res, want)
+			}
+			if resp, _ := c.response("GET"); resp.StatusCode != 204 && resp.StatusCode != 304 {
+				t.Fatalf("%s%s: %v", a, path, resp.Status)
+			}
+		}
+	}
+}
+
+// After a Hijack, http.ResponseController's SetReadDeadline and
+// SetWriteDeadline set the hijacked connection's deadlines, as under
+// net/http (where it is the same connection): a Read waiting on a client
+// that sends nothing ends at the read deadline instead of waiting for
+// ever, and a Write past the write deadline fails, on both servers alike.
+func TestNetHTTPControllerDeadlinesAfterHijack(t *testing.T) {
+	result := make(chan string, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		conn, _, err := rc.Hijack()
+		if err != nil {
+			result <- err.Error()
+			return
+		}
+		defer conn.Close()
+		if err := rc.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
+			result <- "SetReadDeadline: " + err.Error()
+			return
+		}
+		readErr := make(chan error, 1)
+		go func() {
+			_, err := conn.Read(make([]byte, 1))
+			readErr <- err
+		}()
+		var rerr error
+		select {
+		case rerr = <-readErr:
+		case <-time.After(10 * time.Second):
+			conn.Close()
+			<-readErr
+			result <- "the Read ignored the controller's read deadline"
+			return
+		}
+		if err := rc.SetWriteDeadline(time.Now().Add(-time.Second)); err != nil {
+			result <- "SetWriteDeadline: " + err.Error()
+			return
+		}
+		_, werr := conn.Write([]byte("late"))
+		result <- fmt.Sprintf("read: %v, write: %v", errors.Is(rerr, os.ErrDeadlineExceeded), errors.Is(werr, os.ErrDeadlineExceeded))
+	})
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	_, addr := start(t, NetHTTP(h), nil)
+	for _, a := range []string{ts.Listener.Addr().String(), addr} {
+		c := dial(t, a)
+		c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		var res string
+		select {
+		case res = <-result:
+		case <-time.After(20 * time.Second):
+			res = "timeout"
+		}
+		if want := "read: true, write: true"; res != want {
+			t.Errorf("%s: %q, want %q", a, res, want)
+		}
+		if rest, err := io.ReadAll(c.br); len(rest) > 0 || err != nil && !isReset(err) {
+			t.Errorf("%s: the client read %q, %v", a, rest, err)
+		}
+	}
+}
+
+// logRecords is a slog.Handler that passes each record on, as its message
+// and attributes, to a channel.
+type logRecords chan string
+
+func (logRecords) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (lr logRecords) Handle(_ context.Context, r slog.Record) error {
+	s := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		s += " " + a.String()
+		return true
+	})
+	select {
+	case lr <- s:
+	default:
+	}
+	return nil
+}
+func (lr logRecords) WithAttrs([]slog.Attr) slog.Handler { return lr }
+func (lr logRecords) WithGroup(string) slog.Handler      { return lr }
+
+// As net/http's, the adapter reports a handler's ignored calls in the
+// server's log, naming the handler's line (not net/http's, for a call
+// made through http.Error): a second WriteHeader, one after Write, a Write
+// or WriteHeader after Hijack, and an invalid Content-Length it drops.
+func TestNetHTTPMisuseLogged(t *testing.T) {
+	logged := make(logRecords, 16)
+	_, addr := start(t, NetHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/twice":
+			w.WriteHeader(201)
+			w.WriteHeader(202)
+		case "/error-after-write":
+			io.WriteString(w, "x")
+			http.Error(w, "late", 500)
+		case "/bad-length":
+			w.Header().Set("Content-Length", "zz")
+			w.WriteHeader(200)
+		case "/hijacked":
+			c, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			w.Write([]byte("x"))
+			w.WriteHeader(500)
+			io.WriteString(c, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+		}
+	})), &Options{Logger: slog.New(logged)})
+	c := dial(t, addr)
+	for _, tc := range []struct{ path, want string }{
+		{"/twice", "superfluous response.WriteHeader call"},
+		{"/error-after-write", "superfluous response.WriteHeader call"},
+		{"/bad-length", `invalid Content-Length value=zz`},
+		{"/hijacked", "response.Write on hijacked connection"},
+		{"", "response.WriteHeader on hijacked connection"},
+	} {
+		if tc.path != "" {
+			c.send("GET " + tc.path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+			c.response("GET") // the handler logged before it answered
+		}
+		select {
+		case got := <-logged:
+			if !strings.Contains(got, tc.want) || strings.Contains(tc.want, "response.") &&
+				(!strings.Contains(got, "file=adapter_test.go") || strings.Contains(got, "caller=net/http.")) {
+				t.Errorf("%s: logged %q, want %q from the handler's line", tc.path, got, tc.want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: nothing logged, want %q", tc.path, tc.want)
+		}
+	}
+	select {
+	case got := <-logged:
+		t.Errorf("also logged %q", got)
+	default:
+	}
+}
+
+// The trailers declared in the Trailer field are those it names when the
+// head goes out, less the fields RFC 9110 section 6.5.1 keeps out of
+// trailers (framing, routing, authentication, content handling: Host,
+// Content-Type, If-*...), as net/http's: a name declared later, or one of
+// those, is not sent after the body, on both servers alike.
+func TestNetHTTPDeclaredTrailersAsNetHTTP(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/__ping" {
+			io.WriteString(w, "pong")
+			return
+		}
+		w.Header().Set("Trailer", "X-A, Host, content-type, If-Match, Authorization")
+		w.Header().Set("Content-Type", "text/plain")
+		if r.URL.Path == "/late" {
+			w.WriteHeader(200)
+			w.Header().Add("Trailer", "X-Late")
+		}
+		io.WriteString(w, "body")
+		w.(http.Flusher).Flush()
+		for _, k := range []string{"X-A", "Host", "Content-Type", "If-Match", "Authorization", "X-Late"} {
+			w.Header().Set(k, "t-"+k)
+		}
+	})
+	ts := httptest.NewUnstartedServer(h)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.Start()
+	defer ts.Close()
+	_, addr := start(t, NetHTTP(h), &Options{Logger: slog.New(slog.DiscardHandler)})
+	for _, path := range []string{"/", "/late"} {
+		req := "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"
+		want := diffFull(t, ts.Listener.Addr().String(), req, "GET")
+		if got := diffFull(t, addr, req, "GET"); got != want {
+			t.Errorf("%s:\nnet/http %s\ngale     %s", path, want, got)
+		}
+	}
+}
+
+// A handler that ends with runtime.Goexit (t.FailNow in a test's handler)
+// did not complete its response: as under net/http the connection closes
+// and the client gets no response passed off as whole, not the part
+// written, sized and kept alive, on both servers alike.
+func TestNetHTTPGoexitDoesNotCompleteResponse(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/__ping" {
+			io.WriteString(w, "pong")
+			return
+		}
+		io.WriteString(w, "partial")
+		runtime.Goexit()
+	})
+	ts := httptest.NewUnstartedServer(h)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.Start()
+	defer ts.Close()
+	_, addr := start(t, NetHTTP(h), &Options{Logger: slog.New(slog.DiscardHandler)})
+	const req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+	want := diffFull(t, ts.Listener.Addr().String(), req, "GET")
+	if got := diffFull(t, addr, req, "GET"); got != want || !strings.HasSuffix(got, "closed") {
+		t.Errorf("\nnet/http %s\ngale     %s", want, got)
 	}
 }
