@@ -45,6 +45,13 @@ type tcpAddrBox struct {
 	ip   [16]byte
 }
 
+// netPort reads a sockaddr's port, which is in network byte order whatever
+// the machine's order is.
+func netPort(p *uint16) int {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	return int(b[0])<<8 | int(b[1])
+}
+
 // peerAddr converts an accepted peer's raw address, n bytes long.
 func peerAddr(rsa *unix.RawSockaddrAny, n int) net.Addr {
 	switch rsa.Addr.Family {
@@ -53,11 +60,11 @@ func peerAddr(rsa *unix.RawSockaddrAny, n int) net.Addr {
 		b := new(tcpAddrBox)
 		copy(b.ip[:4], sa.Addr[:])
 		b.addr.IP = b.ip[:4]
-		b.addr.Port = int(sa.Port>>8 | sa.Port<<8)
+		b.addr.Port = netPort(&sa.Port)
 		return &b.addr
 	case unix.AF_INET6:
 		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
-		port := int(sa.Port>>8 | sa.Port<<8)
+		port := netPort(&sa.Port)
 		if sa.Scope_id != 0 {
 			a := netip.AddrFrom16(sa.Addr).WithZone(zoneName(sa.Scope_id))
 			return net.TCPAddrFromAddrPort(netip.AddrPortFrom(a, uint16(port)))

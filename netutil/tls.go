@@ -20,8 +20,14 @@ import (
 // certfile and keyfile. Go's defaults do the rest (cipher suites, curves,
 // session tickets); TLS compression does not exist in crypto/tls. Set
 // NextProtos (for ALPN) and client authentication on the result as needed.
-// Errors keep their cause (a *fs.PathError for a missing file).
+// A keyFile of "" means that the key is in certFile, after or before the
+// chain, as Tornado's ssl_options without a keyfile (Python's
+// load_cert_chain) read it. Errors keep their cause (a *fs.PathError for a
+// missing file).
 func LoadTLSConfig(certFile, keyFile string) (*tls.Config, error) {
+	if keyFile == "" {
+		keyFile = certFile
+	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("netutil: load TLS certificate %s and key %s: %w", certFile, keyFile, err)

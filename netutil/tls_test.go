@@ -159,3 +159,38 @@ func tempDir(t *testing.T) string {
 	})
 	return dir
 }
+
+// Without a key file, the key is read from the certificate file, as
+// Tornado's ssl_options with a certfile and no keyfile read it: one PEM
+// file holding both, in either order.
+func TestLoadTLSConfigKeyInCertFile(t *testing.T) {
+	ss, err := netutil.SelfSignedTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := tempDir(t)
+	for name, pem := range map[string][]byte{
+		"cert-then-key.pem": append(append([]byte(nil), ss.CertPEM...), ss.KeyPEM...),
+		"key-then-cert.pem": append(append([]byte(nil), ss.KeyPEM...), ss.CertPEM...),
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, pem, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := netutil.LoadTLSConfig(path, "")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if cerr, serr := handshake(cfg, ss.Client("localhost")); cerr != nil || serr != nil {
+			t.Fatalf("%s: handshake: client %v, server %v", name, cerr, serr)
+		}
+	}
+	// A certificate file without a key is still an error.
+	certOnly := filepath.Join(dir, "cert-only.pem")
+	if err := os.WriteFile(certOnly, ss.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netutil.LoadTLSConfig(certOnly, ""); err == nil {
+		t.Error("certificate without a key: no error")
+	}
+}

@@ -109,15 +109,16 @@ func (d *dial) begin() {
 	d.cfg.resolver.Resolve(rctx, d.l, d.host, d.port, d.cfg.network, d.resolved)
 }
 
-// check validates the arguments.
+// check validates the arguments. The port comes first: an Error with Port 0
+// reads as ConnectUnix's (see Error.unix) unless its cause is the bad port.
 func (d *dial) check() error {
+	if d.port < 1 || d.port > 65535 {
+		return &net.AddrError{Err: "invalid port", Addr: strconv.Itoa(d.port)}
+	}
 	switch d.cfg.network {
 	case "tcp", "tcp4", "tcp6":
 	default:
 		return net.UnknownNetworkError(d.cfg.network)
-	}
-	if d.port < 1 || d.port > 65535 {
-		return &net.AddrError{Err: "invalid port", Addr: strconv.Itoa(d.port)}
 	}
 	if d.cfg.localPort < 0 || d.cfg.localPort > 65535 {
 		return &net.AddrError{Err: "invalid local port", Addr: strconv.Itoa(d.cfg.localPort)}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -377,5 +378,20 @@ func TestNoDelay(t *testing.T) {
 		if got := noDelay(t, r.s); got != on {
 			t.Fatalf("NoDelay %v: TCP_NODELAY is %v", on, got)
 		}
+	}
+}
+
+// Connect's errors name host:port, even for port 0 with another bad
+// argument: such an error must not read as ConnectUnix's ("connect unix
+// HOST"), whose errors carry port 0.
+func TestBadArgumentsWithPortZeroMessage(t *testing.T) {
+	l := newLoop(t)
+	r := connect(t, l, context.Background(), "example.com", 0, &tcpclient.Options{Network: "udp"})
+	var e *tcpclient.Error
+	if !errors.As(r.err, &e) {
+		t.Fatalf("got %v, want a *tcpclient.Error", r.err)
+	}
+	if msg := r.err.Error(); !strings.HasPrefix(msg, "tcpclient: connect example.com:0: ") {
+		t.Fatalf("error %q, want it to name example.com:0", msg)
 	}
 }

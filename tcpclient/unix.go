@@ -65,14 +65,24 @@ func (u *unixDial) begin() {
 		}
 	}
 	if ok {
-		u.dead = u.l.CallAt(deadline, func() { u.fail("connect", context.DeadlineExceeded) })
+		u.dead = u.l.CallAt(deadline, func() { u.fail(u.stage(), context.DeadlineExceeded) })
 	}
 	if u.ctx.Done() != nil {
 		u.stop = context.AfterFunc(u.ctx, func() {
-			u.l.Post(func() { u.fail("connect", u.ctx.Err()) })
+			u.l.Post(func() { u.fail(u.stage(), u.ctx.Err()) })
 		})
 	}
 	u.try()
+}
+
+// stage names the step a deadline or cancellation interrupts, as
+// Connect's Error reports it: the TLS handshake once connected, else the
+// connect.
+func (u *unixDial) stage() string {
+	if u.s != nil {
+		return "tls"
+	}
+	return "connect"
 }
 
 // connected takes the stream of a successful connect.

@@ -246,3 +246,38 @@ func TestConnectUnixErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// A deadline that ends during the TLS handshake (a server that accepts and
+// never answers) is reported as the handshake's (Op "tls"), as Connect
+// reports it, not as the connect's.
+func TestConnectUnixTimeoutDuringHandshake(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "silent.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c // held open, silent
+		}
+		close(accepted)
+	}()
+	defer func() {
+		ln.Close()
+		for c := range accepted {
+			c.Close()
+		}
+	}()
+	l := newLoop(t)
+	r := connectUnix(t, l, context.Background(), path, &tcpclient.Options{
+		TLS: &tls.Config{ServerName: "localhost"}, Timeout: 100 * time.Millisecond}, nil)
+	var te *tcpclient.Error
+	if !errors.As(r.err, &te) || !te.Timeout() || !errors.Is(r.err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want a timeout", r.err)
+	}
+	if te.Op != "tls" || te.Host != path {
+		t.Fatalf("got Op %q Host %q, want Op tls on %s", te.Op, te.Host, path)
+	}
+}

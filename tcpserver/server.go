@@ -90,8 +90,9 @@ type Stats struct {
 //
 // Concurrency: Listen, AddListener, Start, Shutdown, Close, Stats, Addrs
 // and Loops are safe from any goroutine (but not from the server's own
-// loops for Shutdown and Close, which wait for them). The Handler and
-// everything it does run on the connection's loop.
+// loops for Shutdown and Close, which wait for them, nor for Listen and
+// AddListener after Start, which wait for the loop that will accept). The
+// Handler and everything it does run on the connection's loop.
 type Server struct {
 	handler Handler
 	opts    Options
@@ -225,8 +226,8 @@ func (s *Server) AddListener(ln *netutil.Listener) error { return s.addListener(
 // loops), or on the next loop in turn if loopIdx is negative.
 func (s *Server) addListener(ln *netutil.Listener, loopIdx int) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return errServerClosed
 	}
 	if loopIdx < 0 {
@@ -234,10 +235,15 @@ func (s *Server) addListener(ln *netutil.Listener, loopIdx int) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.loopOf = append(s.loopOf, loopIdx)
+	var errc <-chan error
 	if s.started {
-		return s.startAccepting(len(s.listeners) - 1)
+		errc = s.startAccepting(len(s.listeners) - 1)
 	}
-	return nil
+	s.mu.Unlock()
+	if errc == nil {
+		return nil
+	}
+	return <-errc
 }
 
 var errServerClosed = errors.New("tcpserver: server closed")
@@ -274,17 +280,19 @@ func (s *Server) Stats() Stats {
 // accepting. It returns at once.
 func (s *Server) Start() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return errServerClosed
 	}
 	if s.started {
+		s.mu.Unlock()
 		return errors.New("tcpserver: already started")
 	}
 	for range s.opts.Loops {
 		l, err := loop.New(s.opts.Loop)
 		if err != nil {
 			s.closeLoopsLocked()
+			s.mu.Unlock()
 			return err
 		}
 		s.loops = append(s.loops, &worker{l: l, conns: make(map[*stream.Stream]bool), done: make(chan error, 1)})
@@ -293,23 +301,33 @@ func (s *Server) Start() error {
 		go func() { w.done <- w.l.Run() }()
 	}
 	s.started = true
+	errcs := make([]<-chan error, len(s.listeners))
 	for i := range s.listeners {
-		if err := s.startAccepting(i); err != nil {
-			return err
+		errcs[i] = s.startAccepting(i)
+	}
+	s.mu.Unlock()
+	var first error
+	for _, errc := range errcs {
+		if err := <-errc; err != nil && first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
-// startAccepting registers listener i on its loop; s.mu is held.
-func (s *Server) startAccepting(i int) error {
+// startAccepting posts the registration of listener i to its loop and
+// returns the channel that gets its result; s.mu is held. Wait for that
+// result after unlocking s.mu: the loop may be running a Handler that
+// calls Addrs or Loops, which need s.mu. (A registration posted under
+// s.mu runs before the acceptors' Stop that Shutdown posts later.)
+func (s *Server) startAccepting(i int) <-chan error {
 	ln := s.listeners[i]
 	w := s.loops[0]
 	if s.opts.ReusePort {
 		w = s.loops[s.loopOf[i]%len(s.loops)]
 	}
 	errc := make(chan error, 1)
-	w.l.Post(func() {
+	err := w.l.Post(func() {
 		a, err := netutil.AddAcceptHandler(w.l, ln, func(fd poller.FD, peer net.Addr) {
 			s.accept(w, fd, peer)
 		}, &netutil.AcceptOptions{Logger: s.opts.Logger, NoPeerAddr: !s.opts.Proxy.Enabled()})
@@ -318,7 +336,10 @@ func (s *Server) startAccepting(i int) error {
 		}
 		errc <- err
 	})
-	return <-errc
+	if err != nil {
+		errc <- err // the loop is closed: nothing would answer
+	}
+	return errc
 }
 
 // takeSlot counts a new connection open, unless MaxConns are open already.

@@ -307,3 +307,45 @@ func TestShutdownHookClosesIdleConnections(t *testing.T) {
 		t.Fatalf("Shutdown with a hook that closes idle connections: %v", err)
 	}
 }
+
+// A Handler may ask its server for its addresses (or loops) while Start is
+// still registering listeners: Start must not hold the server's lock while
+// it waits for the loop that runs the Handler. Here the only loop registers
+// the first listener, then, before it runs the registration of the second,
+// accepts the connection that waited in the first one's backlog: its
+// Handler calls Addrs.
+func TestHandlerCallsAddrsDuringStart(t *testing.T) {
+	got := make(chan int, 1)
+	var srv *tcpserver.Server
+	srv = tcpserver.New(func(s *stream.Stream) {
+		got <- len(srv.Addrs())
+		s.Close()
+	}, &tcpserver.Options{Loops: 1})
+	for range 2 {
+		if err := srv.Listen("127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := net.Dial("tcp", srv.Addrs()[0].String()) // waits in the backlog
+	if err != nil {
+		srv.Close()
+		t.Fatal(err)
+	}
+	defer c.Close()
+	started := make(chan error, 1)
+	go func() { started <- srv.Start() }()
+	select {
+	case n := <-got:
+		if n != 2 {
+			t.Errorf("the Handler saw %d addresses, want 2", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Handler's Addrs never returned: Start held the server's lock while waiting for the Handler's loop")
+	}
+	if err := <-started; err != nil {
+		t.Errorf("Start: %v", err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
