@@ -112,7 +112,8 @@ type Request struct {
 	RawMethod []byte // the method as sent, e.g. "GET" or "PROPFIND"
 	// Target is the request target as sent: origin-form ("/path?q"),
 	// absolute-form ("http://host/path"), authority-form ("host:port",
-	// CONNECT only) or asterisk-form ("*", OPTIONS only).
+	// CONNECT only) or asterisk-form ("*", OPTIONS only). A CONNECT may
+	// also have origin-form (net/rpc's "CONNECT /_goRPC_").
 	Target  []byte
 	Version Version
 	Header  Headers
@@ -225,7 +226,9 @@ func parseVersion(b []byte) (Version, *Error) {
 // but no "#" (a fragment is never part of a target); origin-form
 // ("/..."), absolute-form ("scheme://authority..."), authority-form
 // ("host:port") for CONNECT and for CONNECT only, asterisk-form ("*") for
-// OPTIONS only.
+// OPTIONS only. CONNECT also takes origin-form, a path: net/rpc's HTTP
+// transport sends "CONNECT /_goRPC_", and net/http takes it; it is no
+// proxy's tunnel request, and with no body allowed it frames the same.
 func checkTarget(m Method, t []byte) *Error {
 	for _, c := range t {
 		if !targetByte[c] {
@@ -234,8 +237,8 @@ func checkTarget(m Method, t []byte) *Error {
 	}
 	switch {
 	case m == MethodConnect:
-		if !validAuthorityForm(t) {
-			return newError(CodeBadTarget, "CONNECT target is not host:port")
+		if t[0] != '/' && !validAuthorityForm(t) {
+			return newError(CodeBadTarget, "CONNECT target is neither host:port nor a path")
 		}
 	case t[0] == '/':
 	case len(t) == 1 && t[0] == '*':

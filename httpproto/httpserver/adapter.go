@@ -210,7 +210,7 @@ func newNetHTTPRequest(r *Request) (*http.Request, *nhBody, error) {
 	target := string(r.Target)
 	var u *url.URL
 	var err error
-	if r.Method == httpproto.MethodConnect {
+	if r.Method == httpproto.MethodConnect && !strings.HasPrefix(target, "/") {
 		// An authority ("host:port") goes in URL.Host, as net/http has it:
 		// parsed alone, "www.example.com:443" would read as a scheme and
 		// an opaque part, leaving URL.Host empty.

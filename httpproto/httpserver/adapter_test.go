@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/http/httputil"
+	"net/rpc"
 	"net/textproto"
 	"net/url"
 	"os"
@@ -2452,5 +2453,40 @@ func TestNetHTTPGoexitDoesNotCompleteResponse(t *testing.T) {
 	want := diffFull(t, ts.Listener.Addr().String(), req, "GET")
 	if got := diffFull(t, addr, req, "GET"); got != want || !strings.HasSuffix(got, "closed") {
 		t.Errorf("\nnet/http %s\ngale     %s", want, got)
+	}
+}
+
+// Arith is the net/rpc service of TestNetHTTPServesNetRPC.
+type Arith struct{}
+
+// Add sets *sum to the sum of the two numbers.
+func (Arith) Add(args [2]int, sum *int) error { *sum = args[0] + args[1]; return nil }
+
+// TestNetHTTPServesNetRPC serves net/rpc's HTTP transport, whose client
+// opens with "CONNECT /_goRPC_ HTTP/1.0" (a path, not host:port, and bare
+// LF line ends) and whose handler hijacks the connection, as net/http
+// serves it.
+func TestNetHTTPServesNetRPC(t *testing.T) {
+	rs := rpc.NewServer()
+	if err := rs.Register(Arith{}); err != nil {
+		t.Fatal(err)
+	}
+	_, addr := start(t, NetHTTP(rs), nil)
+	c, err := rpc.DialHTTPPath("tcp", addr, rpc.DefaultRPCPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 3 {
+		var sum int
+		call := c.Go("Arith.Add", [2]int{i, 40}, &sum, nil)
+		select {
+		case <-call.Done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("rpc call timed out")
+		}
+		if call.Error != nil || sum != i+40 {
+			t.Fatalf("Arith.Add(%d, 40) = %d, %v", i, sum, call.Error)
+		}
 	}
 }
