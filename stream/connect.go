@@ -12,10 +12,14 @@ import (
 // (ECONNREFUSED, a timeout the caller imposed with Close, ...), after
 // which the stream is closed (closing the stream while it connects also
 // ends it that way). Writes made before the connect completes
-// are queued and sent after it, and cb runs before their callbacks.
+// are queued and sent after it, and cb runs before their callbacks. cb
+// may be nil (writes and reads learn of a failure).
 func (s *Stream) Connect(addr netip.AddrPort, cb func(err error)) error {
 	if s.flags&fClosed != 0 {
 		return s.closedErr()
+	}
+	if cb == nil {
+		cb = func(error) {}
 	}
 	err := sysConnect(s.fd, addr)
 	switch {

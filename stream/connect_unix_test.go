@@ -449,3 +449,41 @@ func TestEmptyWriteDuringPendingConnectFailsOnClose(t *testing.T) {
 		t.Fatalf("connect callback %v, write callback %v: want ErrClosed for both", connErr, writeErr)
 	}
 }
+
+// Connect with a nil callback: the writes queued meanwhile are sent once
+// connected, instead of the connect's end panicking and closing the stream.
+func TestConnectNilCallback(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 5)
+		n, _ := io.ReadFull(c, buf)
+		got <- string(buf[:n])
+	}()
+	l := newLoop(t)
+	s := dialStream(t, l)
+	var wErr error
+	testloop.Run(t, l, func(done func()) {
+		if err := s.Connect(ln.Addr().(*net.TCPAddr).AddrPort(), nil); err != nil {
+			t.Fatal(err)
+		}
+		s.Write([]byte("ping!"), func(err error) { wErr = err; done() })
+	})
+	if wErr != nil {
+		t.Fatalf("write after a Connect with a nil callback: %v", wErr)
+	}
+	if v := <-got; v != "ping!" {
+		t.Fatalf("server got %q", v)
+	}
+}

@@ -207,9 +207,19 @@ func (s *Stream) closeWith(cause error) {
 	}
 	s.interest = poller.None
 	if s.x != nil && s.x.tls != nil {
-		s.x.tls.shut()
+		t := s.x.tls
+		t.shut()
 		if s.flags&fHandshake != 0 {
-			s.failHeldWritesAtClose(s.x.tls)
+			if cb := t.cb; cb != nil {
+				// Closed during the handshake: its callback learns it now,
+				// as Tornado fails the handshake future at close, before
+				// the close callback, not once the handshake goroutine
+				// (maybe held in a GetCertificate) is done.
+				t.cb = nil
+				err := s.closedErr()
+				s.l.Post(func() { cb(err) })
+			}
+			s.failHeldWritesAtClose(t)
 		}
 	}
 	if s.flags&fConnecting != 0 {

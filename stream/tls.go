@@ -53,15 +53,21 @@ type pendingWrite struct {
 // StartTLS starts TLS on the stream, as a server or a client, and calls cb
 // on the loop when the handshake is done (nil) or failed (the handshake's
 // own error, e.g. a certificate verification error; the stream is then
-// closed). A client verifies the server's certificate unless config says
-// otherwise; set config.ServerName (SNI and verification) and NextProtos
-// (ALPN) as crypto/tls documents. Bytes already buffered (a ClientHello
-// that arrived behind a PROXY header, say) are fed to TLS; what the peer
-// sends while the handshake runs is held to Options.MaxBufferSize, as
-// reads are (beyond it the stream closes with ErrBufferFull). Reads may be
-// started at once: they complete once the handshake is done and data
-// arrives; writes made during the handshake are sent after it. StartTLS
-// fails with ErrNotIdle while a read or write is pending.
+// closed); if the stream is closed first, cb gets a *ClosedError, before
+// the close callback runs. A client verifies the server's certificate
+// unless config says otherwise; set config.ServerName (SNI and
+// verification) and NextProtos (ALPN) as crypto/tls documents. Bytes
+// already buffered (a ClientHello that arrived behind a PROXY header,
+// say) are fed to TLS; what the peer sends while the handshake runs is
+// held to Options.MaxBufferSize (but at least 64 KiB, room for a
+// handshake flight), as reads are (beyond it the stream closes with
+// ErrBufferFull). Reads may be started at once: they complete once the
+// handshake is done and data arrives; writes made during the handshake are
+// sent after it. StartTLS fails with ErrNotIdle while a read or write is
+// pending.
+//
+// cb may be nil, for a caller that only reads and writes (a failed
+// handshake still closes the stream, which they learn).
 //
 // TLS 1.2 renegotiation is not supported: config.Renegotiation is taken as
 // tls.RenegotiateNever, so a peer's renegotiation request is refused and
@@ -77,6 +83,9 @@ func (s *Stream) StartTLS(config *tls.Config, server bool, cb func(err error)) e
 	}
 	if s.rd.kind != rNone || s.wq.pending() > 0 || s.flags&(fConnecting|fTLS|fHandshake) != 0 {
 		return ErrNotIdle
+	}
+	if cb == nil {
+		cb = func(error) {}
 	}
 	t := &tlsState{s: s, handshaking: true, cb: cb, wake: make(chan struct{}, 1)}
 	if buf := s.Buffered(); len(buf) > 0 {
@@ -134,12 +143,12 @@ func (s *Stream) feedHandshake() {
 			return
 		}
 		t.mu.Lock()
-		if err == nil && n > 0 && len(t.in)+n > s.o.maxBuffer {
+		if limit := max(s.o.maxBuffer, minHandshakeInput); err == nil && n > 0 && len(t.in)+n > limit {
 			// The handshake goroutine is not keeping up (it may be
 			// waiting on a GetCertificate): hold the peer to the read
 			// buffer's cap, as any read is.
 			t.mu.Unlock()
-			slog.Error("gale/stream: reached maximum read buffer size during TLS handshake, closing connection", "max", s.o.maxBuffer, "peer", s.RemoteAddr())
+			slog.Error("gale/stream: reached maximum read buffer size during TLS handshake, closing connection", "max", limit, "peer", s.RemoteAddr())
 			s.closeWith(ErrBufferFull)
 			return
 		}
@@ -159,6 +168,13 @@ func (s *Stream) feedHandshake() {
 		}
 	}
 }
+
+// minHandshakeInput is the least ciphertext a handshake may have waiting,
+// whatever Options.MaxBufferSize says: the cap bounds plaintext, and a
+// handshake flight (a ClientHello with post-quantum key shares, a
+// certificate chain) is often larger than a small cap while it arrives in
+// one read. crypto/tls holds a handshake message of up to 64 KiB anyway.
+const minHandshakeInput = 64 << 10
 
 // failHeldWrites tells the writes held during a handshake that ended with
 // the stream closed: each callback gets the closed error, as for any write
@@ -202,7 +218,7 @@ func (s *Stream) finishHandshake(err error) {
 	t.cb = nil
 	switch {
 	case s.flags&fClosed != 0:
-		cb(s.closedErr())
+		// Closed during the handshake: closeWith told cb already.
 		s.failHeldWrites(t)
 	case err != nil:
 		if !quietErr(err) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {

@@ -65,3 +65,40 @@ func TestTLSHandshakeInputBoundedByMaxBufferSize(t *testing.T) {
 		t.Fatalf("server closed with %v, want ErrBufferFull", closeErr)
 	}
 }
+
+// A small MaxBufferSize bounds plaintext, as in Tornado, where it does not
+// apply to the TLS handshake at all: a handshake flight larger than the
+// cap (a ClientHello, a certificate) arriving in one read must not close
+// the stream, and records larger than the cap still read afterwards.
+func TestTLSHandshakeWithSmallMaxBufferSize(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	const maxBuf = 256
+	cli, srv := pair(t, l, &stream.Options{MaxBufferSize: maxBuf})
+	hello := clientHello(t)
+	if len(hello) <= maxBuf {
+		t.Fatalf("a ClientHello of %d bytes: not larger than the cap %d", len(hello), maxBuf)
+	}
+	var srvErr, cliErr, readErr error
+	var got []byte
+	testloop.Run(t, l, func(done func()) {
+		srv.StartTLS(ss.Server, true, func(err error) { srvErr = err })
+		cli.StartTLS(ss.Client("localhost"), false, func(err error) { cliErr = err })
+		cli.Write(make([]byte, 1000), nil) // held, then one record
+		var next func()
+		next = func() {
+			srv.ReadBytes(200, false, func(data []byte, err error) {
+				if got = append(got, data...); err != nil || len(got) == 1000 {
+					readErr = err
+					done()
+					return
+				}
+				next()
+			})
+		}
+		next()
+	})
+	if srvErr != nil || cliErr != nil || readErr != nil || len(got) != 1000 {
+		t.Fatalf("MaxBufferSize %d: server handshake %v, client handshake %v; read %d bytes, %v", maxBuf, srvErr, cliErr, len(got), readErr)
+	}
+}

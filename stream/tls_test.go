@@ -822,3 +822,86 @@ func TestTLSHandshakeCutShortIsQuiet(t *testing.T) {
 		t.Fatalf("logged a warning for a peer's ragged close:\n%s", logs)
 	}
 }
+
+// Closing a stream whose TLS handshake is still running tells the
+// StartTLS callback (a *ClosedError) before the close callback, as Tornado
+// fails the handshake future before it schedules the close callback, and
+// without waiting for the handshake goroutine (here held in
+// GetCertificate until the close callback runs).
+func TestTLSCloseDuringHandshakeTellsHandshakeBeforeCloseCallback(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	cli, srv := pair(t, l, nil)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	cfg := ss.Server.Clone()
+	entered := make(chan struct{}, 1)
+	cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+		entered <- struct{}{}
+		<-release
+		return &ss.Server.Certificates[0], nil
+	}
+	cfg.Certificates = nil
+	var order []string
+	var hsErr error
+	testloop.Run(t, l, func(done func()) {
+		record := func(what string) {
+			if order = append(order, what); len(order) == 2 {
+				done()
+			}
+		}
+		srv.SetCloseCallback(func(error) {
+			record("close")
+			unblock()
+		})
+		if err := srv.StartTLS(cfg, true, func(err error) {
+			hsErr = err
+			record("handshake")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		cli.StartTLS(ss.Client("localhost"), false, func(error) {})
+		go func() {
+			select {
+			case <-entered:
+				l.Post(srv.Close)
+			case <-release:
+			}
+		}()
+	})
+	if strings.Join(order, " ") != "handshake close" {
+		t.Fatalf("callbacks ran in the order %v; the StartTLS callback must come before the close callback", order)
+	}
+	if !errors.Is(hsErr, stream.ErrClosed) {
+		t.Fatalf("handshake callback: %v, want a *ClosedError", hsErr)
+	}
+}
+
+// StartTLS with a nil callback (the caller only reads and writes, which
+// wait for the handshake): the handshake's end must not panic and close
+// the stream.
+func TestStartTLSNilCallback(t *testing.T) {
+	ss := selfSigned(t)
+	l := newLoop(t)
+	cli, srv := pair(t, l, nil)
+	var got string
+	var gotErr error
+	testloop.Run(t, l, func(done func()) {
+		if err := srv.StartTLS(ss.Server, true, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := cli.StartTLS(ss.Client("localhost"), false, nil); err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, cli, "hello")
+		srv.ReadBytes(5, false, func(data []byte, err error) {
+			got, gotErr = string(data), err
+			done()
+		})
+	})
+	if got != "hello" || gotErr != nil {
+		t.Fatalf("read %q, %v; want \"hello\"", got, gotErr)
+	}
+}
