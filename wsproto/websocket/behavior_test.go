@@ -1296,3 +1296,86 @@ func TestKeepaliveClosesDeadPeerWhileReadingHeld(t *testing.T) {
 		t.Fatalf("closed after %v", d)
 	}
 }
+
+// A peer that closes TCP while a pong check is due: when its end of file and
+// the check are handled in the same loop turn (the stream closed, OnClose
+// not yet run), OnClose reports what happened: the peer's end of file. The
+// check used to run on the closed stream and overwrite the cause with
+// ErrPingTimeout.
+func TestPeerEOFBeforePongCheck(t *testing.T) {
+	const iv = 250 * time.Millisecond
+	addr, recs := abServer(t, &ServerOptions{Config: Config{PingInterval: iv}})
+	rc := dialRaw(t, addr)
+	rc.open()
+	rec := <-recs
+	c := <-rec.opened
+	f, err := rc.readFrame()
+	if err != nil || f.op != wsproto.OpPing {
+		t.Fatalf("want the keepalive ping, got %v %v", f.op, err)
+	}
+	pinged := time.Now() // the pong check is due at most iv later
+	// Hold the server's loop while the peer closes and the check comes
+	// due, so that the next turn handles both: the end of file first (ready
+	// descriptors go before due timers), then the check.
+	held, release := make(chan struct{}), make(chan struct{})
+	armed := false
+	if err := c.Loop().Post(func() { armed = c.timerKind == timerPong; close(held); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	if !armed {
+		close(release)
+		t.Skip("the loop was held only after the pong check (a very slow machine): nothing to test")
+	}
+	rc.c.Close()
+	// Waiting out a deadline, not synchronising: a loaded machine only
+	// waits longer, which the test does not mind.
+	time.Sleep(time.Until(pinged.Add(2 * iv)))
+	close(release)
+	e := rec.waitClose(t)
+	if e.Err != io.EOF || e.Code != wsproto.CloseAbnormal || e.Local {
+		t.Errorf("OnClose %+v (Err %v), want the peer's end of file", e, e.Err)
+	}
+}
+
+// The same for the close timeout: a peer that resets the connection while
+// our Close frame awaits its answer, handled in the turn the close timeout
+// comes due, is reported as the reset it was. The timeout used to run on
+// the closed stream and report ErrCloseTimeout.
+func TestPeerResetBeforeCloseTimeout(t *testing.T) {
+	const timeout = 250 * time.Millisecond
+	recs := make(chan *recorder, 1)
+	addr := startServer(t, &ServerOptions{Config: Config{CloseTimeout: timeout}}, func() Handler {
+		r := newRecorder()
+		recs <- r
+		return &opener{recorder: r, f: func(c *Conn) { c.Close(4000, "bye") }}
+	})
+	rc := dialRaw(t, addr)
+	rc.open()
+	rec := <-recs
+	c := <-rec.opened
+	if code, _ := rc.expectClose(); code != 4000 {
+		t.Fatalf("close %d", code)
+	}
+	sent := time.Now() // the close timeout is due at most timeout later
+	held, release := make(chan struct{}), make(chan struct{})
+	armed := false
+	if err := c.Loop().Post(func() { armed = c.timerKind == timerClose; close(held); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	if !armed {
+		close(release)
+		t.Skip("the loop was held only after the close timeout (a very slow machine): nothing to test")
+	}
+	rc.c.(*net.TCPConn).SetLinger(0) // close with a reset
+	rc.c.Close()
+	// Waiting out a deadline, as above.
+	time.Sleep(time.Until(sent.Add(2 * timeout)))
+	close(release)
+	e := rec.waitClose(t)
+	// (The reset's error is the platform's: ECONNRESET, WSAECONNRESET.)
+	if e.Err == nil || errors.Is(e.Err, ErrCloseTimeout) || e.Code != wsproto.CloseAbnormal || !e.Local {
+		t.Errorf("OnClose %+v (Err %v), want the peer's reset", e, e.Err)
+	}
+}

@@ -283,6 +283,9 @@ func (d *dialer) onData(buf []byte, rerr error) {
 		d.fail(&HandshakeError{Reason: "connection closed before the handshake's answer", Err: transportCause(rerr)})
 		return
 	}
+	// The interim (1xx) heads parsed are done with: the parser expects
+	// what follows them, not the same bytes again, at its next call.
+	d.st.Consume(used)
 	d.read()
 }
 

@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/gale-io/gale/httpproto"
+	"github.com/gale-io/gale/stream"
+	"github.com/gale-io/gale/tcpclient"
+	"github.com/gale-io/gale/wsproto"
 )
 
 // A Sec-WebSocket-Protocol field given in DialOptions.Header (Subprotocols
@@ -80,4 +83,32 @@ func TestDialURLCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An interim 1xx answer before the 101 (a 100 Continue, a 103 Early
+// Hints) is skipped, however the answer is split across reads: the bytes
+// of the interim head are consumed before the parser is called again. Dial
+// used to feed them to the parser a second time when the 101's head was
+// still incomplete, and failed with "malformed response". A 16-byte read
+// chunk makes the split certain.
+func TestDialInterimResponseSplit(t *testing.T) {
+	l := clientLoop(t)
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+		hello := wsproto.AppendFrame(nil, true, false, wsproto.OpText, false, [4]byte{}, []byte("hello"))
+		io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"+
+			accept101(req, "X-Extra: one\r\n")+string(hello))
+		io.Copy(io.Discard, br)
+	})
+	rec := newRecorder()
+	rec.noEcho = true
+	opts := &DialOptions{TCP: &tcpclient.Options{Stream: &stream.Options{ReadChunkSize: 16}}}
+	c, err := dialSync(t, l, url, rec, opts)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	if m := rec.waitMsg(t); m.op != wsproto.OpText || string(m.data) != "hello" {
+		t.Errorf("first message %v %q, want the server's hello", m.op, m.data)
+	}
+	onLoop(t, l, func() { c.Abort() })
+	rec.waitClose(t)
 }

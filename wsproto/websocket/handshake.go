@@ -102,6 +102,12 @@ func negotiate(r *upgradeRequest, o *ServerOptions) upgradeAnswer {
 	if len(r.version) != 1 || strings.TrimSpace(r.version[0]) != "13" {
 		return bad(426, "Unsupported WebSocket version: only 13 is supported")
 	}
+	if strings.TrimSpace(r.host) == "" {
+		// RFC 6455 section 4.2.1: the Host field names the server's
+		// authority. HTTP/1.1 lets it be empty (RFC 9112 section 3.2);
+		// a handshake may not, and Tornado answers 400 too.
+		return bad(400, "Missing/Invalid WebSocket headers: Host")
+	}
 	if len(r.key) != 1 || !wsproto.ValidClientKey(strings.TrimSpace(r.key[0])) {
 		return bad(400, "Missing/Invalid WebSocket headers: Sec-WebSocket-Key")
 	}

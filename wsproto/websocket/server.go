@@ -21,14 +21,15 @@ import (
 // It checks the request: a GET (else 405), HTTP/1.1, Upgrade: websocket
 // and Connection: upgrade (else 400), the Origin against
 // opts.CheckOrigin (else 403), Sec-WebSocket-Version 13 (else 426 with
-// Sec-WebSocket-Version: 13) and a valid Sec-WebSocket-Key (else 400). A
-// failed check is answered, the response finished (with Connection: close)
-// and a *HandshakeError returned. Otherwise it selects the subprotocol,
-// negotiates permessage-deflate if opts.Compression is set (an offer with
-// unknown parameters is declined and the next one considered), sends the
-// 101 with opts.Header's extra fields, and takes the stream over
-// (ResponseWriter.Detach): w and r must not be used again. Bytes the client
-// sent right after the request are read first.
+// Sec-WebSocket-Version: 13), a non-empty Host and a valid
+// Sec-WebSocket-Key (else 400). A failed check is answered, the response
+// finished (with Connection: close) and a *HandshakeError returned.
+// Otherwise it selects the subprotocol, negotiates permessage-deflate if
+// opts.Compression is set (an offer with unknown parameters is declined
+// and the next one considered), sends the 101 with opts.Header's extra
+// fields, and takes the stream over (ResponseWriter.Detach): w and r must
+// not be used again. Bytes the client sent right after the request are
+// read first.
 //
 // h.OnOpen runs on a later turn of the loop, then reading starts; the
 // returned Conn may be written to at once.

@@ -334,3 +334,53 @@ func TestUpgradeHTTPWrappedWriter(t *testing.T) {
 		t.Errorf("error %v, want ErrNotHijackable", err)
 	}
 }
+
+// A handshake whose Host field is empty is refused with 400, through
+// Upgrade and UpgradeHTTP alike: RFC 6455 section 4.2.1 wants the server's
+// authority there, and Tornado answers "Missing/Invalid WebSocket headers"
+// (HTTP/1.1 itself allows an empty Host, so the HTTP layer lets it pass).
+// Both used to upgrade.
+func TestHandshakeEmptyHost(t *testing.T) {
+	rec := newRecorder()
+	errs := make(chan error, 1)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		_, err := UpgradeHTTP(w, r, rec, nil)
+		errs <- err
+	})
+	servers := []struct {
+		name string
+		addr string
+	}{
+		{"Upgrade", startHTTP(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+			_, err := Upgrade(w, r, rec, nil)
+			errs <- err
+		})},
+		{"UpgradeHTTP", startHTTP(t, httpserver.NetHTTP(mux))},
+	}
+	req := strings.Replace(upgradeRequestText(), "Host: example.com\r\n", "Host:\r\n", 1)
+	for _, s := range servers {
+		t.Run(s.name, func(t *testing.T) {
+			rc := dialRaw(t, s.addr)
+			resp := rc.handshake(req, nil)
+			io.Copy(io.Discard, resp.Body)
+			if resp.StatusCode != 400 {
+				t.Errorf("status %d for an empty Host, want 400", resp.StatusCode)
+			}
+			var he *HandshakeError
+			if err := <-errs; !errors.As(err, &he) || he.Status != 400 {
+				t.Errorf("error %v, want a HandshakeError with status 400", err)
+			}
+			if resp.StatusCode == 101 {
+				rc.send(frame(true, false, wsproto.OpClose, nil))
+				rc.expectClose()
+				rec.waitClose(t)
+			}
+		})
+	}
+	select {
+	case <-rec.opened:
+		t.Error("a handshake without Host opened a connection")
+	default:
+	}
+}

@@ -52,7 +52,7 @@ func (c *Conn) onTimer() {
 	c.timerKind = timerNone
 	switch k {
 	case timerPing:
-		if c.state != stOpen {
+		if c.Closed() {
 			return
 		}
 		c.pingAt = c.clock()
@@ -68,7 +68,9 @@ func (c *Conn) onTimer() {
 			c.startTimer(timerPing, c.cfg.pingInterval())
 		}
 	case timerPong:
-		if c.state != stOpen {
+		if c.Closed() {
+			// (A stream closed this turn, OnClose not yet run: the peer's
+			// end of file, say, which the cause already tells.)
 			return
 		}
 		if c.pongAt < c.pingAt {
@@ -85,8 +87,8 @@ func (c *Conn) onTimer() {
 		}
 		c.startTimer(timerPing, max(0, c.pingAt+c.cfg.pingInterval()-c.clock()))
 	case timerClose:
-		if c.state == stClosed {
-			return
+		if c.state == stClosed || c.s.Closed() {
+			return // OnClose follows with what closed the stream
 		}
 		if c.cause() == nil && c.flags&fCloseRcvd == 0 {
 			c.ext().err = ErrCloseTimeout
