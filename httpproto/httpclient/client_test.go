@@ -12,7 +12,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gale-io/gale/httpproto"
 	"github.com/gale-io/gale/httpproto/httpclient"
 )
 
@@ -309,5 +311,83 @@ func TestTLSOffersOnlyHTTP11(t *testing.T) {
 	}
 	if r.Status != 200 || string(r.Body) != "HTTP/1.1" {
 		t.Fatalf("%d %q, want 200 HTTP/1.1", r.Status, r.Body)
+	}
+}
+
+// A request body written in pieces (a BodyProducer) must not wait for the
+// server's delayed ACK before each piece: connections set TCP_NODELAY, as
+// Tornado's simple client and net/http do. With Nagle's algorithm on, every
+// such request on a pooled connection stalled about 40 ms (the delayed-ACK
+// timer); the fastest of several is taken, so load cannot fail the test.
+func TestProducedBodyNotHeldByNagle(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Write(body)
+	})
+	e := newEnv(t, nil)
+	e.mustDo(&httpclient.Request{URL: srv.URL}) // a pooled connection past TCP's quick ACKs
+	prod := func(w *httpclient.BodyWriter) {
+		var next func(n int)
+		next = func(n int) {
+			if n == 0 {
+				w.End(nil)
+				return
+			}
+			w.Write([]byte("piece,"), func(err error) {
+				if err == nil {
+					next(n - 1)
+				}
+			})
+		}
+		next(3)
+	}
+	fastest := time.Hour
+	for range 5 {
+		start := time.Now()
+		r := e.mustDo(&httpclient.Request{Method: "PUT", URL: srv.URL, BodyProducer: prod})
+		fastest = min(fastest, time.Since(start))
+		if string(r.Body) != "piece,piece,piece," {
+			t.Fatalf("body %q", r.Body)
+		}
+	}
+	if fastest >= 30*time.Millisecond {
+		t.Fatalf("the fastest of 5 produced uploads took %v: small writes wait for delayed ACKs (no TCP_NODELAY)", fastest)
+	}
+}
+
+// TestResponseTransferCodingRefused: a response body framed with a transfer
+// coding other than chunked (gzip, chunked; or gzip alone, read to the
+// close) fails with CodeUnsupportedTransferEncoding, as net/http refuses
+// it, instead of handing out the still-coded bytes as the content; a
+// response without a body, whatever its field says, is fine.
+func TestResponseTransferCodingRefused(t *testing.T) {
+	for _, c := range []struct{ name, resp, method string }{
+		{"gzip then chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "GET"},
+		{"gzip alone", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc", "GET"},
+		{"two lines", "HTTP/1.1 200 OK\r\nTransfer-Encoding: x-custom\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "GET"},
+		{"no body: HEAD", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "HEAD"},
+		{"chunked, any case", "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "GET"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url := rawServer(t, func(conn net.Conn) {
+				if _, err := readHead(conn); err != nil {
+					return
+				}
+				io.WriteString(conn, c.resp)
+				conn.Close()
+			})
+			e := newEnv(t, nil)
+			r, err := e.do(&httpclient.Request{URL: url, Method: c.method})
+			if strings.HasPrefix(c.name, "no body") || strings.HasPrefix(c.name, "chunked") {
+				if err != nil || r.Status != 200 {
+					t.Fatalf("%v %v", r, err)
+				}
+				return
+			}
+			var he *httpproto.Error
+			if !errors.As(err, &he) || he.Code != httpproto.CodeUnsupportedTransferEncoding {
+				t.Fatalf("got %v, %v; want CodeUnsupportedTransferEncoding", r, err)
+			}
+		})
 	}
 }

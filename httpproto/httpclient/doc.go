@@ -43,10 +43,10 @@
 // (but for HEAD), and a 301 or 302 answering a POST, become a GET without
 // a body (Content-Length, Content-Type, Content-Encoding,
 // Transfer-Encoding and Expect dropped); the others keep method and body, unless the
-// body came from a producer, which cannot be replayed: then the redirect
-// is the response. A redirect to another origin drops Authorization,
-// Cookie and the request's credentials. A Proxy-Authorization in the
-// request's header goes only where its first hop went: to that proxy
+// body came from a producer that was already called, which cannot be
+// replayed: then the redirect is the response. A redirect to another
+// origin drops Authorization, Cookie and the request's credentials. A
+// Proxy-Authorization in the request's header goes only where its first hop went: to that proxy
 // (on the CONNECT for https), on every hop through it, or, sent
 // directly, to the same origin. Past
 // MaxRedirects the last redirect is the response (Response.RedirectLimit,
@@ -69,9 +69,10 @@
 // a request next takes it), one idle beyond Options.IdleTimeout (90 s) is
 // closed, and at most Options.MaxIdlePerHost are kept per key. A request
 // that fails on a reused connection before any response byte arrived is
-// retried once on a new connection if its method is idempotent and its
-// body can be replayed (as net/http does; each redirect hop once). The
-// retry is the same attempt: its request timeout and the response's
+// retried once on a new connection if its method is idempotent (or it
+// carries an Idempotency-Key field) and its body can be replayed: bytes,
+// or a producer not called yet (as net/http does; each redirect hop once).
+// The retry is the same attempt: its request timeout and the response's
 // RequestTime count from the first connection's start, so a retried
 // request never gets twice the time.
 //

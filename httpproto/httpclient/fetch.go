@@ -299,7 +299,10 @@ func (f *fetch) attach(pc *pconn) {
 // dial opens a connection: to the Unix socket, the proxy or the host.
 func (f *fetch) dial() {
 	cfg := &f.c.cfg
-	opts := &tcpclient.Options{Resolver: cfg.Resolver, LocalAddr: cfg.LocalAddr, NoDelay: cfg.NoDelay, Stream: cfg.Stream}
+	// TCP_NODELAY always, as Tornado's simple client and net/http set it:
+	// otherwise each piece of a produced body written after the head waits
+	// for the server's delayed ACK (40 ms).
+	opts := &tcpclient.Options{Resolver: cfg.Resolver, LocalAddr: cfg.LocalAddr, NoDelay: true, Stream: cfg.Stream}
 	var ctx context.Context
 	ctx, f.cancelDial = context.WithCancel(context.Background())
 	hop := f.hop
@@ -440,7 +443,11 @@ func (f *fetch) ready() {
 		}
 		target = u.String()
 	}
-	out, err := pc.enc.AppendRequestHead(pc.out[:0], f.method, target, h, size, true)
+	// Without pooling, "Connection: close" unless the request has a
+	// Connection field, as Tornado sends it: the server closes after its
+	// response instead of waiting for another request.
+	keepAlive := f.c.cfg.MaxIdlePerHost >= 0 || h.Has("Connection")
+	out, err := pc.enc.AppendRequestHead(pc.out[:0], f.method, target, h, size, keepAlive)
 	if err != nil {
 		f.fail(&Error{Op: "request", URL: f.urlString(), Err: err})
 		return
@@ -477,7 +484,7 @@ func (f *fetch) ready() {
 // produce starts the producer ready posted, unless the hop ended (or its
 // answer came) meanwhile.
 func (f *fetch) produce() {
-	if !f.live(f.produceHop) || f.state != stSending || f.pc == nil || f.producer == nil || f.bodyStart || f.waitCont {
+	if !f.live(f.produceHop) || f.state != stSending || f.pc == nil || f.producer == nil || f.bodyStart || f.waitCont || f.following {
 		return
 	}
 	f.startProducer()
@@ -606,6 +613,9 @@ func (f *fetch) event(pc *pconn, ev httpproto.Event) bool {
 			return true
 		}
 		f.head(r)
+		if f.done {
+			return false // head refused the response
+		}
 	case httpproto.BodyData:
 		switch {
 		case f.following:
@@ -665,6 +675,15 @@ func (f *fetch) head(r *httpproto.Response) {
 	f.resp = resp
 	f.following = f.shouldFollow(resp)
 	if f.following {
+		return
+	}
+	if c := otherTransferCoding(r); c != "" {
+		// The parser framed the body (de-chunked it, or reads it to the
+		// close) but left that coding on it: handing it out as the
+		// content would be a silent corruption. net/http refuses such a
+		// response too.
+		f.fail(&Error{Op: "read", URL: f.urlString(), Err: &httpproto.Error{Code: httpproto.CodeUnsupportedTransferEncoding,
+			Detail: "response transfer coding " + strconv.Quote(c) + " (only chunked is supported)"}})
 		return
 	}
 	if f.decompress && isGzip(&resp.Header) {
@@ -739,12 +758,14 @@ func (f *fetch) complete(pc *pconn) {
 
 // connFailed handles a connection that failed under the hop: a request
 // that a pooled connection failed before any response byte is retried
-// once on a new connection, if it can be replayed and is idempotent.
+// once on a new connection, if it can be replayed and is idempotent. A
+// produced body can be replayed until its producer is called (as while it
+// waits for 100 Continue): nothing of it was consumed yet.
 func (f *fetch) connFailed(op string, err error) {
 	if f.done {
 		return
 	}
-	if f.reused && !f.gotByte && !f.retried && f.producer == nil && idempotent(f.method) {
+	if f.reused && !f.gotByte && !f.retried && (f.producer == nil || !f.bodyStart) && f.idempotent() {
 		f.retried = true
 		f.forceNew = true
 		f.endHop()
@@ -770,12 +791,15 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-func idempotent(m string) bool {
-	switch m {
+// idempotent reports whether the request may be sent twice: its method
+// is idempotent (RFC 9110 section 9.2.2), or, as net/http has it, it
+// carries an Idempotency-Key (or X-Idempotency-Key) field.
+func (f *fetch) idempotent() bool {
+	switch f.method {
 	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
 		return true
 	}
-	return false
+	return f.header.Has("Idempotency-Key") || f.header.Has("X-Idempotency-Key")
 }
 
 func (f *fetch) queueExpired() {
@@ -841,6 +865,22 @@ func (f *fetch) deliver() {
 	f.cb, f.outResp, f.outErr = nil, nil, nil
 	cb(resp, err)
 	f.c.recycle(f)
+}
+
+// otherTransferCoding returns the first transfer coding other than chunked
+// of a response that has a body, or "".
+func otherTransferCoding(r *httpproto.Response) string {
+	if !r.Chunked && !r.CloseDelimited {
+		return ""
+	}
+	for _, v := range r.Header.Values("Transfer-Encoding") {
+		for c := range strings.SplitSeq(v, ",") {
+			if c = strings.TrimSpace(c); !strings.EqualFold(c, "chunked") {
+				return c
+			}
+		}
+	}
+	return ""
 }
 
 // isGzip reports a Content-Encoding of gzip (or x-gzip) alone.

@@ -22,7 +22,10 @@ func (f *fetch) requestHeader() *httpproto.Headers {
 	if !h.Has("User-Agent") {
 		h.Add("User-Agent", f.c.cfg.UserAgent)
 	}
-	if f.decompress && !h.Has("Accept-Encoding") {
+	// Not for a Range request (net/http's rule, golang.org/issue/8923): a
+	// server that compresses before it cuts the range sends a piece of a
+	// gzip stream, which cannot be decompressed.
+	if f.decompress && !h.Has("Accept-Encoding") && !h.Has("Range") {
 		h.Add("Accept-Encoding", "gzip")
 	}
 	if !h.Has("Authorization") {

@@ -90,8 +90,6 @@ type Options struct {
 	// LocalAddr, if valid, is the source address of every connection
 	// (Tornado's network_interface, as an IP literal).
 	LocalAddr netip.Addr
-	// NoDelay sets TCP_NODELAY on every connection. Default false.
-	NoDelay bool
 	// Stream configures every connection's stream (its MaxBufferSize must
 	// hold a response head). Default nil: stream's defaults, except that
 	// reading never pauses while the request waits to be written
@@ -107,7 +105,8 @@ type Options struct {
 	Proxy func(target httpproto.URL) (string, error)
 	// MaxIdlePerHost caps the idle keep-alive connections kept per pool key.
 	// Default MaxClients; negative turns pooling off (Tornado's simple
-	// client: one connection per request).
+	// client: one connection per request, each request saying
+	// "Connection: close").
 	MaxIdlePerHost int
 	// IdleTimeout closes a pooled connection idle this long. Default 90 s.
 	IdleTimeout time.Duration

@@ -222,3 +222,114 @@ func TestPoolRetry_EachRedirectHopRetriesOnce(t *testing.T) {
 		t.Fatalf("%d connections, want 4", n)
 	}
 }
+
+// A request whose BodyProducer has not been called yet has no body to
+// replay: when its pooled connection turns out stale before any response
+// byte (here while it waits for 100 Continue), it is retried on a new
+// connection like a request without a body, as net/http retries a request
+// whose body was never read, instead of failing.
+func TestPoolRetry_UnstartedProducer(t *testing.T) {
+	var conns atomic.Int32
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		n := conns.Add(1)
+		head, err := readHead(c)
+		if err != nil {
+			return
+		}
+		if n == 1 {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+			readHead(c) // the PUT: the connection went stale, dropped unanswered
+			return
+		}
+		if !strings.Contains(head, "Expect: 100-continue") {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n")
+		body := make([]byte, len("produced"))
+		if _, err := io.ReadFull(c, body); err != nil {
+			return
+		}
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	})
+	e := newEnv(t, &httpclient.Options{ContinueTimeout: time.Minute})
+	e.mustDo(&httpclient.Request{URL: url})
+	var calls atomic.Int32
+	r, err := e.do(&httpclient.Request{Method: "PUT", URL: url, ExpectContinue: true, BodyLength: int64(len("produced")),
+		BodyProducer: func(w *httpclient.BodyWriter) {
+			calls.Add(1)
+			w.Write([]byte("produced"), nil)
+			w.End(nil)
+		}})
+	if err != nil {
+		t.Fatalf("PUT with an unstarted producer on a stale connection: %v, want a retry", err)
+	}
+	if string(r.Body) != "produced" || r.Reused || calls.Load() != 1 || conns.Load() != 2 {
+		t.Fatalf("body %q, reused %v, producer called %d times, %d connections", r.Body, r.Reused, calls.Load(), conns.Load())
+	}
+}
+
+// With pooling off (Tornado's simple client: one connection per request)
+// each request says "Connection: close", as Tornado's does, so that the
+// server closes after its response (and keeps the TIME_WAIT state) rather
+// than holding the connection open for a next request that never comes.
+func TestPoolingOffSendsConnectionClose(t *testing.T) {
+	heads := make(chan string, 2)
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		head, err := readHead(c)
+		if err != nil {
+			return
+		}
+		heads <- head
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		readHead(c) // a server keeping the connection alive, as promised
+	})
+	e := newEnv(t, &httpclient.Options{MaxIdlePerHost: -1})
+	e.mustDo(&httpclient.Request{URL: url})
+	e.mustDo(&httpclient.Request{URL: url, Header: headers("Connection", "close")})
+	for i := range 2 {
+		if head := <-heads; strings.Count(strings.ToLower(head), "connection: close") != 1 {
+			t.Fatalf("request %d with pooling off: head %q, want one Connection: close", i, head)
+		}
+	}
+}
+
+// A request carrying an Idempotency-Key (or X-Idempotency-Key) field is
+// idempotent whatever its method: on a pooled connection that turns out
+// stale it is retried like a GET, as net/http retries it, instead of
+// failing.
+func TestPoolRetry_IdempotencyKey(t *testing.T) {
+	var conns atomic.Int32
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		conns.Add(1)
+		for n := 0; ; n++ {
+			head, err := readHead(c)
+			if err != nil {
+				return
+			}
+			if n > 0 {
+				return // the pooled connection went stale: dropped unanswered
+			}
+			if strings.HasPrefix(head, "POST ") {
+				io.ReadFull(c, make([]byte, 1))
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+		}
+	})
+	e := newEnv(t, nil)
+	for i, name := range []string{"Idempotency-Key", "X-Idempotency-Key"} {
+		e.mustDo(&httpclient.Request{URL: url})
+		r, err := e.do(&httpclient.Request{Method: "POST", URL: url, Body: []byte("x"), Header: headers(name, "k1")})
+		if err != nil {
+			t.Fatalf("POST with %s on a stale connection: %v, want a retry", name, err)
+		}
+		if string(r.Body) != "hi" || r.Reused {
+			t.Fatalf("POST with %s: %q, reused %v", name, r.Body, r.Reused)
+		}
+		if n := conns.Load(); n != int32(2*(i+1)) {
+			t.Fatalf("%d connections, want %d", n, 2*(i+1))
+		}
+	}
+}

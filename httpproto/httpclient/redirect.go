@@ -23,8 +23,11 @@ func (f *fetch) shouldFollow(resp *Response) bool {
 		resp.RedirectLimit = true
 		return false
 	}
-	if f.producer != nil && !becomesGet(resp.Status, f.method) {
-		return false // a produced body cannot be sent again
+	if f.producer != nil && f.bodyStart && !becomesGet(resp.Status, f.method) {
+		// A produced body cannot be sent again; one not started yet (held
+		// for 100 Continue) is produced on the next hop instead (produce
+		// does not start it on this one).
+		return false
 	}
 	return true
 }

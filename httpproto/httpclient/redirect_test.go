@@ -367,3 +367,78 @@ func TestResponseHeadBoundedByMaxHeaderSize(t *testing.T) {
 		})
 	}
 }
+
+// A 307 or 308 answered before 100 Continue leaves a produced body
+// unproduced: nothing needs replaying, so the redirect is followed with the
+// producer called on the next hop (as Tornado calls body_producer again),
+// not returned as the response.
+func TestRedirect307BeforeContinueRunsProducerOnNextHop(t *testing.T) {
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		for {
+			head, err := readHead(c)
+			if err != nil || !strings.Contains(head, "Expect: 100-continue") {
+				return
+			}
+			if strings.HasPrefix(head, "PUT /start ") {
+				// A final answer without reading the body: the client must
+				// not send it on this connection.
+				io.WriteString(c, "HTTP/1.1 307 Temporary Redirect\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n")
+				continue
+			}
+			io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n")
+			body := make([]byte, len("produced"))
+			if _, err := io.ReadFull(c, body); err != nil {
+				return
+			}
+			reply := strings.Fields(head)[1] + " " + string(body)
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(reply), reply)
+		}
+	})
+	e := newEnv(t, &httpclient.Options{ContinueTimeout: time.Minute})
+	n := 0 // producer calls, on the loop (Do's return orders it before the check)
+	r, err := e.do(&httpclient.Request{Method: "PUT", URL: url + "/start", ExpectContinue: true, BodyLength: int64(len("produced")),
+		BodyProducer: func(w *httpclient.BodyWriter) {
+			n++
+			w.Write([]byte("produced"), nil)
+			w.End(nil)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != 200 || r.Redirects != 1 || n != 1 || string(r.Body) != "/final produced" {
+		t.Fatalf("%d %q after %d redirects, producer called %d times; want the 307 followed with the body produced once", r.Status, r.Body, r.Redirects, n)
+	}
+}
+
+// A Range request does not ask for gzip (as net/http, golang.org/issue/8923):
+// a server that compresses before it cuts the range answers with a piece of
+// a gzip stream, which cannot be decompressed, so the request failed with a
+// decode error instead of getting its 206.
+func TestRangeRequestNotGzipped(t *testing.T) {
+	plain := []byte("0123456789abcdefghijklmnopqrstuvwxyz")
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		body := plain
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			// Compress, then cut the range (as Apache's mod_deflate does).
+			w.Header().Set("Content-Encoding", "gzip")
+			body = gz(plain)
+		}
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes 10-19/%d", len(body)))
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(body[10:20])
+	})
+	e := newEnv(t, nil)
+	r, err := e.do(&httpclient.Request{URL: srv.URL, Header: headers("Range", "bytes=10-19")})
+	if err != nil {
+		t.Fatalf("Range request: %v", err)
+	}
+	if r.Status != 206 || string(r.Body) != "abcdefghij" {
+		t.Fatalf("%d %q", r.Status, r.Body)
+	}
+	// Asked for explicitly, gzip is the caller's choice.
+	r = e.mustDo(&httpclient.Request{URL: srv.URL, Header: headers("Range", "bytes=10-19", "Accept-Encoding", "gzip"), Decompress: httpclient.Off})
+	if r.Header.GetString("Content-Encoding") != "gzip" {
+		t.Fatalf("explicit Accept-Encoding with Range: %v", r.Header.String())
+	}
+}

@@ -28,8 +28,8 @@ type Request struct {
 	URL string
 	// Header holds the request's header fields; nil for none. They are
 	// sent with canonical names (as Headers.Add stores them). The client
-	// adds Host, User-Agent, Accept-Encoding (when decompressing),
-	// Authorization (basic, from Username/Password or the URL), Expect,
+	// adds Host, User-Agent, Accept-Encoding: gzip (when decompressing,
+	// unless Header has a Range, as net/http), Authorization (basic, from Username/Password or the URL), Expect,
 	// Content-Length or Transfer-Encoding, and Content-Type for a POST
 	// without one (application/x-www-form-urlencoded, as Tornado), each
 	// only when Header does not set it.
@@ -42,8 +42,10 @@ type Request struct {
 	// BodyProducer, if set, writes the body instead of Body (Tornado's
 	// body_producer). With BodyLength > 0 the body is sent with that
 	// Content-Length, otherwise chunked. A produced body cannot be
-	// replayed: such a request is neither retried nor redirected with its
-	// body (the 307/308 response is returned).
+	// replayed: once its producer was called, such a request is neither
+	// retried nor redirected with its body (the 307/308 response is
+	// returned). Until then (as while ExpectContinue holds the body), a
+	// retry or a redirect calls the producer on the next connection.
 	BodyProducer BodyProducer
 	// BodyLength is the length of a produced body, if known (> 0).
 	BodyLength int64
