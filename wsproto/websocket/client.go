@@ -331,6 +331,8 @@ func (d *dialer) switched() {
 	d.end()
 	cfg := &d.opts.Config
 	c := newConn(d.st, wsproto.Client, d.h, cfg, comp, proto)
+	hdr := h.Clone()
+	c.ext().respHeader = &hdr
 	// cb comes even if OnOpen panics (the Conn is closed then, and OnClose
 	// follows): the panic must not leave the dial without an outcome.
 	opened := false

@@ -112,3 +112,42 @@ func TestDialInterimResponseSplit(t *testing.T) {
 	onLoop(t, l, func() { c.Abort() })
 	rec.waitClose(t)
 }
+
+// A client's Conn shows the 101's fields (Tornado's
+// WebSocketClientConnection.headers), from OnOpen on; a server's shows none.
+func TestResponseHeader(t *testing.T) {
+	l := clientLoop(t)
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
+		io.WriteString(c, accept101(req, "Set-Cookie: s=1\r\nX-Server-Id: 7\r\n"))
+		io.Copy(io.Discard, br)
+	})
+	rec := newRecorder()
+	seen := make(chan string, 1)
+	h := &opener{recorder: rec, f: func(c *Conn) { seen <- c.ResponseHeader().GetString("X-Server-Id") }}
+	c, err := dialSync(t, l, url, h, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := <-seen; got != "7" {
+		t.Errorf("X-Server-Id in OnOpen %q, want 7", got)
+	}
+	onLoop(t, l, func() {
+		if got := c.ResponseHeader().GetString("Set-Cookie"); got != "s=1" {
+			t.Errorf("Set-Cookie %q, want s=1", got)
+		}
+		c.Abort()
+	})
+
+	serverSide := make(chan *httpproto.Headers, 1)
+	addr := startServer(t, nil, func() Handler {
+		return &opener{recorder: newRecorder(), f: func(c *Conn) { serverSide <- c.ResponseHeader() }}
+	})
+	c2, err := dialSync(t, l, "ws://"+addr+"/", newRecorder(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := <-serverSide; h != nil {
+		t.Errorf("a server's Conn has a ResponseHeader: %v", h)
+	}
+	onLoop(t, l, func() { c2.Abort() })
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/gale-io/gale/httpproto"
 	"github.com/gale-io/gale/loop"
 	"github.com/gale-io/gale/stream"
 	"github.com/gale-io/gale/wsproto"
@@ -96,6 +97,7 @@ type Conn struct {
 // closing, so that an idle connection does not carry it.
 type connExtra struct {
 	subprotocol string
+	respHeader  *httpproto.Headers // a client's: the 101's fields
 	peerCode    wsproto.CloseCode
 	peerReason  string
 	err         error                 // the cause OnClose reports
@@ -199,6 +201,17 @@ func (c *Conn) Subprotocol() string {
 		return ""
 	}
 	return c.x.subprotocol
+}
+
+// ResponseHeader returns the fields of the server's 101 answer on a
+// connection opened by Dial (Set-Cookie, a server's own fields: Tornado's
+// WebSocketClientConnection.headers), and nil on a server's connection,
+// whose handler had the request. The caller must not change them.
+func (c *Conn) ResponseHeader() *httpproto.Headers {
+	if c.x == nil {
+		return nil
+	}
+	return c.x.respHeader
 }
 
 // Compression returns the permessage-deflate parameters agreed in the

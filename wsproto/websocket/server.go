@@ -22,8 +22,9 @@ import (
 // and Connection: upgrade (else 400), the Origin against
 // opts.CheckOrigin (else 403), Sec-WebSocket-Version 13 (else 426 with
 // Sec-WebSocket-Version: 13), a non-empty Host and a valid
-// Sec-WebSocket-Key (else 400). A failed check is answered, the response
-// finished (with Connection: close) and a *HandshakeError returned.
+// Sec-WebSocket-Key (else 400). A failed check is answered (with the
+// fields the handler set on w, less framing ones, and Connection: close),
+// the response finished and a *HandshakeError returned.
 // Otherwise it selects the subprotocol, negotiates permessage-deflate if
 // opts.Compression is set (an offer with unknown parameters is declined
 // and the next one considered), sends the 101 with opts.Header's extra
@@ -56,7 +57,12 @@ func Upgrade(w *httpserver.ResponseWriter, r *httpserver.Request, h Handler, opt
 	}
 	a := negotiate(&req, opts)
 	if a.status != 101 {
-		w.Header().Reset()
+		// The program's own fields (CORS, a cookie) go with the refusal,
+		// as Tornado and UpgradeHTTP (http.Error) keep them; those that
+		// would misframe or mislabel the text body do not.
+		for _, name := range []string{"Content-Length", "Transfer-Encoding", "Content-Encoding", "Content-Range"} {
+			w.Header().Del(name)
+		}
 		a.errorHeader(w.Header())
 		w.Respond(a.status, "text/plain; charset=utf-8", []byte(a.reason+"\n"))
 		return nil, a.error()

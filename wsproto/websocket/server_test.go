@@ -384,3 +384,33 @@ func TestHandshakeEmptyHost(t *testing.T) {
 	default:
 	}
 }
+
+// A refused handshake keeps the fields the program set before Upgrade (a
+// CORS field, say), as Tornado and UpgradeHTTP keep them, but not a
+// Content-Length that would misframe the refusal's text body.
+func TestHandshakeRefusalKeepsProgramFields(t *testing.T) {
+	rec := newRecorder()
+	errs := make(chan error, 1)
+	addr := startHTTP(t, func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Content-Length", "1000")
+		_, err := Upgrade(w, r, rec, nil)
+		errs <- err
+	})
+	req := strings.Replace(upgradeRequestText(), "Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8", 1)
+	rc := dialRaw(t, addr)
+	resp := rc.handshake(req, nil)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading the refusal: %v", err)
+	}
+	if resp.StatusCode != 426 || resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Sec-WebSocket-Version") != "13" {
+		t.Errorf("refusal %d %v, want 426 with the program's CORS field", resp.StatusCode, resp.Header)
+	}
+	if !strings.Contains(string(body), "version") {
+		t.Errorf("refusal body %q", body)
+	}
+	if err := <-errs; err == nil {
+		t.Error("Upgrade returned no error")
+	}
+}
