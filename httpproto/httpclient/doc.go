@@ -131,6 +131,7 @@
 // PATCH have a body (a nil Body is Tornado's body=None) while the others
 // have none; Fetch fails otherwise (ErrNonstandard). Unlike Tornado, a
 // produced body without a length is sent chunked whatever the method.
-// Not ported: auth modes other than basic, prepare_curl_callback, and
-// if_modified_since.
+// Not ported: auth modes other than basic, prepare_curl_callback,
+// if_modified_since, and allow_ipv6 per request (Options.Resolver, which
+// may return IPv4 addresses only, chooses for the whole client).
 package httpclient
