@@ -308,7 +308,9 @@ func (e *Encoder) AppendEnd(dst []byte, trailers *Headers) ([]byte, error) {
 		var err error
 		dst, err = AppendLastChunk(dst, trailers)
 		if err != nil {
-			e.state = encFailed
+			// The body is left unterminated: as after any misuse, the
+			// connection cannot carry another message.
+			e.state, e.keepAlive = encFailed, false
 			return dst, err
 		}
 	}

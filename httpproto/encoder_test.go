@@ -274,3 +274,41 @@ func TestEncoderHeadToHTTP10KeepsAlive(t *testing.T) {
 		t.Fatalf("without keep-alive: %q %v keep-alive %v", out, err, e2.KeepAlive())
 	}
 }
+
+// Invalid trailers leave the chunked body without its last chunk: like
+// every other misuse, the failure must end the connection's reuse.
+func TestEncoderBadTrailersEndKeepAlive(t *testing.T) {
+	var e Encoder
+	if _, err := e.AppendResponseHead(nil, RequestInfo{KeepAlive: true}, 200, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if !e.KeepAlive() || !e.Chunked() {
+		t.Fatalf("keep-alive %v chunked %v, want both", e.KeepAlive(), e.Chunked())
+	}
+	var tr Headers
+	tr.Add("X-Sum", "a\r\nInjected: 1")
+	out, err := e.AppendEnd([]byte("keep"), &tr)
+	if !errors.Is(err, ErrInvalidOutput) || string(out) != "keep" {
+		t.Fatalf("AppendEnd with a CRLF in a trailer: %q %v", out, err)
+	}
+	if e.KeepAlive() {
+		t.Error("KeepAlive reports true after the body was left unterminated")
+	}
+	if _, err := e.AppendEnd(nil, nil); err == nil {
+		t.Error("AppendEnd succeeded after a failure")
+	}
+}
+
+// AppendStatusLine is exported and has no error result: a reason phrase
+// that could split the response is replaced, never written.
+func TestAppendStatusLineRefusesInjection(t *testing.T) {
+	for _, reason := range []string{"OK\r\nSet-Cookie: a=1", "bad\n", "nul\x00", "del\x7f"} {
+		got := string(AppendStatusLine(nil, 200, reason))
+		if got != "HTTP/1.1 200 OK\r\n" {
+			t.Errorf("reason %q: %q", reason, got)
+		}
+	}
+	if got := string(AppendStatusLine(nil, 404, "Nicht gefunden\t\xe4")); got != "HTTP/1.1 404 Nicht gefunden\t\xe4\r\n" {
+		t.Errorf("valid reason (HTAB, obs-text) changed: %q", got)
+	}
+}

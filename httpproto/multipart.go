@@ -117,10 +117,13 @@ type MultipartEvent struct {
 type MultipartPart struct {
 	// Name is the Content-Disposition name parameter, unquoted.
 	Name []byte
-	// Filename is the filename* parameter decoded (RFC 8187; UTF-8 and
-	// ISO-8859-1 are supported, the result is UTF-8) or else the filename
-	// parameter, unquoted. It comes from the peer: never use it as a path
-	// without sanitising it.
+	// Filename is the filename* parameter decoded (RFC 8187; UTF-8,
+	// ISO-8859-1 and US-ASCII are supported, the result is UTF-8) or else
+	// the filename parameter, unquoted; a filename* in another charset
+	// gives way to a filename beside it, and is an error alone. A
+	// filename* that decodes to a control byte other than HTAB is refused,
+	// as such a byte is in a header line. It comes from the peer: never
+	// use it as a path without sanitising it.
 	Filename []byte
 	// HasFilename reports whether the part had a filename or filename*
 	// parameter, even an empty one (a browser sends filename="" for an
@@ -562,7 +565,10 @@ func (r *MultipartReader) parseDisposition(v []byte) error {
 	}
 	nameEnd := len(r.vals)
 	switch {
-	case hasStar:
+	case hasStar && !(hasFilename && !extCharsetKnown(filenameStar)):
+		// A filename* in a charset not decoded here falls back to the
+		// filename sent beside it (RFC 6266 section 4.3 and appendix D;
+		// Go's mime ignores such a filename*); alone, it is an error.
 		var err error
 		if r.vals, err = appendExtValue(r.vals, filenameStar); err != nil {
 			return err
@@ -578,8 +584,20 @@ func (r *MultipartReader) parseDisposition(v []byte) error {
 	return nil
 }
 
+// extCharsetKnown reports whether appendExtValue decodes the charset of
+// the ext-value v (true too when v has no charset: that is malformed).
+func extCharsetKnown(v []byte) bool {
+	q1 := bytes.IndexByte(v, '\'')
+	if q1 < 0 {
+		return true
+	}
+	cs := v[:q1]
+	return equalFold(cs, "utf-8") || equalFold(cs, "iso-8859-1") || equalFold(cs, "us-ascii")
+}
+
 // appendExtValue decodes an RFC 8187 ext-value, charset "'" [language] "'"
-// value-chars, appending the value in UTF-8 to dst.
+// value-chars, appending the value in UTF-8 to dst. The charsets are
+// UTF-8 and ISO-8859-1, which RFC 8187 requires, and RFC 2231's US-ASCII.
 func appendExtValue(dst, v []byte) ([]byte, error) {
 	q1 := bytes.IndexByte(v, '\'')
 	if q1 < 0 {
@@ -595,10 +613,23 @@ func appendExtValue(dst, v []byte) ([]byte, error) {
 	if err != nil {
 		return dst, formErr(FormBadPartHeader, "filename*: "+err.(*FormError).Detail)
 	}
+	// The control bytes a part header line may not hold must not come
+	// back percent-encoded: "%0D%0A" or "%00" in a Filename.
+	for _, c := range dst[start:] {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return dst[:start], formErr(FormBadPartHeader, "control byte in filename*")
+		}
+	}
 	switch {
 	case equalFold(charset, "utf-8"):
 		if !utf8.Valid(dst[start:]) {
 			return dst[:start], formErr(FormBadPartHeader, "filename* is not valid UTF-8")
+		}
+	case equalFold(charset, "us-ascii"):
+		for _, c := range dst[start:] {
+			if c >= 0x80 {
+				return dst[:start], formErr(FormBadPartHeader, "filename* is not US-ASCII")
+			}
 		}
 	case equalFold(charset, "iso-8859-1"):
 		// Latin-1 bytes are the code points U+0000 to U+00FF: widen each

@@ -685,3 +685,70 @@ func TestParseMultipartFormEmptyPartWithoutBlankContent(t *testing.T) {
 		t.Errorf("files %+v, want one empty x.txt", files)
 	}
 }
+
+// Part header lines may not hold control bytes (Tornado 6.5.5 refuses
+// them in a filename); a percent-encoded filename* must not bring them
+// back into Filename. HTAB stays allowed, as in a header line.
+func TestMultipartFilenameStarControlBytes(t *testing.T) {
+	for _, enc := range []string{"UTF-8''evil%0D%0AX-Injected%3A%201.txt", "utf-8''a%00.txt", "iso-8859-1''a%0A", "UTF-8''del%7F"} {
+		body := "--b\r\n" + cd + "name=f; filename=\"safe.txt\"; filename*=" + enc + "\r\n\r\nx\r\n--b--\r\n"
+		var args Args
+		var files Files
+		err := ParseMultipartForm([]byte("b"), []byte(body), &args, &files, nil)
+		if !errors.Is(err, ErrFormBadPartHeader) {
+			t.Errorf("filename*=%s: err %v, files %q", enc, err, files)
+		}
+		r, _ := NewMultipartReader([]byte("b"), nil)
+		in := []byte(body)
+		for {
+			ev, n, err := r.Next(in)
+			if err != nil {
+				break
+			}
+			if ev.Kind == MultipartPartBegin {
+				t.Errorf("filename*=%s: reader began a part with Filename %q", enc, ev.Part.Filename)
+			}
+			in = in[n:]
+			if ev.Kind == MultipartNeedData {
+				break
+			}
+		}
+		if err := r.End(); !errors.Is(err, ErrFormBadPartHeader) {
+			t.Errorf("filename*=%s: reader End %v", enc, err)
+		}
+	}
+	body := "--b\r\n" + cd + "name=f; filename*=UTF-8''a%09b.txt\r\n\r\nx\r\n--b--\r\n"
+	var files Files
+	if err := ParseMultipartForm([]byte("b"), []byte(body), nil, &files, nil); err != nil || len(files) != 1 || files[0].Filename != "a\tb.txt" {
+		t.Errorf("filename* with HTAB: %v %q", err, files)
+	}
+}
+
+// RFC 6266 (section 4.3, appendix D) has a sender put a filename beside a
+// filename* for recipients that cannot decode the latter; Go's mime
+// ignores a filename* it cannot decode. A charset other than UTF-8 and
+// ISO-8859-1 must not make the whole form fail when a filename is there,
+// and RFC 2231's US-ASCII is decoded (as Go's mime does).
+func TestMultipartFilenameStarCharsetFallback(t *testing.T) {
+	for _, tc := range []struct{ params, want string }{
+		{`filename="resume.pdf"; filename*=windows-1252''r%E9sum%E9.pdf`, "resume.pdf"},
+		{`filename*=koi8-r''%F0; filename=plain.txt`, "plain.txt"},
+		{`filename*=us-ascii'en-us'a%20b.txt`, "a b.txt"},
+		{`filename="x"; filename*=US-ASCII''star.txt`, "star.txt"},
+	} {
+		body := "--b\r\n" + cd + "name=f; " + tc.params + "\r\n\r\nx\r\n--b--\r\n"
+		var files Files
+		err := ParseMultipartForm([]byte("b"), []byte(body), nil, &files, nil)
+		if err != nil || len(files) != 1 || files[0].Filename != tc.want {
+			t.Errorf("%s: %v %q, want Filename %q", tc.params, err, files, tc.want)
+		}
+	}
+	// Without a fallback, and for a malformed or mis-encoded filename*,
+	// the part is still refused.
+	for _, params := range []string{`filename*=koi8-r''x`, `filename="a"; filename*=us-ascii''%E9`, `filename="a"; filename*=utf-8''%FF`} {
+		body := "--b\r\n" + cd + "name=f; " + params + "\r\n\r\nx\r\n--b--\r\n"
+		if err := ParseMultipartForm([]byte("b"), []byte(body), nil, nil, nil); !errors.Is(err, ErrFormBadPartHeader) {
+			t.Errorf("%s: %v, want ErrFormBadPartHeader", params, err)
+		}
+	}
+}

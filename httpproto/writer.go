@@ -8,7 +8,9 @@ import "strconv"
 
 // AppendStatusLine appends "HTTP/1.1 <status> <reason>\r\n". The version
 // is always HTTP/1.1, whatever the request's (RFC 9110 section 2.5, and
-// Tornado). An empty reason is replaced by StatusText(status).
+// Tornado). An empty reason, or one holding a byte a reason-phrase may
+// not (a CR or LF that would split the response, another control byte),
+// is replaced by StatusText(status).
 func AppendStatusLine(dst []byte, status int, reason string) []byte {
 	if status >= 100 && status <= 999 {
 		dst = append(dst, "HTTP/1.1 "...)
@@ -17,7 +19,7 @@ func AppendStatusLine(dst []byte, status int, reason string) []byte {
 		dst = append(dst, "HTTP/1.1 500 "...)
 		status = 500
 	}
-	if reason == "" {
+	if reason == "" || !validReason(reason) {
 		reason = StatusText(status)
 	}
 	dst = append(dst, reason...)
