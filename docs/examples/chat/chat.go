@@ -99,7 +99,7 @@ func (s *Server) serveHTTP(w *httpserver.ResponseWriter, r *httpserver.Request) 
 		if err := httpproto.ParseQuery(&args, r.RawQuery, nil); err == nil {
 			name = cleanName(args.Get("name"))
 		}
-		// Upgrade answers a bad handshake itself (400, 403, 426).
+		// Upgrade answers a bad handshake itself (400, 403, 405, 426).
 		websocket.Upgrade(w, r, &member{hub: s.hub, name: name}, &s.opts)
 	default:
 		w.Respond(404, "text/plain; charset=utf-8", []byte("not found\n"))

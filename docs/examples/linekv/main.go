@@ -1,7 +1,7 @@
 // Command linekv is the example of docs/streams.md: a line-based key-value
 // server on gale's tcpserver, and a client for it on tcpclient.
 //
-//	go run ./docs/examples/linekv serve  [-addr 127.0.0.1:7070] [-loops N] [-max-line 1024] [-idle 5m]
+//	go run ./docs/examples/linekv serve  [-addr 127.0.0.1:7070] [-loops N] [-max-line 1024] [-idle 5m] [-grace 5s]
 //	go run ./docs/examples/linekv client [-addr 127.0.0.1:7070] [command ...]
 //
 // The protocol is one request per line and one reply line per request:
