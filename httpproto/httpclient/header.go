@@ -44,11 +44,13 @@ func (f *fetch) requestHeader() *httpproto.Headers {
 	// proxy go on the CONNECT only (openTunnel).
 	h.Del("Proxy-Authorization")
 	if !f.viaProxy || f.url.Scheme == "http" {
-		if v := f.userProxyAuth(); v != "" {
-			h.Add("Proxy-Authorization", v)
-		} else if f.viaProxy && f.proxy.Username != "" {
+		// The proxy URL's credentials win over the request's field, as
+		// on a CONNECT (openTunnel) and in net/http.
+		if f.viaProxy && f.proxy.Username != "" {
 			f.scratch = appendBasicAuth(f.scratch[:0], f.proxy.Username, f.proxy.Password)
 			h.AddBytes(hdrProxyAuthorization, f.scratch)
+		} else if v := f.userProxyAuth(); v != "" {
+			h.Add("Proxy-Authorization", v)
 		}
 	}
 	if f.req.ExpectContinue && (len(f.body) > 0 || f.producer != nil) && !h.Has("Expect") {

@@ -358,3 +358,16 @@ func TestProxyTunnelPooledPerProxyAuthorization(t *testing.T) {
 		t.Fatalf("same credentials: %d, reused %v", r.Status, r.Reused)
 	}
 }
+
+// The proxy URL's credentials win over a Proxy-Authorization the request
+// sets, for an http target as on a CONNECT, as net/http has it (the
+// request's used to win for http targets only).
+func TestProxyURLCredentialsWinForHTTPTargets(t *testing.T) {
+	target := newServer(t, echoHandler)
+	p := newProxy(t, "Basic dTpw") // u:p
+	e := newEnv(t, &httpclient.Options{Proxy: httpclient.FixedProxy(strings.Replace(p.URL, "http://", "http://u:p@", 1))})
+	r := e.mustDo(&httpclient.Request{URL: target.URL + "/", Header: headers("Proxy-Authorization", "Basic b3RoZXI6eA==")})
+	if r.Status != 200 {
+		t.Fatalf("status %d: the proxy did not get the proxy URL's credentials", r.Status)
+	}
+}
