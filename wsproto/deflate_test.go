@@ -519,3 +519,21 @@ func TestInflaterManyMessages(t *testing.T) {
 		t.Errorf("empty payload: %q, %v; want ErrInvalidData", out, err)
 	}
 }
+
+// A PreparedMessage's frames are shared by every connection, from several
+// loops at once: appending to what Frame returns (to batch a frame with
+// others) must copy it, never write into spare capacity that the same
+// append from another connection would overwrite.
+func TestPreparedMessageFramesClipped(t *testing.T) {
+	for _, n := range []int{5, 200, 5000} {
+		m := wsproto.NewPreparedMessage(wsproto.OpBinary, textLike(n, 9), &wsproto.DeflateConfig{})
+		for _, p := range []*wsproto.DeflateParams{nil, {}} {
+			frame, compressed := m.Frame(p)
+			a := append(frame, 'A')
+			b := append(frame, 'B')
+			if a[len(frame)] != 'A' || b[len(frame)] != 'B' {
+				t.Errorf("%d bytes, compressed %v: two appends to the shared frame wrote into the same array", n, compressed)
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package wsproto
 
 import (
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -106,7 +107,10 @@ type PreparedMessage struct {
 // A text payload that is not valid UTF-8 makes a message whose Err says
 // so, which senders refuse.
 func NewPreparedMessage(op Opcode, payload []byte, cfg *DeflateConfig) *PreparedMessage {
-	m := &PreparedMessage{plain: AppendMessage(nil, op, false, [4]byte{}, payload, nil)}
+	// The frames are clipped to their length: they are shared by every
+	// connection, so an append to what Frame returns must copy, not write
+	// into spare capacity another goroutine's append may be using.
+	m := &PreparedMessage{plain: slices.Clip(AppendMessage(nil, op, false, [4]byte{}, payload, nil))}
 	if op == OpText && !utf8.Valid(payload) {
 		m.err = argumentError("text message is not valid UTF-8")
 	}
@@ -116,7 +120,7 @@ func NewPreparedMessage(op Opcode, payload []byte, cfg *DeflateConfig) *Prepared
 			len(w.b) < len(syncTail) || string(w.b[len(w.b)-len(syncTail):]) != syncTail {
 			panic("wsproto: flate produced no sync flush")
 		}
-		m.compressed = AppendFrame(nil, true, true, op, false, [4]byte{}, w.b[:len(w.b)-len(syncTail)])
+		m.compressed = slices.Clip(AppendFrame(nil, true, true, op, false, [4]byte{}, w.b[:len(w.b)-len(syncTail)]))
 	}
 	return m
 }
