@@ -127,18 +127,13 @@ func negotiate(r *upgradeRequest, o *ServerOptions) upgradeAnswer {
 		scratch := offersScratch.Get().(*[]wsproto.Extension)
 		offers, err := wsproto.AppendExtensions(*scratch, strings.Join(r.extensions, ","))
 		if err != nil {
+			// What was parsed before the error is in the pooled array.
+			*scratch = clearOffers(*scratch)
 			offersScratch.Put(scratch)
 			return upgradeAnswer{status: 400, reason: "Invalid Sec-WebSocket-Extensions", err: err}
 		}
 		p, resp, ok := wsproto.NegotiateDeflateServer(offers, o.Compression)
-		// The offers' strings view the request: drop them before pooling
-		// the arrays (kept, with their capacity, for the next handshake).
-		all := offers[:cap(offers)]
-		for i := range all {
-			all[i].Name = ""
-			clear(all[i].Params[:cap(all[i].Params)])
-		}
-		*scratch = all[:0]
+		*scratch = clearOffers(offers)
 		offersScratch.Put(scratch)
 		if ok {
 			a.extension = resp // made by wsproto, not a view of the request
@@ -183,6 +178,18 @@ func (a *upgradeAnswer) errorHeader(h *httpproto.Headers) {
 
 func (a *upgradeAnswer) error() *HandshakeError {
 	return &HandshakeError{Status: a.status, Reason: a.reason, Err: a.err}
+}
+
+// clearOffers drops the strings of parsed offers, which view the request,
+// before their arrays are pooled (kept, with their capacity, for the next
+// handshake), and returns the emptied slice.
+func clearOffers(offers []wsproto.Extension) []wsproto.Extension {
+	all := offers[:cap(offers)]
+	for i := range all {
+		all[i].Name = ""
+		clear(all[i].Params[:cap(all[i].Params)])
+	}
+	return all[:0]
 }
 
 // defaultCheckOrigin is Tornado's check_origin: the origin's authority
