@@ -97,8 +97,9 @@ type Loop struct {
 	stopReq  atomic.Bool
 	running  atomic.Bool
 
-	base   time.Time // the zero of the loop's monotonic clock
-	timers timerQueue
+	base     time.Time // the zero of the loop's monotonic clock
+	wallZero time.Time // the wall clock at base, as last measured (CallAt)
+	timers   timerQueue
 
 	fds handlerTable
 

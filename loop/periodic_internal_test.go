@@ -1,8 +1,11 @@
 package loop
 
 import (
+	"errors"
+	"slices"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // The schedule arithmetic, checked exactly on the loop's clock.
@@ -81,5 +84,61 @@ func TestPeriodicRestartInsideCall(t *testing.T) {
 	}
 	if got != want {
 		t.Fatalf("next call %v after the restart's, want the restart's (a period after Start)", time.Duration(got-want))
+	}
+}
+
+// shiftWall returns tm with its wall clock reading moved by d and its
+// monotonic reading kept: a time taken before the system clock was set -d
+// away, seen from after. (time.Time is {wall uint64; ext int64; loc}, and
+// with a monotonic reading wall holds the seconds from 1885 at bit 30; the
+// result is checked, and the test skipped should that change.)
+func shiftWall(t testing.TB, tm time.Time, d time.Duration) time.Time {
+	t.Helper()
+	shifted := tm
+	w := (*uint64)(unsafe.Pointer(&shifted))
+	*w = uint64(int64(*w) + int64(d/time.Second)<<30)
+	if shifted.Sub(tm) != 0 || shifted.Round(0).Sub(tm.Round(0)) != d {
+		t.Skip("cannot shift a time.Time's wall reading on this Go version")
+	}
+	return shifted
+}
+
+// CallAt of a time with no monotonic reading (from time.Unix or time.Date,
+// parsed, or stripped with Round(0)) is a wall clock deadline, counted from
+// the wall clock at the call, as Tornado converts its deadlines to a delay
+// at scheduling. It was counted from the wall clock when the loop was made
+// (plus the monotonic time since): once the system clock had been stepped
+// (NTP setting a clock that booted in 1970, a resume from suspend, which
+// CLOCK_MONOTONIC does not count) such a timer ran as much too late or too
+// early.
+func TestCallAtWallClockAfterClockStep(t *testing.T) {
+	// The system clock was set an hour ahead, or back, after New.
+	for _, step := range []time.Duration{time.Hour, -time.Hour} {
+		l, err := New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		l.base = shiftWall(t, l.base, -step)
+		start := time.Now()
+		var order []int
+		_, err = RunSync(l, 10*time.Second, func(done func(struct{}, error)) {
+			at := time.Now().Round(0).Add(50 * time.Millisecond)
+			for i := range 100 { // equal deadlines still run in the order added
+				l.CallAt(at, func() { order = append(order, i) })
+			}
+			l.CallAt(at, func() { done(struct{}{}, nil) })
+		})
+		if errors.Is(err, ErrTimeout) {
+			t.Fatalf("clock set %v: a wall clock deadline 50ms away did not run within 10s", step)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if el := time.Since(start); el < 40*time.Millisecond {
+			t.Fatalf("clock set %v: a wall clock deadline 50ms away ran after %v", step, el)
+		}
+		if !slices.IsSorted(order) || len(order) != 100 {
+			t.Fatalf("clock set %v: equal wall clock deadlines ran in the order %v", step, order)
+		}
 	}
 }

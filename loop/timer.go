@@ -53,10 +53,33 @@ func addClock(now int64, d time.Duration) int64 {
 
 // CallAt runs f on the loop's goroutine at t, measured on the monotonic
 // clock when t has a monotonic reading (as time.Now and its Add results
-// do), so changes to the wall clock do not move it. A time in the past runs
-// on the next iteration.
+// do), so changes to the wall clock do not move it. A t without one (from
+// time.Unix or time.Date, say) is a wall clock time: the delay to it is
+// reckoned on the wall clock at the call, as Tornado does. A time in the
+// past runs on the next iteration.
 func (l *Loop) CallAt(t time.Time, f func()) Timer {
-	return l.callAtClock(int64(t.Sub(l.base)), f)
+	if t != t.Round(0) { // a monotonic reading, which Round(0) strips
+		return l.callAtClock(int64(t.Sub(l.base)), f)
+	}
+	return l.callAtClock(l.wallToClock(t), f)
+}
+
+// wallToClock converts a wall clock time to the loop's clock as the wall
+// clock reads now. Not through l.base's wall reading: that would measure
+// from the wall clock at New, off by every step of the system clock since
+// (NTP setting a clock that started in 1970, a resume from suspend, which
+// the monotonic clock does not count).
+func (l *Loop) wallToClock(t time.Time) int64 {
+	now := time.Now()
+	// wallZero, the wall clock at loop clock 0, is measured anew only when
+	// it moved by more than a millisecond (the clock was stepped): measured
+	// on every call, it would jitter by the nanoseconds between the reads
+	// of the two clocks, and equal deadlines would not keep their order.
+	zero := now.Round(0).Add(-now.Sub(l.base))
+	if l.wallZero.IsZero() || zero.Sub(l.wallZero).Abs() > time.Millisecond {
+		l.wallZero = zero
+	}
+	return int64(t.Sub(l.wallZero)) // saturates for times centuries away
 }
 
 func (l *Loop) callAtClock(when int64, f func()) Timer {
@@ -73,9 +96,11 @@ func (l *Loop) runTimers() {
 	}
 	now := l.clock()
 	limit := l.timers.seq
+	l.timers.floor, l.timers.inBatch = now, true
 	for {
 		f, ok := l.timers.popDue(now, limit)
 		if !ok {
+			l.timers.inBatch = false
 			return
 		}
 		l.runTimer(f)
@@ -101,6 +126,15 @@ type timerQueue struct {
 	slots []timerSlot
 	free  []uint32
 	seq   uint64
+
+	// While runTimers runs a batch, inBatch is set and floor is the
+	// batch's now: a timer added then with an earlier deadline (CallAt in
+	// the past) is moved up to floor, behind every timer of the batch.
+	// Sorted first, it would end the batch (it may only run on a later
+	// iteration) and hold back the due timers behind it, on every
+	// iteration if it keeps re-adding itself.
+	floor   int64
+	inBatch bool
 }
 
 type heapEntry struct {
@@ -131,6 +165,9 @@ func (q *timerQueue) push(when int64, f func()) (uint32, uint32) {
 	}
 	s := &q.slots[slot]
 	s.f = f
+	if q.inBatch && when < q.floor {
+		when = q.floor
+	}
 	q.seq++
 	q.heap = append(q.heap, heapEntry{when: when, seq: q.seq, slot: slot})
 	s.pos = int32(len(q.heap) - 1)

@@ -182,3 +182,31 @@ func TestTimerAddedByCallbackDuringTimers(t *testing.T) {
 		t.Fatalf("order %v, want %v", order, want)
 	}
 }
+
+// A timer callback that schedules a timer whose deadline has passed already
+// (CallAt with a past time: a catch-up schedule, the zero Time for "as soon
+// as possible") must not hold back the other timers that were due in the
+// same batch: the new timer sorted first in the heap, and as it may only run
+// on a later iteration, the batch stopped there, every iteration, so a
+// timer that keeps doing that starved every other due timer.
+func TestPastTimerAddedByTimerDoesNotStarveDueTimers(t *testing.T) {
+	l := newLoop(t, nil)
+	const rounds = 100
+	spins, spinsWhenOtherRan := 0, -1
+	runFor(t, l, func(done func()) {
+		var spin func()
+		spin = func() {
+			spins++
+			if spins == rounds {
+				done()
+				return
+			}
+			l.CallAt(time.Time{}, spin)
+		}
+		l.CallAt(time.Time{}, spin)
+		l.CallLater(0, func() { spinsWhenOtherRan = spins })
+	})
+	if spinsWhenOtherRan != 1 {
+		t.Fatalf("a due timer ran after %d runs of a timer rescheduling itself into the past (-1: never), want after the first", spinsWhenOtherRan)
+	}
+}
