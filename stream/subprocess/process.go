@@ -197,7 +197,8 @@ func (p *Process) SetExitCallback(cb func(state *os.ProcessState)) {
 		return
 	}
 	// After the exit the callback is posted: a later call (another
-	// callback, or nil) replaces or removes one still waiting to run.
+	// callback, or nil) replaces or removes one still waiting to run,
+	// this one or the one posted when the exit was learned.
 	p.exitGen++
 	if cb != nil {
 		state, gen := p.state, p.exitGen

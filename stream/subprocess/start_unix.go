@@ -139,7 +139,14 @@ func (p *Process) exit(state *os.ProcessState, err error) {
 	}
 	if cb := p.exitCb; cb != nil {
 		p.exitCb = nil
-		p.l.Post(func() { cb(state) })
+		// Until it runs, a SetExitCallback (now after the exit) replaces
+		// or removes it, as it does one it posts itself.
+		gen := p.exitGen
+		p.l.Post(func() {
+			if p.exitGen == gen {
+				cb(state)
+			}
+		})
 	}
 	code, perr := p.code, p.err
 	for _, cb := range p.waiters {
