@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/netip"
+	"runtime/debug"
 	"time"
 
 	"github.com/gale-io/gale/httpproto"
@@ -79,6 +80,10 @@ type conn struct {
 	// toldEnd: the handler of the request in progress was told (OnClose)
 	// that the client's input ended (see watch).
 	toldEnd bool
+	// closeErr is what OnClose reports once the connection closed;
+	// closeTold: a callback was told of that close.
+	closeErr  error
+	closeTold bool
 
 	deadline  int64 // when the current timed state expires (monoNow; 0: none)
 	wpending  int   // finished-response bytes unwritten at the timer's last look
@@ -160,6 +165,7 @@ func (c *conn) read() {
 func (c *conn) onData(buf []byte, rerr error) {
 	// (A request handled since an earlier turn has nothing of this one.)
 	wasHandling := c.state == stHandling
+	defer c.recoverPanic()
 	c.inData = true
 	c.used = 0
 	c.starved = false
@@ -277,6 +283,45 @@ func (c *conn) onData(buf []byte, rerr error) {
 			c.watch()
 		}
 	}
+}
+
+// errHandlerPanic is what the writes of a response whose handler panicked
+// report (a callback it left behind may still try).
+var errHandlerPanic = errors.New("httpserver: handler panicked")
+
+// recoverPanic, deferred by onData, handles a panic of a Handler,
+// StreamHandler or BodyDelegate (or of the server) as Tornado handles an
+// uncaught exception and net/http a handler's panic: it is logged to
+// Options.Logger and the connection closes. The responses finished before
+// it, gathered in c.out, still go out first (otherwise the stream, closed
+// by the panic, dropped them); a response the handler had begun is cut
+// off at once instead, so that a close-delimited one cannot pass for
+// whole.
+func (c *conn) recoverPanic() {
+	p := recover()
+	if p == nil {
+		return
+	}
+	c.inData = false
+	if c.state == stDetached {
+		panic(p) // the stream has a new owner: its end is the stream's call
+	}
+	c.srv.log.Error("gale/httpserver: panic serving request", "remote", c.s.RemoteAddr(), "panic", p, "stack", string(debug.Stack()))
+	if c.closed || c.s.Closed() {
+		return
+	}
+	c.closing = true
+	c.dropDecoder()
+	if c.w.finished {
+		c.finishClose()
+		return
+	}
+	c.w.failed = errHandlerPanic
+	if c.w.headSent {
+		c.s.Close()
+		return
+	}
+	c.finishClose()
 }
 
 // resume goes on parsing a request whose body was paused, from what is
@@ -405,6 +450,7 @@ func (c *conn) dropDecoder() {
 func (c *conn) notifyGone(err error) {
 	if cb := c.w.onClose; cb != nil && !c.w.finished {
 		c.w.onClose = nil
+		c.closeTold = c.closed
 		if err == nil {
 			err = io.EOF
 		}
@@ -457,7 +503,7 @@ func (c *conn) startRequest() {
 	c.continue100 = false
 	c.bodyView = nil
 	c.bodyBuf = c.bodyBuf[:0]
-	if cap(c.bodyBuf) > 1<<20 {
+	if cap(c.bodyBuf) > maxKeptBody {
 		c.bodyBuf = nil
 	}
 	hasBody := r.ContentLength != 0
@@ -611,8 +657,16 @@ func (c *conn) flushOut(cb func(error)) {
 	} else {
 		c.out = c.out[:0]
 	}
-	if err != nil && !errors.Is(err, stream.ErrClosed) {
-		c.s.CloseWithError(err)
+	if err != nil {
+		// The stream refused the write and will not call cb (it closed
+		// earlier in this turn, before c.closed is set): cb learns it
+		// all the same, as on a closed connection above.
+		if cb != nil {
+			c.ls.l.Post(func() { cb(err) })
+		}
+		if !errors.Is(err, stream.ErrClosed) {
+			c.s.CloseWithError(err)
+		}
 		return
 	}
 	if c.state == stIdle || c.state == stClosing {
@@ -677,6 +731,19 @@ func (c *conn) responseDone() {
 
 // nextRequest: the response is complete; read the next request, or close.
 func (c *conn) nextRequest() {
+	// The request is over: what it holds of a large body (a gathered or
+	// decompressed one, a view of a large read buffer, a delegate's
+	// state) and a large response's buffer
+	// go now, not when the next request starts, which a kept-alive
+	// connection could hold them idle for (up to the body limit each).
+	c.req.Body, c.bodyView = nil, nil
+	c.delegate = nil
+	if cap(c.bodyBuf) > maxKeptBody {
+		c.bodyBuf = nil
+	}
+	if cap(c.w.body) > flushThreshold {
+		c.w.body = nil
+	}
 	if !c.enc.KeepAlive() || c.closing {
 		c.state = stClosing
 		if !c.inData {
@@ -719,6 +786,10 @@ func (c *conn) nextRequest() {
 	}
 }
 
+// maxKeptBody is the largest body buffer a connection keeps for its next
+// request.
+const maxKeptBody = 1 << 20
+
 // writeAhead is how many response bytes may wait to be written before the
 // next pipelined request is read (the stream's default high-water mark).
 const writeAhead = 1 << 20
@@ -744,13 +815,18 @@ func (c *conn) finishClose() {
 	})
 }
 
-const (
-	lingerTime  = time.Second
-	lingerBytes = 256 << 10
-)
+// lingerTime and lingerBytes bound the drain after a final answer.
+// (lingerTime is a variable for tests that look at a lingering connection.)
+var lingerTime = time.Second
+
+const lingerBytes = 256 << 10
 
 func (c *conn) lingerClose() {
-	c.unwatch()
+	// Not only a watch: a read of the next request or of the body may be
+	// pending (the 408 of a timed-out head, an early answer given while
+	// the body was read), and the drain below cannot start beside it.
+	c.watching = false
+	c.s.CancelRead()
 	if err := c.s.CloseWrite(); err != nil {
 		c.s.Close()
 		return
@@ -911,6 +987,7 @@ func (c *conn) onClose(err error) {
 		// stays open.
 		err = ErrConnClosed
 	}
+	c.closeErr = err
 	switch c.state {
 	case stBody:
 		c.abortBody(err)
@@ -1048,7 +1125,7 @@ func (c *conn) release() {
 	if cap(keep.out) > 4*flushThreshold {
 		keep.out = nil
 	}
-	if cap(keep.bodyBuf) > 1<<20 {
+	if cap(keep.bodyBuf) > maxKeptBody {
 		keep.bodyBuf = nil
 	}
 	*c = keep

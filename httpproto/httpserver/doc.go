@@ -11,7 +11,8 @@
 // the body in chunks as it arrives (Tornado's HTTPMessageDelegate, for
 // uploads that should not be buffered), with PauseBody/ResumeBody for
 // backpressure. Responses are buffered and sized when they are finished
-// at once, chunked when they are flushed before the end (HTTP/1.1), or
+// below 64 KiB without a flush (Respond sizes any length), chunked when
+// they are flushed, or grow past that, before the end (HTTP/1.1), or
 // delimited by the connection's close (HTTP/1.0).
 //
 // # Connections

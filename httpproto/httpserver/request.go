@@ -95,8 +95,14 @@ func (r *Request) ResumeBody() {
 
 // SetMaxBodySize changes the body limit for this request only, from a
 // StreamHandler (Tornado's set_max_body_size); beyond it the server
-// answers 413.
-func (r *Request) SetMaxBodySize(n int64) { r.c.p.SetMaxBodySize(n) }
+// answers 413. Once the body has been read it does nothing.
+func (r *Request) SetMaxBodySize(n int64) {
+	// Past the body the parser is on the next request already, which
+	// the limit must not reach.
+	if r.c.state == stBody {
+		r.c.p.SetMaxBodySize(n)
+	}
+}
 
 // splitTarget sets Path and RawQuery.
 func (r *Request) splitTarget() {

@@ -26,10 +26,11 @@ var (
 // RequestHandler output side over HTTP1Connection. Set the status and
 // fields, Write the body (buffered until Flush, Finish or 64 KiB), Finish.
 // A response finished without a Content-Length whose body was never
-// flushed gets one; otherwise the body is chunked (HTTP/1.1) or ends with
-// the connection (HTTP/1.0). A response to HEAD sends no body bytes: the
-// handler may write the body as for GET (it sizes an unflushed response),
-// and it is discarded.
+// flushed (so stayed below 64 KiB) gets one; otherwise the body is chunked
+// (HTTP/1.1) or ends with the connection (HTTP/1.0). Respond sizes a body
+// of any length. A response to HEAD sends no body bytes: the handler may
+// write the body as for GET (its framing is the one GET would get), and
+// it is discarded.
 //
 // A ResponseWriter belongs to the connection's loop; it is valid until
 // Finish (or the connection's close) and then reused.
@@ -96,7 +97,9 @@ func (w *ResponseWriter) Finished() bool { return w.finished }
 
 // OnClose registers cb to be called, on the loop, if the connection closes
 // before the response is finished (the client went away, a timeout, a
-// forced shutdown): Tornado's on_connection_close. It is also called, with
+// forced shutdown): Tornado's on_connection_close. Registered once the
+// connection has closed, cb is called at once (from a callback of its
+// own), unless a callback was told of that close already. It is also called, with
 // an error matching io.EOF, when the client's input ends while the
 // connection stays open: a client that left looks like one that only shut
 // down its sending side (a half-close), which still gets its answers, so
@@ -106,8 +109,25 @@ func (w *ResponseWriter) Finished() bool { return w.finished }
 // ErrConnClosed. cb is called at most once per registration.
 func (w *ResponseWriter) OnClose(cb func(err error)) {
 	w.onClose = cb
-	if cb != nil && w.c.state == stHandling && !w.c.inData {
-		w.c.watch()
+	c := w.c
+	if cb == nil || w.finished {
+		return
+	}
+	if c.closed {
+		// The connection closed before cb was registered: unless its close
+		// was told already (to a cb that registers itself again, say),
+		// tell cb now, from a callback of its own.
+		if !c.closeTold {
+			c.ls.l.Post(func() {
+				if w.c == c {
+					c.notifyGone(c.closeErr)
+				}
+			})
+		}
+		return
+	}
+	if c.state == stHandling && !c.inData {
+		c.watch()
 	}
 }
 

@@ -20,7 +20,9 @@ import (
 // runs on the connection's loop and answers through w, now or later (from
 // another callback on the same loop): the request and w stay valid until
 // w.Finish. The next request on the connection is not read before then
-// (pipelined requests wait in the buffer, answered in order).
+// (pipelined requests wait in the buffer, answered in order). A panic in
+// it (or in a StreamHandler or BodyDelegate) is logged to Options.Logger
+// and closes the connection, after the responses finished before it.
 type Handler func(w *ResponseWriter, r *Request)
 
 // BodyDelegate receives a request's body as it arrives, Tornado's

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -1783,4 +1784,289 @@ func TestOnCloseAfterLocalCloseIsNotEOF(t *testing.T) {
 		t.Fatal("the delegate was not told of the close")
 	}
 	c.expectClosed()
+}
+
+// A Handler that panics has its connection closed once the responses
+// finished before it are written (as Tornado closes the connection on an
+// uncaught exception and net/http after recovering a handler's panic),
+// and the panic is reported to Options.Logger. The stream closed at once
+// instead, dropping the answers to the pipelined requests before it (the
+// client got none), and the panic went to the loop's logger only.
+func TestHandlerPanicClosesConnection(t *testing.T) {
+	logged := make(chan string, 4)
+	s, addr := start(t, func(w *ResponseWriter, r *Request) {
+		if string(r.Path) == "/panic" {
+			panic("handler bug")
+		}
+		hello(w, r)
+	}, &Options{Logger: slog.New(slogFunc(func(msg string) {
+		if strings.Contains(msg, "panic") {
+			select {
+			case logged <- msg:
+			default:
+			}
+		}
+	}))})
+	c := dial(t, addr)
+	c.c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\nGET /panic HTTP/1.1\r\nHost: x\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, body := c.response("GET"); body != string(helloBody) {
+		t.Fatalf("got %q before the panic", body)
+	}
+	c.expectClosed()
+	select {
+	case <-logged:
+	case <-time.After(5 * time.Second):
+		t.Error("the panic was not logged to Options.Logger")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+// slogFunc is a slog.Handler that passes each record's message to f.
+type slogFunc func(msg string)
+
+func (f slogFunc) Enabled(context.Context, slog.Level) bool { return true }
+func (f slogFunc) Handle(_ context.Context, r slog.Record) error {
+	f(r.Message)
+	return nil
+}
+func (f slogFunc) WithAttrs([]slog.Attr) slog.Handler { return f }
+func (f slogFunc) WithGroup(string) slog.Handler      { return f }
+
+// A kept-alive connection lets go of a large request body and of a large
+// response's buffer once the response is finished, instead of holding
+// them (up to the body limit, 100 MiB by default, per connection) while
+// it idles until its next request.
+func TestLargeBuffersNotKeptWhileIdle(t *testing.T) {
+	const size = 2 << 20
+	s, addr := start(t, func(w *ResponseWriter, r *Request) {
+		if string(r.Path) == "/down" {
+			w.Respond(200, "application/octet-stream", make([]byte, size))
+			return
+		}
+		w.Respond(200, "text/plain", fmt.Appendf(nil, "%d", len(r.Body)))
+	}, nil)
+	// kept reports the capacity of the connection's body and response
+	// buffers, read on its loop.
+	kept := func() (body, resp int) {
+		t.Helper()
+		l := s.Loops()[0]
+		done := make(chan struct{})
+		l.Post(func() {
+			defer close(done)
+			for _, c := range s.loopState(l).conns {
+				body, resp = cap(c.bodyBuf)+cap(c.req.Body)+cap(c.bodyView), cap(c.w.body)
+			}
+		})
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the loop did not run the check")
+		}
+		return
+	}
+	c := dial(t, addr)
+	// The body comes in several reads, so that it is gathered in the
+	// connection's own buffer.
+	c.send(fmt.Sprintf("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size))
+	for i := 0; i < 8; i++ {
+		c.send(strings.Repeat("a", size/8))
+	}
+	if _, body := c.response("POST"); body != fmt.Sprint(size) {
+		t.Fatalf("got %q", body)
+	}
+	if body, _ := kept(); body > 1<<20 {
+		t.Errorf("an idle connection keeps %d bytes of the last request's body", body)
+	}
+	c.send("GET /down HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, body := c.response("GET"); len(body) != size {
+		t.Fatalf("got %d bytes", len(body))
+	}
+	if _, resp := kept(); resp > flushThreshold {
+		t.Errorf("an idle connection keeps a response buffer of %d bytes", resp)
+	}
+}
+
+// A handler that registers OnClose after its connection closed (the
+// client left while it was busy, say) is told all the same: the
+// connection did close before the response was finished. It was never
+// told, and a handler that waited for that word waited for ever.
+func TestOnCloseRegisteredAfterCloseIsTold(t *testing.T) {
+	handled := make(chan *ResponseWriter, 1)
+	streamClosed := make(chan struct{}, 1)
+	s, addr := start(t, func(w *ResponseWriter, r *Request) {
+		handled <- w // no OnClose yet, no response
+	}, &Options{TCP: tcpserver.Options{Stream: &stream.Options{
+		OnClose: func(*stream.Stream, error) { streamClosed <- struct{}{} },
+	}}})
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	var w *ResponseWriter
+	select {
+	case w = <-handled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request was not handled")
+	}
+	// A reset, not a half-close: the connection closes at once.
+	c.c.(*net.TCPConn).SetLinger(0)
+	c.c.Close()
+	select {
+	case <-streamClosed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not notice the reset")
+	}
+	told := make(chan error, 2)
+	s.Loops()[0].Post(func() {
+		var cb func(error)
+		cb = func(err error) {
+			told <- err
+			w.OnClose(cb) // told once, not again and again
+		}
+		w.OnClose(cb)
+	})
+	select {
+	case err := <-told:
+		if err == nil {
+			t.Error("told a nil error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnClose registered after the close was never called")
+	}
+	// The loop runs a turn more: a second word would have come by then.
+	done := make(chan struct{})
+	s.Loops()[0].Post(func() { s.Loops()[0].Post(func() { close(done) }) })
+	<-done
+	if len(told) > 0 {
+		t.Error("told of the close twice")
+	}
+}
+
+// SetMaxBodySize applies to the request it is called for only: called
+// once that request's body has been read (from a Handler, or a delegate's
+// Finish), it has nothing left to limit, and must not become the limit of
+// the next request on the connection, which got a 413 for a body well
+// within Limits.MaxBodySize.
+func TestSetMaxBodySizeAfterBodyDoesNotLeak(t *testing.T) {
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		r.SetMaxBodySize(1)
+		w.Respond(200, "text/plain", r.Body)
+	}, nil)
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789")
+	if resp, _ := c.response("GET"); resp.StatusCode != 200 {
+		t.Fatalf("first request: status %d", resp.StatusCode)
+	}
+	if resp, body := c.response("POST"); resp.StatusCode != 200 || body != "0123456789" {
+		t.Fatalf("next request: status %d, body %q", resp.StatusCode, body)
+	}
+}
+
+// lateAnswerDelegate answers its request from a callback of its own once
+// the body has begun (an upload refused after an asynchronous check),
+// while the server is still reading the body.
+type lateAnswerDelegate struct {
+	w        *ResponseWriter
+	answered bool
+}
+
+func (d *lateAnswerDelegate) Data([]byte) {
+	if !d.answered {
+		d.answered = true
+		w := d.w
+		w.c.ls.l.Post(func() { w.Respond(403, "text/plain", []byte("refused\n")) })
+	}
+}
+
+func (d *lateAnswerDelegate) Finish() {}
+
+// An answer that ends a connection while a read of the next bytes is
+// pending (the 408 of HeaderTimeout, a delegate's early answer given from
+// a callback while the body is read) closes it gracefully, as the other
+// final answers do: the write side shut, then what the client still
+// sends drained for a moment, so that it does not make the kernel reset
+// the connection and destroy the answer. The pending read made the drain
+// fail, and the connection was closed at once.
+func TestFinalAnswerWithReadPendingLingers(t *testing.T) {
+	// Long enough that a stalled machine does not end the linger before
+	// the check looks; the client sees the FIN at once all the same.
+	saved := lingerTime
+	lingerTime = time.Minute
+	t.Cleanup(func() { lingerTime = saved })
+	// lingering reports, from the loop, once the answer has been read,
+	// whether the server keeps the connection open, draining.
+	lingering := func(t *testing.T, s *Server) bool {
+		t.Helper()
+		l := s.Loops()[0]
+		res := make(chan bool, 1)
+		l.Post(func() {
+			open := false
+			for _, c := range s.loopState(l).conns {
+				open = c.lingering && !c.s.Closed() && c.s.Reading()
+			}
+			res <- open
+		})
+		select {
+		case open := <-res:
+			return open
+		case <-time.After(10 * time.Second):
+			t.Fatal("the loop did not run the check")
+		}
+		return false
+	}
+	t.Run("408", func(t *testing.T) {
+		s, addr := start(t, hello, &Options{HeaderTimeout: 200 * time.Millisecond})
+		c := dial(t, addr)
+		c.send("GET / HTTP/1.1\r\nHost: x\r\n")
+		if resp, _ := c.response("GET"); resp.StatusCode != 408 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		if !lingering(t, s) {
+			t.Error("closed at once after the 408")
+		}
+		c.expectClosed()
+	})
+	t.Run("early answer", func(t *testing.T) {
+		s, addr := start(t, hello, &Options{StreamHandler: func(w *ResponseWriter, r *Request) BodyDelegate {
+			return &lateAnswerDelegate{w: w}
+		}})
+		c := dial(t, addr)
+		c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" + strings.Repeat("a", 1000))
+		if resp, body := c.response("POST"); resp.StatusCode != 403 || body != "refused\n" {
+			t.Fatalf("status %d, body %q", resp.StatusCode, body)
+		}
+		if !lingering(t, s) {
+			t.Error("closed at once after the early answer")
+		}
+		c.expectClosed()
+	})
+}
+
+// Flush's callback is called, with an error, also when the stream closed
+// earlier in the same turn (a write that failed: here one over the
+// stream's MaxWriteBufferSize; a reset peer's EPIPE alike) before the
+// connection's close callback ran: a handler that paces a long response
+// on it waited for ever, as Flush returned nil and the callback was
+// dropped.
+func TestFlushCallbackAfterFailedWrite(t *testing.T) {
+	flushed := make(chan error, 1)
+	_, addr := start(t, func(w *ResponseWriter, r *Request) {
+		w.Write(make([]byte, 256<<10)) // past MaxWriteBufferSize: the stream closes
+		if err := w.Flush(func(err error) { flushed <- err }); err != nil {
+			flushed <- err
+		}
+	}, &Options{TCP: tcpserver.Options{Stream: &stream.Options{MaxWriteBufferSize: 64 << 10}}})
+	c := dial(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	select {
+	case err := <-flushed:
+		if err == nil {
+			t.Error("the flush of a closed connection succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Flush callback was never called")
+	}
 }
