@@ -20,7 +20,8 @@ import "strconv"
 //     response to HTTP/1.0 is delimited by closing the connection (except
 //     a response to HEAD, which has no body to delimit).
 //   - A response after which the connection closes gets "Connection:
-//     close" (for an HTTP/1.0 client too, where it is implied);
+//     close" (for an HTTP/1.0 client too, where it is implied), in place
+//     of any Connection field of the caller's (a "keep-alive" it set);
 //     a kept-alive HTTP/1.0 connection gets "Connection: keep-alive".
 type Encoder struct {
 	mode      bodyMode
@@ -130,12 +131,17 @@ func (e *Encoder) AppendResponseHead(dst []byte, req RequestInfo, status int, re
 	}
 
 	dst = AppendStatusLine(dst, status, reason)
-	if status < 200 || status == 204 {
+	// A response after which the connection closes says so alone: a
+	// caller's Connection field (a "keep-alive" it set) is replaced, as
+	// net/http and Tornado replace it, not sent beside "close".
+	closing := !keep && !interim && status != 101
+	if status < 200 || status == 204 || closing {
 		// RFC 9110 section 8.6: no Content-Length on a 1xx or 204
 		// response; a caller's is left out (as net/http does), not sent
 		// for the peer to reject.
+		dropCL := status < 200 || status == 204
 		for _, f := range h.fields {
-			if !equalFold(f.Name, "Content-Length") {
+			if !(dropCL && equalFold(f.Name, "Content-Length")) && !(closing && equalFold(f.Name, "Connection")) {
 				dst = appendField(dst, f)
 			}
 		}
@@ -146,7 +152,7 @@ func (e *Encoder) AppendResponseHead(dst []byte, req RequestInfo, status int, re
 		if mode == bodyChunked && !h.Has("Transfer-Encoding") {
 			dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
 		}
-		if !keep && !h.HasToken("Connection", "close") {
+		if closing {
 			dst = append(dst, "Connection: close\r\n"...)
 		}
 		if keep && req.HTTP10 && !h.HasToken("Connection", "keep-alive") {
