@@ -331,8 +331,8 @@ func (d *dialer) switched() {
 	d.end()
 	cfg := &d.opts.Config
 	c := newConn(d.st, wsproto.Client, d.h, cfg, comp, proto)
-	hdr := h.Clone()
-	c.ext().respHeader = &hdr
+	hdr := h.Clone() // the parser's fields view a buffer that reading reuses
+	c.resp = &hdr
 	// cb comes even if OnOpen panics (the Conn is closed then, and OnClose
 	// follows): the panic must not leave the dial without an outcome.
 	opened := false
@@ -340,6 +340,7 @@ func (d *dialer) switched() {
 		if !opened {
 			d.cb(c, nil)
 		}
+		c.resp = nil
 	}()
 	c.open()
 	opened = true

@@ -114,7 +114,8 @@ func TestDialInterimResponseSplit(t *testing.T) {
 }
 
 // A client's Conn shows the 101's fields (Tornado's
-// WebSocketClientConnection.headers), from OnOpen on; a server's shows none.
+// WebSocketClientConnection.headers) while OnOpen and the Dial callback
+// run; a server's shows none.
 func TestResponseHeader(t *testing.T) {
 	l := clientLoop(t)
 	url := rawServer(t, func(c net.Conn, br *bufio.Reader, req *http.Request) {
@@ -123,17 +124,20 @@ func TestResponseHeader(t *testing.T) {
 	})
 	rec := newRecorder()
 	seen := make(chan string, 1)
-	h := &opener{recorder: rec, f: func(c *Conn) { seen <- c.ResponseHeader().GetString("X-Server-Id") }}
+	h := &opener{recorder: rec, f: func(c *Conn) {
+		seen <- c.ResponseHeader().GetString("X-Server-Id") + " " + c.ResponseHeader().GetString("Set-Cookie")
+	}}
 	c, err := dialSync(t, l, url, h, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := <-seen; got != "7" {
-		t.Errorf("X-Server-Id in OnOpen %q, want 7", got)
+	if got := <-seen; got != "7 s=1" {
+		t.Errorf("X-Server-Id and Set-Cookie in OnOpen %q, want \"7 s=1\"", got)
 	}
 	onLoop(t, l, func() {
-		if got := c.ResponseHeader().GetString("Set-Cookie"); got != "s=1" {
-			t.Errorf("Set-Cookie %q, want s=1", got)
+		// After the open, the fields are gone: an idle client keeps none.
+		if h := c.ResponseHeader(); h != nil {
+			t.Errorf("ResponseHeader after the open: %v", h)
 		}
 		c.Abort()
 	})

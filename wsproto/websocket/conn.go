@@ -68,6 +68,10 @@ type Conn struct {
 	cfg  *Config
 	comp *compression // nil without permessage-deflate
 	x    *connExtra   // nil until needed: a subprotocol, or closing
+	// resp is a client's 101 fields while OnOpen and Dial's callback run
+	// (ResponseHeader), nil after: kept, they would cost every idle client
+	// a few hundred bytes. (The pointer fits Conn's size class.)
+	resp *httpproto.Headers
 
 	role  wsproto.Role
 	state connState
@@ -97,7 +101,6 @@ type Conn struct {
 // closing, so that an idle connection does not carry it.
 type connExtra struct {
 	subprotocol string
-	respHeader  *httpproto.Headers // a client's: the 101's fields
 	peerCode    wsproto.CloseCode
 	peerReason  string
 	err         error                 // the cause OnClose reports
@@ -188,10 +191,15 @@ func (c *Conn) callOpen() {
 // from another goroutine is c.Loop().Post.
 func (c *Conn) Loop() *loop.Loop { return c.s.Loop() }
 
-// RemoteAddr returns the peer's address.
+// RemoteAddr returns the peer's address, asked of the kernel each time
+// (an idle connection keeps no copy): nil once the connection is closed or
+// the peer reset it, in OnClose say. A server that needs the address
+// later takes it from the upgrade request (Request.RemoteIP) when it makes
+// the Handler.
 func (c *Conn) RemoteAddr() net.Addr { return c.s.RemoteAddr() }
 
-// LocalAddr returns the connection's own address.
+// LocalAddr returns the connection's own address, or nil once it is
+// closed.
 func (c *Conn) LocalAddr() net.Addr { return c.s.LocalAddr() }
 
 // Subprotocol returns the subprotocol agreed in the handshake (Tornado's
@@ -205,14 +213,11 @@ func (c *Conn) Subprotocol() string {
 
 // ResponseHeader returns the fields of the server's 101 answer on a
 // connection opened by Dial (Set-Cookie, a server's own fields: Tornado's
-// WebSocketClientConnection.headers), and nil on a server's connection,
-// whose handler had the request. The caller must not change them.
-func (c *Conn) ResponseHeader() *httpproto.Headers {
-	if c.x == nil {
-		return nil
-	}
-	return c.x.respHeader
-}
+// WebSocketClientConnection.headers) while OnOpen and Dial's callback run,
+// and nil after them (Clone what should be kept: an idle client does not
+// pay for them) and on a server's connection, whose handler had the
+// request. The caller must not change them.
+func (c *Conn) ResponseHeader() *httpproto.Headers { return c.resp }
 
 // Compression returns the permessage-deflate parameters agreed in the
 // handshake, and false if the connection is not compressed.
