@@ -6,20 +6,31 @@ package websocket
 // permessage-deflate, checking echoes and close codes both ways.
 
 import (
+	"bufio"
 	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	cws "github.com/coder/websocket"
 	gws "github.com/gorilla/websocket"
 
+	"github.com/gale-io/gale/httpproto/httpserver"
+	"github.com/gale-io/gale/tcpserver"
 	"github.com/gale-io/gale/wsproto"
 )
 
@@ -508,4 +519,689 @@ func TestDialWSSOffersOnlyHTTP11(t *testing.T) {
 	}
 	onLoop(t, l, func() { c.Close(1000, "") })
 	rec.waitClose(t)
+}
+
+// chaosServer is one gale server (two loops) for TestChaosIsolation: every
+// path echoes; /keepalive runs tight keepalive and close timeouts. It
+// records each connection's OnClose by the peer's address.
+type chaosServer struct {
+	addr   string
+	mu     sync.Mutex
+	closes map[string]chan *CloseError
+	opened atomic.Int64
+	ended  atomic.Int64
+}
+
+// closeOf returns the channel that receives the OnClose of the connection
+// from peer address a.
+func (s *chaosServer) closeOf(a string) chan *CloseError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.closes[a]
+	if ch == nil {
+		ch = make(chan *CloseError, 1)
+		s.closes[a] = ch
+	}
+	return ch
+}
+
+func startChaosServer(t *testing.T) *chaosServer {
+	s := &chaosServer{closes: make(map[string]chan *CloseError)}
+	comp := &wsproto.DeflateConfig{}
+	good := &ServerOptions{Config: Config{MaxMessageSize: 256 << 10, Compression: comp, CloseTimeout: 400 * time.Millisecond, PingInterval: 1500 * time.Millisecond}}
+	tight := &ServerOptions{Config: Config{MaxMessageSize: 256 << 10, Compression: comp, CloseTimeout: 300 * time.Millisecond,
+		PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond}}
+	// /nctx: no context takeover either way, so that every connection on
+	// a loop shares pooled compressors, bad peers' included.
+	nctx := &ServerOptions{Config: good.Config}
+	nctx.Compression = &wsproto.DeflateConfig{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+	// The peer's address is taken from the request: the Conn's RemoteAddr
+	// is nil once the peer has reset, which may come before OnOpen.
+	handler := func(peer string) Handler {
+		return &HandlerFuncs{
+			Open: func(c *Conn) { s.opened.Add(1) },
+			Message: func(c *Conn, op wsproto.Opcode, data []byte) {
+				if op == wsproto.OpText && string(data) == "close-me" {
+					c.Close(4000, "bye")
+					return
+				}
+				if err := c.WriteMessage(op, data); errors.Is(err, ErrBackpressure) {
+					c.Close(wsproto.ClosePolicyViolation, "too slow")
+				}
+			},
+			Close: func(c *Conn, e *CloseError) {
+				s.ended.Add(1)
+				select { // (a churned peer's port may come again)
+				case s.closeOf(peer) <- e:
+				default:
+				}
+			},
+		}
+	}
+	srv := httpserver.New(func(w *httpserver.ResponseWriter, r *httpserver.Request) {
+		opts := good
+		switch string(r.Path) {
+		case "/keepalive":
+			opts = tight
+		case "/nctx":
+			opts = nctx
+		}
+		Upgrade(w, r, handler(r.RemoteAddrPort().String()), opts)
+	}, &httpserver.Options{TCP: tcpserver.Options{Loops: 2}})
+	if err := srv.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	s.addr = srv.Addrs()[0].String()
+	return s
+}
+
+// chaosSizes are the good clients' message sizes, across the length
+// encodings and the stream's direct-write threshold.
+var chaosSizes = []int{7, 125, 126, 1000, 65535, 65536, 100000}
+
+// chaosMsg is message i of client id: its number first, then bytes that
+// depend on both, text (ASCII) or binary.
+func chaosMsg(id, i int) (wsproto.Opcode, []byte) {
+	n := chaosSizes[i%len(chaosSizes)]
+	b := make([]byte, n)
+	copy(b, fmt.Sprintf("%02d%05d", id, i))
+	x := uint32(id*7919 + i + 1)
+	for j := 7; j < n; j++ {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[j] = 'a' + byte(x%26)
+	}
+	if i%2 == 1 {
+		for j := 7; j < n; j += 3 {
+			b[j] = byte(x >> (j % 24))
+		}
+		return wsproto.OpBinary, b
+	}
+	return wsproto.OpText, b
+}
+
+const (
+	chaosMsgs   = 30
+	chaosWindow = 3
+)
+
+// chaosGorilla runs a gorilla client: it sends chaosMsgs messages (the
+// larger ones fragmented by its writer), at most chaosWindow unanswered,
+// and checks every echo arrives intact and in order.
+func chaosGorilla(addr, path string, id int, compress bool) error {
+	d := gws.Dialer{EnableCompression: compress, HandshakeTimeout: testTimeout, WriteBufferSize: 4096}
+	c, resp, err := d.Dial("ws://"+addr+path, nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if got := resp.Header.Get("Sec-WebSocket-Extensions") != ""; got != compress {
+		return fmt.Errorf("gorilla %d: compression %v, want %v", id, got, compress)
+	}
+	c.SetReadDeadline(time.Now().Add(testTimeout))
+	c.SetWriteDeadline(time.Now().Add(testTimeout))
+	acks := make(chan error, chaosMsgs+1)
+	go func() {
+		for i := 0; i < chaosMsgs; i++ {
+			mt, p, err := c.ReadMessage()
+			if err != nil {
+				acks <- fmt.Errorf("gorilla %d: reading echo %d: %w", id, i, err)
+				return
+			}
+			op, want := chaosMsg(id, i)
+			if mt != int(op) || !bytes.Equal(p, want) {
+				acks <- fmt.Errorf("gorilla %d: echo %d: got type %d, %d bytes %q, want %d bytes", id, i, mt, len(p), trunc(p), len(want))
+				return
+			}
+			acks <- nil
+		}
+		// The close handshake: the server's echo ends ReadMessage.
+		_, _, err := c.ReadMessage()
+		var ce *gws.CloseError
+		if !errors.As(err, &ce) || ce.Code != 1000 {
+			acks <- fmt.Errorf("gorilla %d: after the close: %v", id, err)
+			return
+		}
+		acks <- nil
+	}()
+	for i := 0; i < chaosMsgs; i++ {
+		if i >= chaosWindow {
+			if err := <-acks; err != nil {
+				return err
+			}
+		}
+		op, m := chaosMsg(id, i)
+		w, err := c.NextWriter(int(op))
+		if err != nil {
+			return err
+		}
+		for len(m) > 0 {
+			k := min(len(m), 1+len(m)/3)
+			w.Write(m[:k])
+			m = m[k:]
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < chaosWindow; i++ {
+		if err := <-acks; err != nil {
+			return err
+		}
+	}
+	if err := c.WriteMessage(gws.CloseMessage, gws.FormatCloseMessage(1000, "")); err != nil {
+		return err
+	}
+	return <-acks
+}
+
+// chaosGale is chaosGorilla's gale client: it sends every third message in
+// three fragments.
+type chaosGale struct {
+	BaseHandler
+	compress      bool
+	id, sent, got int
+	done          chan error
+	failed        bool
+}
+
+func (h *chaosGale) fail(c *Conn, err error) {
+	if !h.failed {
+		h.failed = true
+		h.done <- err
+		c.Abort()
+	}
+}
+
+func (h *chaosGale) send(c *Conn) {
+	for h.sent < chaosMsgs && h.sent-h.got < chaosWindow {
+		op, m := chaosMsg(h.id, h.sent)
+		var err error
+		if h.sent%3 == 0 && len(m) >= 3 {
+			k := len(m) / 3
+			err = errors.Join(c.WriteFragment(op, m[:k], false), c.WriteFragment(op, m[k:2*k], false), c.WriteFragment(op, m[2*k:], true))
+		} else {
+			err = c.WriteMessage(op, m)
+		}
+		if err != nil {
+			h.fail(c, fmt.Errorf("gale %d: sending %d: %w", h.id, h.sent, err))
+			return
+		}
+		h.sent++
+	}
+}
+
+func (h *chaosGale) OnOpen(c *Conn) {
+	if _, ok := c.Compression(); ok != h.compress {
+		h.fail(c, fmt.Errorf("gale %d: compression %v, want %v", h.id, ok, h.compress))
+		return
+	}
+	h.send(c)
+}
+
+func (h *chaosGale) OnMessage(c *Conn, op wsproto.Opcode, data []byte) {
+	wop, want := chaosMsg(h.id, h.got)
+	if op != wop || !bytes.Equal(data, want) {
+		h.fail(c, fmt.Errorf("gale %d: echo %d: got %v %d bytes %q, want %d bytes", h.id, h.got, op, len(data), trunc(data), len(want)))
+		return
+	}
+	h.got++
+	if h.got == chaosMsgs {
+		c.Close(1000, "")
+		return
+	}
+	h.send(c)
+}
+
+func (h *chaosGale) OnClose(c *Conn, e *CloseError) {
+	if h.failed {
+		return
+	}
+	if h.got != chaosMsgs || e.Err != nil || e.Code != 1000 {
+		h.done <- fmt.Errorf("gale %d: closed after %d echoes: %+v", h.id, h.got, e)
+		return
+	}
+	h.done <- nil
+}
+
+// chaosPeer is a misbehaving raw client: deadline bounds everything it
+// waits for.
+type chaosPeer struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func chaosDial(addr, path string, deadline time.Duration) (*chaosPeer, error) {
+	c, err := net.DialTimeout("tcp", addr, testTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(deadline))
+	return &chaosPeer{c: c, br: bufio.NewReader(c)}, nil
+}
+
+func (p *chaosPeer) local() string { return p.c.LocalAddr().String() }
+
+// open sends a valid handshake (and more right behind it) and reads the 101.
+func (p *chaosPeer) open(path string, more []byte, extra ...string) error {
+	req := strings.Replace(upgradeRequestText(extra...), "GET /ws ", "GET "+path+" ", 1)
+	if _, err := p.c.Write(append([]byte(req), more...)); err != nil {
+		return err
+	}
+	return p.read101()
+}
+
+func (p *chaosPeer) read101() error {
+	resp, err := http.ReadResponse(p.br, &http.Request{Method: "GET"})
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 101 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// frame reads one server frame, skipping the server's keepalive pings
+// (empty).
+func (p *chaosPeer) frame() (rawFrame, error) {
+	rc := rawClient{br: p.br}
+	for {
+		f, err := rc.readFrame()
+		if err != nil || f.op != wsproto.OpPing || len(f.payload) != 0 {
+			return f, err
+		}
+	}
+}
+
+// expectClose skips data and pings up to a Close frame and checks its
+// code, then checks the server ends the connection.
+func (p *chaosPeer) expectClose(want wsproto.CloseCode) error {
+	for {
+		f, err := p.frame()
+		if err != nil {
+			return fmt.Errorf("want close %d: %w", want, err)
+		}
+		if f.op != wsproto.OpClose {
+			continue
+		}
+		if len(f.payload) < 2 || wsproto.CloseCode(binary.BigEndian.Uint16(f.payload)) != want {
+			return fmt.Errorf("close frame %q, want code %d", f.payload, want)
+		}
+		break
+	}
+	if _, err := p.frame(); err != io.EOF && !isReset(err) {
+		return fmt.Errorf("after the close frame: %v, want the end of the connection", err)
+	}
+	return nil
+}
+
+// serverClose waits for the server's OnClose of peer a.
+func (s *chaosServer) serverClose(a string, within time.Duration) (*CloseError, error) {
+	select {
+	case e := <-s.closeOf(a):
+		return e, nil
+	case <-time.After(within):
+		return nil, fmt.Errorf("server OnClose of %s not called within %v", a, within)
+	}
+}
+
+// failed checks that the server failed peer p's connection with code (on
+// the wire) and an OnClose error that errors.Is kind.
+func (s *chaosServer) failed(p *chaosPeer, code wsproto.CloseCode, kind error) error {
+	if err := p.expectClose(code); err != nil {
+		return err
+	}
+	e, err := s.serverClose(p.local(), 10*time.Second)
+	if err == nil && (!errors.Is(e.Err, kind) || !e.Local) {
+		err = fmt.Errorf("server OnClose %+v, want a local close for %v", e, kind)
+	}
+	return err
+}
+
+// TestChaosIsolation: one server on two loops, with and without
+// compression, serves well-behaved gorilla and gale clients exchanging
+// numbered messages of varied sizes (text and binary, fragmented,
+// compressed) while misbehaving raw peers stall, lie about lengths, send
+// bad UTF-8, flood pings without reading, ignore the close, reset, dawdle
+// over the handshake, send garbage after it and churn connections. Every
+// bad peer must get its close code within its limit's time, every good
+// client every message intact and in order.
+func TestChaosIsolation(t *testing.T) {
+	heapBefore := chaosHeap()
+	s := startChaosServer(t)
+	const within = 10 * time.Second // generous: the limits are far below
+	type result struct {
+		name string
+		err  error
+	}
+	results := make(chan result, 64)
+	var wg sync.WaitGroup
+	run := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- result{name, f()}
+		}()
+	}
+	// A bad peer on path, doing act once open; check judges what follows.
+	bad := func(name, path string, act func(p *chaosPeer) error, extra ...string) {
+		run(name, func() error {
+			p, err := chaosDial(s.addr, path, within)
+			if err != nil {
+				return err
+			}
+			defer p.c.Close()
+			if err := p.open(path, nil, extra...); err != nil {
+				return err
+			}
+			return act(p)
+		})
+	}
+
+	for i := 0; i < 4; i++ {
+		// Compressed: 0 with context takeover, 2 without.
+		path := "/ws"
+		if i == 2 {
+			path = "/nctx"
+		}
+		run(fmt.Sprintf("gorilla-%d", i), func() error { return chaosGorilla(s.addr, path, i, i%2 == 0) })
+	}
+	l := clientLoop(t)
+	for i := 4; i < 8; i++ {
+		h := &chaosGale{id: i, compress: i%2 == 0, done: make(chan error, 2)}
+		var opts DialOptions
+		path := "/ws"
+		if i%2 == 0 { // compressed: 4 with context takeover, 6 without
+			opts.Compression = &wsproto.DeflateConfig{}
+			if i == 6 {
+				path = "/nctx"
+			}
+		}
+		run(fmt.Sprintf("gale-%d", i), func() error {
+			l.Post(func() {
+				Dial(context.Background(), l, "ws://"+s.addr+path, h, &opts, func(c *Conn, err error) {
+					if err != nil {
+						h.done <- err
+					}
+				})
+			})
+			select {
+			case err := <-h.done:
+				return err
+			case <-time.After(within):
+				return errors.New("no outcome")
+			}
+		})
+	}
+
+	bad("stall mid-frame", "/keepalive", func(p *chaosPeer) error {
+		hdr := frame(true, false, wsproto.OpBinary, make([]byte, 1000))
+		p.c.Write(hdr[:20])
+		start := time.Now()
+		if err := p.expectClose(wsproto.CloseNormal); err != nil {
+			return err
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			return fmt.Errorf("closed after %v", d)
+		}
+		e, err := s.serverClose(p.local(), within)
+		if err == nil && !errors.Is(e.Err, ErrPingTimeout) {
+			err = fmt.Errorf("server OnClose %+v, want ErrPingTimeout", e)
+		}
+		return err
+	})
+	bad("2^63 length", "/ws", func(p *chaosPeer) error {
+		p.c.Write([]byte{0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4})
+		return s.failed(p, wsproto.CloseProtocolError, wsproto.ErrProtocol)
+	})
+	bad("2^62 length", "/ws", func(p *chaosPeer) error {
+		p.c.Write([]byte{0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4})
+		return s.failed(p, wsproto.CloseMessageTooBig, wsproto.ErrTooBig)
+	})
+	bad("bad UTF-8 across fragments", "/ws", func(p *chaosPeer) error {
+		p.c.Write(frame(false, false, wsproto.OpText, []byte("ab\xce")))
+		p.c.Write(frame(true, false, wsproto.OpContinuation, []byte("\xffcd")))
+		return s.failed(p, wsproto.CloseInvalidPayload, wsproto.ErrInvalidData)
+	})
+	const deflate = "Sec-WebSocket-Extensions: permessage-deflate"
+	bomb := chaosDeflate(make([]byte, 1<<20)) // 4 times the limit once inflated
+	bad("compressed bad UTF-8", "/ws", func(p *chaosPeer) error {
+		p.c.Write(frame(true, true, wsproto.OpText, chaosDeflate([]byte("valid, then \xce\xff"))))
+		return s.failed(p, wsproto.CloseInvalidPayload, wsproto.ErrInvalidData)
+	}, deflate)
+	bad("compressed bomb", "/ws", func(p *chaosPeer) error {
+		z := bomb
+		p.c.Write(frame(false, true, wsproto.OpBinary, z[:len(z)/2]))
+		p.c.Write(frame(true, false, wsproto.OpContinuation, z[len(z)/2:]))
+		return s.failed(p, wsproto.CloseMessageTooBig, wsproto.ErrTooBig)
+	}, deflate)
+	bad("pooled inflater: bomb", "/nctx", func(p *chaosPeer) error {
+		p.c.Write(frame(true, true, wsproto.OpBinary, bomb))
+		return s.failed(p, wsproto.CloseMessageTooBig, wsproto.ErrTooBig)
+	}, deflate)
+	bad("pooled inflater: bad UTF-8", "/nctx", func(p *chaosPeer) error {
+		p.c.Write(frame(true, true, wsproto.OpText, chaosDeflate([]byte("valid, then \xce\xff"))))
+		return s.failed(p, wsproto.CloseInvalidPayload, wsproto.ErrInvalidData)
+	}, deflate)
+	bad("pooled inflater: closed mid-message", "/nctx", func(p *chaosPeer) error {
+		z := chaosDeflate(bytes.Repeat([]byte("abandoned "), 1000))
+		p.c.Write(frame(false, true, wsproto.OpText, z[:len(z)/2]))
+		p.c.Write(frame(true, false, wsproto.OpClose, closePayload(4001, "")))
+		return p.expectClose(4001)
+	}, deflate)
+	bad("pooled inflater: reset mid-message", "/nctx", func(p *chaosPeer) error {
+		z := chaosDeflate(bytes.Repeat([]byte("abandoned "), 1000))
+		p.c.Write(frame(false, true, wsproto.OpBinary, z[:len(z)/2]))
+		p.c.(*net.TCPConn).SetLinger(0)
+		a := p.local()
+		p.c.Close()
+		_, err := s.serverClose(a, within)
+		return err
+	}, deflate)
+	bad("pooled inflater: bad continuation", "/nctx", func(p *chaosPeer) error {
+		z := chaosDeflate(bytes.Repeat([]byte("abandoned "), 1000))
+		p.c.Write(frame(false, true, wsproto.OpText, z[:len(z)/2]))
+		p.c.Write(frame(true, false, wsproto.OpBinary, z[len(z)/2:]))
+		return p.expectClose(wsproto.CloseProtocolError)
+	}, deflate)
+	bad("RSV1 uncompressed", "/ws", func(p *chaosPeer) error {
+		p.c.Write(frame(true, true, wsproto.OpBinary, chaosDeflate([]byte("x"))))
+		return p.expectClose(wsproto.CloseProtocolError)
+	})
+	bad("empty fragments", "/ws", func(p *chaosPeer) error {
+		p.c.Write(frame(false, false, wsproto.OpBinary, nil))
+		p.c.Write(bytes.Repeat(frame(false, false, wsproto.OpContinuation, nil), 10000))
+		p.c.Write(frame(true, false, wsproto.OpContinuation, []byte("end")))
+		f, err := p.frame()
+		if err != nil || f.op != wsproto.OpBinary || string(f.payload) != "end" {
+			return fmt.Errorf("echo %v %q %v", f.op, f.payload, err)
+		}
+		return nil
+	}, deflate)
+	bad("oversized ping", "/ws", func(p *chaosPeer) error {
+		p.c.Write(frame(true, false, wsproto.OpPing, make([]byte, 126)))
+		return p.expectClose(wsproto.CloseProtocolError)
+	})
+	bad("ping flood, never reading", "/keepalive", func(p *chaosPeer) error {
+		ping := bytes.Repeat(frame(true, false, wsproto.OpPing, make([]byte, 125)), 512)
+		start := time.Now()
+		for {
+			if _, err := p.c.Write(ping); err != nil {
+				if isTimeout(err) {
+					return fmt.Errorf("server still reading after %v", time.Since(start))
+				}
+				break // dropped
+			}
+		}
+		e, err := s.serverClose(p.local(), within)
+		if err == nil && e.Err == nil {
+			err = fmt.Errorf("server OnClose %+v, want a cause", e)
+		}
+		return err
+	})
+	bad("never answers the close", "/ws", func(p *chaosPeer) error {
+		p.c.Write(frame(true, false, wsproto.OpText, []byte("close-me")))
+		if err := p.expectClose(4000); err != nil {
+			return err
+		}
+		e, err := s.serverClose(p.local(), within)
+		if err == nil && !errors.Is(e.Err, ErrCloseTimeout) {
+			err = fmt.Errorf("server OnClose %+v, want ErrCloseTimeout", e)
+		}
+		return err
+	})
+	bad("never reads", "/ws", func(p *chaosPeer) error {
+		m := frame(true, false, wsproto.OpBinary, make([]byte, 64<<10))
+		for {
+			if _, err := p.c.Write(m); err != nil {
+				if isTimeout(err) {
+					return errors.New("server never dropped the connection")
+				}
+				break
+			}
+		}
+		// Its pings unanswered, keepalive may close it first.
+		e, err := s.serverClose(p.local(), within)
+		if err == nil && !errors.Is(e.Err, ErrCloseTimeout) && !errors.Is(e.Err, ErrPingTimeout) {
+			err = fmt.Errorf("server OnClose %+v, want ErrCloseTimeout", e)
+		}
+		return err
+	})
+	bad("reset mid-message", "/ws", func(p *chaosPeer) error {
+		m := frame(true, false, wsproto.OpBinary, make([]byte, 5000))
+		p.c.Write(m[:3000])
+		p.c.(*net.TCPConn).SetLinger(0)
+		a := p.local()
+		p.c.Close()
+		e, err := s.serverClose(a, within)
+		if err == nil && (e.Err == nil || e.Code != wsproto.CloseAbnormal) {
+			err = fmt.Errorf("server OnClose %+v, want 1006 with a cause", e)
+		}
+		return err
+	})
+	run("handshake byte by byte", func() error {
+		p, err := chaosDial(s.addr, "/ws", within)
+		if err != nil {
+			return err
+		}
+		defer p.c.Close()
+		req := upgradeRequestText()
+		for i := 0; i < len(req); i++ {
+			if _, err := p.c.Write([]byte{req[i]}); err != nil {
+				return err
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if err := p.read101(); err != nil {
+			return err
+		}
+		// Then a fragmented message with a ping between its fragments,
+		// byte by byte as well.
+		msg := bytes.Join([][]byte{
+			frame(false, false, wsproto.OpText, []byte("sl")),
+			frame(true, false, wsproto.OpPing, []byte("are you there")),
+			frame(true, false, wsproto.OpContinuation, []byte("ow")),
+		}, nil)
+		for i := range msg {
+			if _, err := p.c.Write(msg[i : i+1]); err != nil {
+				return err
+			}
+			time.Sleep(time.Millisecond)
+		}
+		f, err := p.frame()
+		if err != nil || f.op != wsproto.OpPong || string(f.payload) != "are you there" {
+			return fmt.Errorf("pong %v %q %v", f.op, f.payload, err)
+		}
+		f, err = p.frame()
+		if err != nil || f.op != wsproto.OpText || string(f.payload) != "slow" {
+			return fmt.Errorf("echo %v %q %v", f.op, f.payload, err)
+		}
+		return nil
+	})
+	run("garbage after the 101", func() error {
+		p, err := chaosDial(s.addr, "/ws", within)
+		if err != nil {
+			return err
+		}
+		defer p.c.Close()
+		if err := p.open("/ws", []byte("\x00\x01garbage\r\n\r\n")); err != nil {
+			return err
+		}
+		return p.expectClose(wsproto.CloseProtocolError)
+	})
+	for g := 0; g < 2; g++ {
+		run(fmt.Sprintf("churn-%d", g), func() error {
+			for i := 0; i < 500; i++ {
+				p, err := chaosDial(s.addr, "/ws", within)
+				if err != nil {
+					return err
+				}
+				switch i % 3 {
+				case 0: // gone before the handshake is answered
+					p.c.Write([]byte(upgradeRequestText()))
+				case 1: // gone right after the 101
+					err = p.open("/ws", nil)
+				case 2: // reset with a message half sent
+					err = p.open("/ws", frame(true, false, wsproto.OpText, []byte("half a message"))[:8])
+					p.c.(*net.TCPConn).SetLinger(0)
+				}
+				p.c.Close()
+				if err != nil {
+					return fmt.Errorf("connection %d: %w", i, err)
+				}
+			}
+			return nil
+		})
+	}
+
+	wg.Wait()
+	close(results)
+	for r := range results {
+		if r.err != nil {
+			t.Errorf("%s: %v", r.name, r.err)
+		}
+	}
+	// Every connection the server opened ends (the churned ones included).
+	deadline := time.Now().Add(within)
+	for s.ended.Load() != s.opened.Load() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if o, e := s.opened.Load(), s.ended.Load(); o != e {
+		t.Errorf("server opened %d connections, closed %d", o, e)
+	}
+	// Nothing of those connections stays on the heap but what the loops'
+	// stocks and the pools keep (a few MiB at most).
+	if grown := int64(chaosHeap()) - int64(heapBefore); grown > 16<<20 {
+		t.Errorf("the heap grew by %d bytes", grown)
+	} else {
+		t.Logf("heap grew by %d bytes", grown)
+	}
+}
+
+func chaosHeap() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// chaosDeflate compresses b as one permessage-deflate message.
+func chaosDeflate(b []byte) []byte {
+	var out bytes.Buffer
+	w, _ := flate.NewWriter(&out, flate.DefaultCompression)
+	w.Write(b)
+	w.Flush()
+	return bytes.TrimSuffix(out.Bytes(), []byte{0, 0, 0xff, 0xff})
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
