@@ -238,6 +238,9 @@ func (d *dial) attemptDone(s *stream.Stream, ap netip.AddrPort, err error) {
 			s.Close()
 		}
 	}
+	if err == nil && d.cfg.keepAlive > 0 {
+		s.SetKeepAlive(true, d.cfg.keepAlive) // best effort, as net.Dialer's
+	}
 	if err != nil {
 		d.lastErr, d.lastAddr = cause(err), ap
 		d.tryNext()

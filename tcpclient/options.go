@@ -14,6 +14,10 @@ import (
 // the next address is tried beside it.
 const DefaultAttemptDelay = 250 * time.Millisecond
 
+// DefaultKeepAlive is Options.KeepAlive's default: TCP keepalive probes
+// after 15 s of silence, every 15 s, as net.Dialer sets them.
+const DefaultKeepAlive = 15 * time.Second
+
 // MinAttemptDelay is the smallest Options.AttemptDelay: RFC 8305 section
 // 5 forbids staggering attempts by less than 10 ms (and advises at least
 // 100 ms), so as not to flood a network with parallel SYNs.
@@ -56,6 +60,12 @@ type Options struct {
 	LocalPort int
 	// NoDelay sets TCP_NODELAY on the connected stream.
 	NoDelay bool
+	// KeepAlive turns on TCP keepalive on the connected stream: probes
+	// start after this much silence and repeat at this interval (whole
+	// seconds), so that a server that vanished without a FIN is noticed
+	// however long the protocol leaves the connection idle (net.Dialer's
+	// default). Default DefaultKeepAlive (15 s); negative: off.
+	KeepAlive time.Duration
 	// Stream configures the stream of every attempt (Tornado's
 	// max_buffer_size is Stream.MaxBufferSize). The streams keep the
 	// pointer: do not change it afterwards, and reuse one *stream.Options
@@ -79,6 +89,7 @@ type config struct {
 	localAddr netip.Addr
 	localPort int
 	noDelay   bool
+	keepAlive time.Duration
 	stream    *stream.Options
 	tls       *tls.Config
 }
@@ -96,6 +107,7 @@ func (c *config) set(o *Options) {
 			localAddr: o.LocalAddr.Unmap(),
 			localPort: o.LocalPort,
 			noDelay:   o.NoDelay,
+			keepAlive: o.KeepAlive,
 			stream:    o.Stream,
 			tls:       o.TLS,
 		}
@@ -105,6 +117,9 @@ func (c *config) set(o *Options) {
 	}
 	if c.network == "" {
 		c.network = "tcp"
+	}
+	if c.keepAlive == 0 {
+		c.keepAlive = DefaultKeepAlive
 	}
 	if c.delay <= 0 {
 		c.delay = DefaultAttemptDelay
