@@ -571,6 +571,11 @@ func (s *Stream) eof() {
 		s.flags |= fEOF
 		return
 	}
+	// Under TLS, closing ends our side too: answer the peer's close_notify
+	// with ours, as Close does (RFC 5246 section 7.2.1 requires the
+	// answer; a peer that waits for it, in a bidirectional shutdown, would
+	// see a truncation).
+	s.sendCloseNotify()
 	s.closeWith(io.EOF)
 }
 

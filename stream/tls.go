@@ -37,6 +37,7 @@ type tlsState struct {
 	handshaking bool
 	closed      bool
 	closing     bool // on the loop: Close is sending the close_notify
+	endSent     bool // on the loop: CloseWrite sent the close_notify
 
 	postedRun func() // the stream's runPosted, made once (see post)
 
@@ -59,8 +60,9 @@ type pendingWrite struct {
 // verification) and NextProtos (ALPN) as crypto/tls documents. Bytes
 // already buffered (a ClientHello that arrived behind a PROXY header,
 // say) are fed to TLS; what the peer sends while the handshake runs is
-// held to Options.MaxBufferSize (but at least 64 KiB, room for a
-// handshake flight), as reads are (beyond it the stream closes with
+// held to Options.MaxBufferSize (but at least 320 KiB, room for a
+// handshake flight with the largest certificate message crypto/tls
+// takes), as reads are (beyond it the stream closes with
 // ErrBufferFull). Reads may be started at once: they complete once the
 // handshake is done and data arrives; writes made during the handshake are
 // sent after it. StartTLS fails with ErrNotIdle while a read or write is
@@ -173,8 +175,12 @@ func (s *Stream) feedHandshake() {
 // whatever Options.MaxBufferSize says: the cap bounds plaintext, and a
 // handshake flight (a ClientHello with post-quantum key shares, a
 // certificate chain) is often larger than a small cap while it arrives in
-// one read. crypto/tls holds a handshake message of up to 64 KiB anyway.
-const minHandshakeInput = 64 << 10
+// one read. crypto/tls takes a handshake message of up to 64 KiB, and a
+// certificate message of up to 256 KiB: room for one of those in its
+// records, with the rest of its flight, since the loop may read a whole
+// flight before the handshake goroutine takes any of it (always so with
+// one P).
+const minHandshakeInput = 320 << 10
 
 // failHeldWrites tells the writes held during a handshake that ended with
 // the stream closed: each callback gets the closed error, as for any write
@@ -248,7 +254,7 @@ func (s *Stream) finishHandshake(err error) {
 		}
 		if s.flags&(fShutWrite|fClosed) == fShutWrite {
 			// CloseWrite was called during the handshake: end the output now.
-			t.conn.CloseWrite() // queues the close_notify alert
+			t.closeWrite()
 			if s.wq.pending() == 0 {
 				s.shutdownWrite()
 			}
@@ -304,6 +310,13 @@ func (s *Stream) sendCloseNotify() {
 	t.closing = true
 	t.conn.CloseWrite() // writes the alert through tlsTransport.Write
 	t.closing = false
+}
+
+// closeWrite queues the close_notify alert for CloseWrite; nothing is
+// sent after it.
+func (t *tlsState) closeWrite() {
+	t.conn.CloseWrite()
+	t.endSent = true
 }
 
 // tlsWrite encrypts b into the raw write queue, or holds it during the
@@ -426,6 +439,16 @@ func (tr *tlsTransport) Write(p []byte) (int, error) {
 	}
 	if t.closing {
 		t.s.sysWrite(p) // best effort: the stream is closing
+		return len(p), nil
+	}
+	if t.endSent {
+		// After CloseWrite's close_notify nothing may be sent (RFC 8446
+		// section 6.1), and the socket's write side may be shut already
+		// (a write would fail the stream with EPIPE and end its
+		// half-open reads): what crypto/tls still writes, the answer to
+		// a peer's KeyUpdate or an alert, is dropped. It is reported
+		// written: a failed KeyUpdate answer would leave crypto/tls on
+		// the old read keys, and every later record would fail.
 		return len(p), nil
 	}
 	t.s.writeRaw(p)

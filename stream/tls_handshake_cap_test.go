@@ -1,10 +1,19 @@
 package stream_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
+	"math/big"
 	"net"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/gale-io/gale/internal/testloop"
 	"github.com/gale-io/gale/stream"
@@ -100,5 +109,64 @@ func TestTLSHandshakeWithSmallMaxBufferSize(t *testing.T) {
 	})
 	if srvErr != nil || cliErr != nil || readErr != nil || len(got) != 1000 {
 		t.Fatalf("MaxBufferSize %d: server handshake %v, client handshake %v; read %d bytes, %v", maxBuf, srvErr, cliErr, len(got), readErr)
+	}
+}
+
+// bigCertificate returns a self-signed certificate for localhost made
+// larger than size by an extension, and a pool that trusts it.
+func bigCertificate(t *testing.T, size int) (tls.Certificate, *x509.CertPool) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "localhost"},
+		DNSNames:              []string{"localhost"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:                  true,
+		ExtraExtensions:       []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Value: make([]byte, size)}},
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+// crypto/tls takes a certificate message of up to 256 KiB (a long chain,
+// certificates with large extensions): a client with a small
+// MaxBufferSize must still complete the handshake when such a flight
+// arrives faster than the handshake goroutine takes it (here, with one
+// P, the goroutine cannot run while the loop reads), rather than close
+// with ErrBufferFull at 64 KiB.
+func TestTLSHandshakeLargeCertificateWithSmallMaxBufferSize(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	crt, pool := bigCertificate(t, 160<<10)
+	l := newLoop(t)
+	cli, srv := pair(t, l, &stream.Options{MaxBufferSize: 16 << 10})
+	var srvErr, cliErr error
+	testloop.Run(t, l, func(done func()) {
+		n := 0
+		end := func() {
+			if n++; n == 2 {
+				done()
+			}
+		}
+		srv.StartTLS(&tls.Config{Certificates: []tls.Certificate{crt}}, true, func(err error) { srvErr = err; end() })
+		cli.StartTLS(&tls.Config{ServerName: "localhost", RootCAs: pool}, false, func(err error) { cliErr = err; end() })
+	})
+	if srvErr != nil || cliErr != nil {
+		t.Fatalf("server handshake %v, client handshake %v; want both done", srvErr, cliErr)
 	}
 }

@@ -253,7 +253,7 @@ func (s *Stream) CloseWrite() error {
 		return s.closedErr()
 	}
 	if s.flags&fTLS != 0 && s.flags&fShutWrite == 0 {
-		s.x.tls.conn.CloseWrite() // queues the close_notify alert
+		s.x.tls.closeWrite()
 	}
 	s.flags |= fShutWrite
 	if s.wq.pending() == 0 && s.flags&(fConnecting|fHandshake) == 0 {
