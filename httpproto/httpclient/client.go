@@ -93,7 +93,7 @@ func (c *Client) Fetch(req *Request, cb func(*Response, error)) {
 // Do is Fetch for any goroutine but the loop's: it posts the request to
 // the loop and waits for the result, or for ctx to end (the request is
 // then aborted with ctx's error), or for the loop to close (an *Error
-// matching loop.ErrClosed, or ctx's error if it ended first).
+// matching loop.ErrClosed, or ctx's error if ctx has ended too).
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	ch := make(chan doResult, 1)
 	var f *fetch
@@ -104,7 +104,9 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			seq = f.seq
 		}
 	}); err != nil {
-		return nil, err
+		// The loop closed before: the same *Error as when it closes
+		// during the wait.
+		return c.closedResult(ch, req, closedCause(ctx))
 	}
 	// A loop closed meanwhile drops the callbacks still queued (the
 	// request's and the abort's): nobody would answer, so Done ends the
@@ -113,7 +115,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	case res := <-ch:
 		return res.r, res.err
 	case <-c.l.Done():
-		return c.closedResult(ch, req, loop.ErrClosed)
+		return c.closedResult(ch, req, closedCause(ctx))
 	case <-ctx.Done():
 		if c.l.Post(func() {
 			if f != nil && f.seq == seq && !f.done {
@@ -132,6 +134,16 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			return c.closedResult(ch, req, ctx.Err())
 		}
 	}
+}
+
+// closedCause is the cause Do gives when the loop closed: ctx's error if
+// ctx ended too (the select picks either when both ended before it looked),
+// else loop.ErrClosed.
+func closedCause(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return loop.ErrClosed
 }
 
 // closedResult is Do's result once the loop closed: the request's, if its
@@ -226,11 +238,12 @@ func (c *Client) takeIdle(key poolKey) *pconn {
 			pc.close(errUnsolicited)
 			continue
 		}
-		// The response's read starts here: it fails at once when the
-		// peer ended its side of a half-open stream (Options.Stream's
-		// AllowHalfOpen), which does not close it and so escapes the
-		// pool's close watch; such a connection is dropped before a
+		// The response's read starts here, in place of putIdle's: it
+		// fails at once when the peer ended its side of a half-open
+		// stream (Options.Stream's AllowHalfOpen) and the idle read has
+		// not been told yet; such a connection is dropped before a
 		// request is written to it.
+		pc.s.CancelRead()
 		if err := pc.s.Peek(1, pc.onDataFn); err != nil {
 			pc.close(err)
 			continue
@@ -258,6 +271,18 @@ func (c *Client) putIdle(pc *pconn) {
 	c.idle[pc.key] = l
 	pc.idle = true
 	pc.idleTimer = c.l.CallLater(c.cfg.IdleTimeout, pc.idleExpiredFn)
+	// A read stays pending while the connection is idle (the next
+	// response's, then): a byte nobody asked for, or the end of the
+	// stream, closes it at once (onData), as net/http closes it. The
+	// stream's close watch alone would keep it, holding those bytes and
+	// no longer watching, until a request took it or IdleTimeout passed;
+	// and it misses the end of a half-open stream (Options.Stream's
+	// AllowHalfOpen), which does not close it.
+	if err := pc.s.Peek(1, pc.onDataFn); err != nil {
+		c.unlinkIdle(pc)
+		pc.close(err)
+		return
+	}
 	for l.n > c.cfg.MaxIdlePerHost {
 		old := l.oldest
 		c.unlinkIdle(old)

@@ -65,6 +65,15 @@ func (pc *pconn) read() {
 func (pc *pconn) onData(buf []byte, rerr error) {
 	f := pc.f
 	if f == nil {
+		if pc.idle {
+			// putIdle's read: bytes nobody asked for, or the end of the
+			// stream, on an idle connection.
+			var err error
+			if len(buf) > 0 {
+				err = errUnsolicited
+			}
+			pc.close(err)
+		}
 		return
 	}
 	hop := f.hop

@@ -64,14 +64,17 @@
 // alive (HTTP/1.1 without "Connection: close"; HTTP/1.0 with keep-alive),
 // the request body was sent in full (and the request did not carry
 // "Connection: close"), and nothing unasked-for follows the response. A
-// pooled connection that the server closes is dropped at once (its close
-// is watched; with half-open streams, Options.Stream's AllowHalfOpen, when
-// a request next takes it), one idle beyond Options.IdleTimeout (90 s) is
-// closed, and at most Options.MaxIdlePerHost are kept per key. A request
-// that fails on a reused connection before any response byte arrived is
-// retried once on a new connection if its method is idempotent (or it
-// carries an Idempotency-Key field) and its body can be replayed: bytes,
-// or a producer not called yet (as net/http does; each redirect hop once).
+// pooled connection that the server closes (or ends its side of, with
+// half-open streams, Options.Stream's AllowHalfOpen), or on which bytes
+// nobody asked for arrive, is dropped at once (an idle connection keeps a
+// read pending, as net/http does), one idle beyond Options.IdleTimeout
+// (90 s) is closed, and at most Options.MaxIdlePerHost are kept per key. A
+// request that fails on a reused connection before any response byte
+// arrived is retried once on a new connection if its method is idempotent
+// (or it carries an Idempotency-Key field) and its body can be replayed:
+// bytes, or a producer not called yet (as net/http does; each redirect hop
+// once). Any request is retried so when none of it was sent: its first
+// write failed at once (a connection the server reset while it was idle).
 // The retry is the same attempt: its request timeout and the response's
 // RequestTime count from the first connection's start, so a retried
 // request never gets twice the time.

@@ -93,6 +93,7 @@ type fetch struct {
 	reused     bool
 	connectDur time.Duration
 	gotByte    bool // a response byte arrived on this hop
+	unsent     bool // the request's first write failed at once: the server saw none of it
 	tunnel     bool // reading a proxy's answer to CONNECT
 	switched   bool // the tunnel is open
 	waitCont   bool // the body waits for 100 Continue
@@ -234,7 +235,7 @@ func (f *fetch) startHop() {
 		f.hopStart = now
 	}
 	f.keepStart = false
-	f.pc, f.reused, f.connectDur, f.gotByte = nil, false, 0, false
+	f.pc, f.reused, f.connectDur, f.gotByte, f.unsent = nil, false, 0, false, false
 	f.tunnel, f.switched, f.waitCont, f.bodyStart, f.noReuse = false, false, false, false, false
 	f.interim = 0
 	f.resp, f.following, f.gzip, f.zbuf, f.msgDone, f.writer = nil, false, false, nil, false, nil
@@ -464,7 +465,19 @@ func (f *fetch) ready() {
 	// No write callback: a failed write closes the stream, which fails
 	// the hop (through the pending read or the close callback), and a
 	// callback would cost the stream an allocation per request.
-	if err := pc.s.Write(out, nil); err != nil {
+	err = pc.s.Write(out, nil)
+	if err == nil && pc.s.Closed() {
+		// The write failed at once and closed the stream (a pooled
+		// connection the server reset before the loop saw it).
+		if err = pc.s.Err(); err == nil {
+			err = stream.ErrClosed
+		}
+	}
+	if err != nil {
+		// Nothing was queued before the request, and a write that fails
+		// at once sends nothing: the server saw none of it, so any request
+		// may go again (connFailed), as net/http retries it.
+		f.unsent = true
 		f.connFailed("write", err)
 		return
 	}
@@ -686,7 +699,10 @@ func (f *fetch) head(r *httpproto.Response) {
 			Detail: "response transfer coding " + strconv.Quote(c) + " (only chunked is supported)"}})
 		return
 	}
-	if f.decompress && isGzip(&resp.Header) {
+	// Not a 206: its body is a range of the encoded representation, a
+	// piece of a gzip stream that cannot be decoded on its own (net/http,
+	// which does not ask for gzip with a Range, does not decode it either).
+	if f.decompress && r.Status != 206 && isGzip(&resp.Header) {
 		f.gzip = true
 		renameHeader(&resp.Header, "Content-Encoding", "X-Consumed-Content-Encoding")
 		if f.req.OnChunk != nil {
@@ -758,14 +774,15 @@ func (f *fetch) complete(pc *pconn) {
 
 // connFailed handles a connection that failed under the hop: a request
 // that a pooled connection failed before any response byte is retried
-// once on a new connection, if it can be replayed and is idempotent. A
+// once on a new connection, if it can be replayed and is idempotent, or
+// if none of it was sent (unsent: any request, as net/http has it). A
 // produced body can be replayed until its producer is called (as while it
 // waits for 100 Continue): nothing of it was consumed yet.
 func (f *fetch) connFailed(op string, err error) {
 	if f.done {
 		return
 	}
-	if f.reused && !f.gotByte && !f.retried && (f.producer == nil || !f.bodyStart) && f.idempotent() {
+	if f.reused && !f.gotByte && !f.retried && (f.unsent || (f.producer == nil || !f.bodyStart) && f.idempotent()) {
 		f.retried = true
 		f.forceNew = true
 		f.endHop()

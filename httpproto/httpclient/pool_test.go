@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -331,5 +332,121 @@ func TestPoolRetry_IdempotencyKey(t *testing.T) {
 		if n := conns.Load(); n != int32(2*(i+1)) {
 			t.Fatalf("%d connections, want %d", n, 2*(i+1))
 		}
+	}
+}
+
+// A pooled connection that the server reset while it was idle, before the
+// loop saw the reset, fails the next request's write at once: nothing of
+// the request reached the server, so even a POST goes again on a new
+// connection, as net/http retries it (its nothingWrittenError). It failed
+// with "write: connection reset by peer".
+func TestPoolRetry_NothingWritten(t *testing.T) {
+	// The reset must reach the client's kernel before the request is
+	// written; when it comes late (a loaded machine), the request fails
+	// reading, as it should, and the attempt is made again.
+	for attempt := 0; attempt < 10; attempt++ {
+		if poolRetryNothingWritten(t) {
+			return
+		}
+	}
+	t.Fatal("the reset never came before the request was written")
+}
+
+// poolRetryNothingWritten makes one attempt; false when it proved nothing.
+func poolRetryNothingWritten(t *testing.T) bool {
+	var conns atomic.Int32
+	reset, resetDone, stop := make(chan struct{}, 1), make(chan struct{}, 1), make(chan struct{})
+	url := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		first := conns.Add(1) == 1
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			if first {
+				select {
+				case <-reset:
+				case <-stop:
+					return
+				}
+				c.(*net.TCPConn).SetLinger(0) // close with a reset
+				c.Close()
+				resetDone <- struct{}{}
+				return
+			}
+		}
+	})
+	t.Cleanup(func() { close(stop) }) // runs before rawServer's cleanup
+	e := newEnv(t, nil)
+	e.mustDo(&httpclient.Request{URL: url})
+	type result struct {
+		r   *httpclient.Response
+		err error
+	}
+	done := make(chan result, 1)
+	// The loop waits for the reset, so that it has not seen it when the
+	// POST takes the pooled connection.
+	e.onLoop(func() {
+		reset <- struct{}{}
+		<-resetDone
+		e.c.Fetch(&httpclient.Request{Method: "POST", URL: url, Body: []byte("x")}, func(r *httpclient.Response, err error) {
+			done <- result{r, err}
+		})
+	})
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("POST: no answer")
+	}
+	if res.err != nil {
+		var se *os.SyscallError
+		if errors.As(res.err, &se) && strings.HasPrefix(se.Syscall, "write") {
+			t.Fatalf("POST on a pooled connection reset before the request: %v, want it sent again on a new connection", res.err)
+		}
+		t.Logf("the reset came late: %v", res.err)
+		return false
+	}
+	if string(res.r.Body) != "ok" || res.r.Reused || conns.Load() != 2 {
+		t.Fatalf("POST: %q, reused %v, %d connections; want it answered on a second connection", res.r.Body, res.r.Reused, conns.Load())
+	}
+	return true
+}
+
+// A pooled connection on which bytes nobody asked for arrive (a second
+// response, garbage) is closed at once, as net/http closes it: it was kept,
+// holding them (and no longer watched for its close), until a request took
+// it or it had been idle for IdleTimeout (90 s).
+func TestPoolUnsolicitedBytesWhileIdle(t *testing.T) {
+	pooled := make(chan struct{})
+	closed := make(chan error, 1)
+	url := rawServer(t, func(c net.Conn) {
+		if _, err := readHead(c); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		<-pooled
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nextra")
+		// The client's close ends this read; a kept connection, the
+		// deadline.
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := c.Read(make([]byte, 1))
+		closed <- err
+	})
+	e := newEnv(t, nil)
+	e.mustDo(&httpclient.Request{URL: url})
+	if n := e.idle(); n != 1 {
+		t.Fatalf("%d idle connections after the first response, want 1", n)
+	}
+	close(pooled)
+	if err := <-closed; err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("server's read after the unsolicited bytes: %v, want the client's close", err)
+	}
+	if n := e.idle(); n != 0 {
+		t.Fatalf("%d idle connections, want 0", n)
 	}
 }

@@ -74,7 +74,8 @@ type Request struct {
 	// follows none, as FollowRedirects Off: the redirect is the response,
 	// without RedirectLimit).
 	MaxRedirects int
-	// Decompress overrides Options.NoDecompress.
+	// Decompress overrides Options.NoDecompress. A 206 (Partial Content)
+	// body is never decompressed: it is a range of the encoded content.
 	Decompress Switch
 	// TLS overrides Options.TLS for this request (e.g. a config with
 	// InsecureSkipVerify, Tornado's validate_cert=False, or with RootCAs,

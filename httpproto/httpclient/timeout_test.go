@@ -306,3 +306,69 @@ func TestDo_CancelAfterDeliveryLeavesRecycledRecordAlone(t *testing.T) {
 		t.Fatalf("the loop recovered a panic:\n%.600s", s)
 	}
 }
+
+// Do on a Client whose loop closed before the call fails as Do on one
+// whose loop closes during it: with an *Error (Op "request", the URL
+// without userinfo) matching loop.ErrClosed. It returned loop.ErrClosed
+// bare, which errors.As(err, **httpclient.Error) did not find.
+func TestDo_LoopClosedBefore(t *testing.T) {
+	l := testloop.New(t, nil)
+	c := httpclient.New(l, nil)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Do(context.Background(), &httpclient.Request{URL: "http://u:p@127.0.0.1:1/x"})
+	var he *httpclient.Error
+	if !errors.As(err, &he) || !errors.Is(err, loop.ErrClosed) || he.Op != "request" || he.URL != "http://127.0.0.1:1/x" {
+		t.Fatalf("Do on a closed loop: %#v, want an *Error matching loop.ErrClosed", err)
+	}
+}
+
+// A context that ended before the loop closed gives Do its error, even
+// when Do sees both ended at once (it had not reached its wait yet): its
+// select picked either at random, so that TestDo_ReturnsWhenLoopCloses
+// failed now and then with loop.ErrClosed. The rounds make that window
+// likely to be hit at least once.
+func TestDo_ContextEndedBeforeLoopClosed(t *testing.T) {
+	for i := range doRounds {
+		asked := make(chan struct{}, 1)
+		never := netutil.ResolverFunc(func(context.Context, *loop.Loop, string, int, string, func([]netip.AddrPort, error)) {
+			asked <- struct{}{}
+		})
+		l := testloop.New(t, nil)
+		c := httpclient.New(l, &httpclient.Options{Resolver: never})
+		stop := testloop.Start(t, l)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Do(ctx, &httpclient.Request{URL: "http://never.invalid/"})
+			done <- err
+		}()
+		<-asked
+		stop()
+		cancel()
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			var he *httpclient.Error
+			if !errors.Is(err, context.Canceled) || !errors.As(err, &he) {
+				t.Fatalf("round %d: err = %v, want an *Error matching context.Canceled", i, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: Do still waiting 5 s after its loop closed", i)
+		}
+	}
+	// Ended before Do was called, on a loop closed before too.
+	l := testloop.New(t, nil)
+	c := httpclient.New(l, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	l.Close()
+	if _, err := c.Do(ctx, &httpclient.Request{URL: "http://never.invalid/"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Do with an ended context on a closed loop: %v, want context.Canceled", err)
+	}
+}
+
+var doRounds = 5000
