@@ -1896,6 +1896,13 @@ func TestLargeBuffersNotKeptWhileIdle(t *testing.T) {
 // connection did close before the response was finished. It was never
 // told, and a handler that waited for that word waited for ever.
 func TestOnCloseRegisteredAfterCloseIsTold(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		// The test needs the server to see the reset of a connection it
+		// is not reading from; the WSAPoll fallback reports that only at
+		// the next read or write (stream's TestIdleStreamClosesOnReset).
+		// What is tested here is the same code on every system.
+		t.Skip("the Windows fallback reports a reset to an idle stream only at its next read or write")
+	}
 	handled := make(chan *ResponseWriter, 1)
 	streamClosed := make(chan struct{}, 1)
 	s, addr := start(t, func(w *ResponseWriter, r *Request) {
