@@ -845,3 +845,168 @@ func TestTLSHandshakeWithNonTLSPeers(t *testing.T) {
 		})
 	}
 }
+
+// earlyAnswerServer accepts one connection on a fresh listener; once go is
+// closed it reads min bytes, writes answer and closes with unread bytes
+// pending, so that the kernel sends a reset. It reports on the returned
+// channel when the close is done.
+func earlyAnswerServer(t *testing.T, min int, answer string, start <-chan struct{}) (netip.AddrPort, <-chan error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	done := make(chan error, 1)
+	go func() {
+		done <- func() error {
+			ln.(*net.TCPListener).SetDeadline(time.Now().Add(testloop.Timeout))
+			c, err := ln.Accept()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			select {
+			case <-start:
+			case <-time.After(testloop.Timeout):
+				return errors.New("server: never told to answer")
+			}
+			c.SetDeadline(time.Now().Add(testloop.Timeout))
+			if _, err := io.ReadFull(c, make([]byte, min)); err != nil {
+				return err
+			}
+			if _, err := c.Write([]byte(answer)); err != nil {
+				return err
+			}
+			return nil // the deferred close resets: the client sent more
+		}()
+	}()
+	return ln.Addr().(*net.TCPAddr).AddrPort(), done
+}
+
+// waitReset blocks (on the loop: the stream must see everything in one
+// go) until the server is done and its reset has reached fd.
+func waitReset(t *testing.T, fd int, srv <-chan error) {
+	select {
+	case err := <-srv:
+		if err != nil {
+			t.Error(err)
+			return
+		}
+	case <-time.After(testloop.Timeout):
+		t.Error("server hangs")
+		return
+	}
+	deadline := time.Now().Add(testloop.Timeout)
+	for time.Now().Before(deadline) {
+		p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(p, 100); err != nil && err != unix.EINTR {
+			t.Error(err)
+			return
+		}
+		if p[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
+			return
+		}
+	}
+	t.Error("no reset from the server")
+}
+
+const earlyAnswer = "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n\r\n"
+
+// A server that answers early (a 413 to an upload) and closes with the
+// upload unread resets the connection: the pending read still gets the
+// answer that arrived before the reset, although the queued upload's write
+// fails first (Tornado handles reads before writes; net/http returns the
+// 413), and although reading is paused for the full write queue.
+func TestEarlyAnswerBeforeResetReachesRead(t *testing.T) {
+	start := make(chan struct{})
+	addr, srv := earlyAnswerServer(t, 1024, earlyAnswer, start)
+	l := newLoop(t)
+	s := dialStream(t, l)
+	var got string
+	var readErr, closeErr error
+	readDone := false
+	testloop.Run(t, l, func(done func()) {
+		s.SetCloseCallback(func(err error) {
+			closeErr = err
+			done()
+		})
+		err := s.Connect(addr, func(err error) {
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			s.ReadUntil([]byte("\r\n\r\n"), 0, func(data []byte, err error) {
+				got, readErr, readDone = string(data), err, true
+			})
+			// More than the socket buffers take: most of it stays queued.
+			if err := s.Write(make([]byte, 16<<20), nil); err != nil {
+				t.Error(err)
+			}
+			if s.WriteBuffered() == 0 {
+				t.Error("nothing queued")
+			}
+			// After the callback: reading is paused for the full write
+			// queue (above WriteHighWater) by then.
+			l.Post(func() {
+				close(start)
+				waitReset(t, s.FD(), srv)
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !readDone || got != earlyAnswer || readErr != nil {
+		t.Fatalf("read got %q, %v (done %v); want the answer", got, readErr, readDone)
+	}
+	if closeErr == nil {
+		t.Fatal("closed without a cause")
+	}
+}
+
+// The same when the write that meets the reset is Write's own, made
+// outside any stream callback.
+func TestEarlyAnswerBeforeResetReachesReadOnWrite(t *testing.T) {
+	start := make(chan struct{})
+	addr, srv := earlyAnswerServer(t, 1, earlyAnswer, start)
+	l := newLoop(t)
+	s := dialStream(t, l)
+	var got string
+	var readErr, closeErr, writeErr error
+	readDone := false
+	testloop.Run(t, l, func(done func()) {
+		s.SetCloseCallback(func(err error) {
+			closeErr = err
+			done()
+		})
+		err := s.Connect(addr, func(err error) {
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			s.ReadUntil([]byte("\r\n\r\n"), 0, func(data []byte, err error) {
+				got, readErr, readDone = string(data), err, true
+			})
+			mustWrite(t, s, "head of a request the server will not read")
+			l.Post(func() {
+				// Not a stream callback, and the loop does not poll
+				// while the server answers.
+				close(start)
+				waitReset(t, s.FD(), srv)
+				if err := s.Write(make([]byte, 1<<20), func(err error) { writeErr = err }); err != nil {
+					t.Error(err)
+				}
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !readDone || got != earlyAnswer || readErr != nil {
+		t.Fatalf("read got %q, %v (done %v); want the answer", got, readErr, readDone)
+	}
+	if closeErr == nil || writeErr == nil {
+		t.Fatalf("close cause %v, write error %v", closeErr, writeErr)
+	}
+}

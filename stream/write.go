@@ -198,6 +198,11 @@ func (s *Stream) writeRaw(b []byte) {
 		case err == nil:
 			written = n
 		case !wouldBlock(err):
+			if s.flags&fInRun == 0 {
+				// (Inside a stream callback a read callback may hold
+				// slices of the read buffer: no reading then.)
+				s.salvageRead()
+			}
 			s.fail(wrapSyscall("write", err))
 			return
 		}
@@ -233,6 +238,7 @@ func (s *Stream) flush() {
 		n, err := sysWritev(s.fd, iov[:k])
 		if err != nil {
 			if !wouldBlock(err) {
+				s.salvageRead()
 				s.fail(wrapSyscall("writev", err))
 			}
 			return
@@ -242,6 +248,32 @@ func (s *Stream) flush() {
 	}
 	if q.pending() == 0 && s.flags&(fShutWrite|fShutDone|fHandshake) == fShutWrite {
 		s.shutdownWrite()
+	}
+}
+
+// salvageRead buffers for the pending read what the kernel still holds,
+// before a write error closes the stream: a peer that answers early and
+// closes with our data unread (an HTTP 413 to an upload) resets the
+// connection, and its answer, received before the reset, is still
+// readable. Tornado handles reads before writes, and net/http's client
+// returns such an answer. End of file and read errors are left to the
+// write error, which stays the close's cause. Not for TLS (its records go
+// through crypto/tls) nor while a read callback may hold buffer slices
+// (flush runs before any callback of its event). A pause for a full write
+// queue does not hold it: the output is dead.
+func (s *Stream) salvageRead() {
+	if s.flags&(fTLS|fHandshake|fEOF|fClosed) != 0 {
+		return
+	}
+	for s.rd.kind != rNone && !s.readComplete() && s.unread() < s.o.maxBuffer {
+		s.makeRoom()
+		b := s.rb.b
+		room := min(cap(b)-len(b), s.o.chunk, s.o.maxBuffer-s.unread())
+		n, err := s.sysRead(b[len(b) : len(b)+room])
+		if err != nil || n <= 0 {
+			return
+		}
+		s.rb.b = b[:len(b)+n]
 	}
 }
 
