@@ -439,17 +439,14 @@ type diffRun struct {
 // diffServe starts a raw server playing acts; stats reports its counts.
 func diffServe(t *testing.T, acts []diffAct) (addr string, stats func() (conns, reqs int)) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr = ln.Addr().String()
 	var mu sync.Mutex
-	var conns []net.Conn
 	var nconn, nreq int
-	var wg sync.WaitGroup
 	serve := func(c net.Conn) {
 		defer c.Close()
+		mu.Lock()
+		nconn++
+		mu.Unlock()
+		addr := c.LocalAddr().String()
 		br := bufio.NewReader(c)
 		for {
 			line, err := br.ReadString('\n')
@@ -511,31 +508,7 @@ func diffServe(t *testing.T, acts []diffAct) (addr string, stats func() (conns, 
 			}
 		}
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			nconn++
-			mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); serve(c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
+	addr = strings.TrimPrefix(rawServer(t, serve), "http://")
 	return addr, func() (int, int) {
 		mu.Lock()
 		defer mu.Unlock()
