@@ -2098,10 +2098,7 @@ func TestNetHTTPHijackedCloseWrite(t *testing.T) {
 		rest, err := io.ReadAll(brw) // what the client sent after its request
 		result <- fmt.Sprintf("late write failed: %v, read %q %v", werr != nil, rest, err)
 	})
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	_, addr := start(t, NetHTTP(h), nil)
-	for _, a := range []string{ts.Listener.Addr().String(), addr} {
+	for _, a := range sideBySide(t, h) {
 		c, err := net.Dial("tcp", a)
 		if err != nil {
 			t.Fatal(err)
@@ -2152,10 +2149,7 @@ func TestNetHTTPHijackedReadAfterOwnClose(t *testing.T) {
 		_, errAfter := c.Read(make([]byte, 10))
 		result <- fmt.Sprintf("waiting: %v, after: %v", errors.Is(errWaiting, net.ErrClosed), errors.Is(errAfter, net.ErrClosed))
 	})
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	_, addr := start(t, NetHTTP(h), nil)
-	for _, a := range []string{ts.Listener.Addr().String(), addr} {
+	for _, a := range sideBySide(t, h) {
 		c, err := net.Dial("tcp", a)
 		if err != nil {
 			t.Fatal(err)
@@ -2233,10 +2227,7 @@ func TestNetHTTPEmptyWriteAllowedWithoutBody(t *testing.T) {
 		_, err3 := w.Write([]byte("x"))
 		result <- fmt.Sprint(n, err, n2, err2, errors.Is(err3, http.ErrBodyNotAllowed))
 	})
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	_, addr := start(t, NetHTTP(h), nil)
-	for _, a := range []string{ts.Listener.Addr().String(), addr} {
+	for _, a := range sideBySide(t, h) {
 		c := dial(t, a)
 		for _, path := range []string{"/204", "/304"} {
 			c.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -2296,10 +2287,7 @@ func TestNetHTTPControllerDeadlinesAfterHijack(t *testing.T) {
 		_, werr := conn.Write([]byte("late"))
 		result <- fmt.Sprintf("read: %v, write: %v", errors.Is(rerr, os.ErrDeadlineExceeded), errors.Is(werr, os.ErrDeadlineExceeded))
 	})
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	_, addr := start(t, NetHTTP(h), nil)
-	for _, a := range []string{ts.Listener.Addr().String(), addr} {
+	for _, a := range sideBySide(t, h) {
 		c := dial(t, a)
 		c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 		var res string
@@ -2489,4 +2477,14 @@ func TestNetHTTPServesNetRPC(t *testing.T) {
 			t.Fatalf("Arith.Add(%d, 40) = %d, %v", i, sum, call.Error)
 		}
 	}
+}
+
+// sideBySide serves h with net/http's server and with the adapter, both
+// until the test ends, and returns their addresses in that order.
+func sideBySide(t *testing.T, h http.Handler) []string {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	_, addr := start(t, NetHTTP(h), nil)
+	return []string{ts.Listener.Addr().String(), addr}
 }
